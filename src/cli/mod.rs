@@ -1,0 +1,43 @@
+//! The command line: one file per subcommand.
+
+mod classify;
+mod eval;
+mod serve;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ModelPaths;
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about = "Self-hosted customer-service triage chatbot for online stores")]
+pub struct Cli {
+    /// More detailed logs.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub paths: ModelPaths,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Train the intent head from intents/ and write it into models/.
+    Train(train::TrainArgs),
+    /// Measure the classifier on a benchmark, on intents/ (k-fold), or the shipped model.
+    Eval(eval::EvalArgs),
+    /// Classify one message and show the triage decision.
+    Classify(classify::ClassifyArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.paths, args),
+        Command::Train(args) => train::run(&cli.paths, args),
+        Command::Eval(args) => eval::run(&cli.paths, args),
+        Command::Classify(args) => classify::run(&cli.paths, args),
+    }
+}

@@ -1,0 +1,7 @@
+//! Reading `intents/`: one YAML file per intent, plus the sensitive-phrase rules.
+
+mod loader;
+mod rules;
+
+pub use loader::{IntentsError, load_dir, parse_intent};
+pub use rules::{SensitiveRules, load_rules, RULES_FILE};

@@ -1,0 +1,11 @@
+//! Switchboard: a self-hosted customer-service triage chatbot for online stores.
+
+pub mod classifier;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod intents;
+pub mod telemetry;
+pub mod training;
+pub mod util;

@@ -1,0 +1,178 @@
+//! Choosing decision thresholds from held-out predictions (cross-validation or a validation
+//! file): a global confidence threshold and margin, then one threshold per intent, so that
+//! automatic answers reach a target precision.
+
+use std::collections::BTreeMap;
+
+use crate::domain::triage::Thresholds;
+
+/// One held-out prediction: the true class (`None` = out of scope) and class probabilities.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub truth: Option<usize>,
+    pub probabilities: Vec<f32>,
+}
+
+/// Top-1 class, its confidence and the gap to top-2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Top {
+    pub class: usize,
+    pub confidence: f32,
+    pub margin: f32,
+}
+
+impl Scored {
+    pub fn top(&self) -> Top {
+        let (mut best, mut first, mut second) = (0, f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for (i, &p) in self.probabilities.iter().enumerate() {
+            if p > first {
+                second = first;
+                first = p;
+                best = i;
+            } else if p > second {
+                second = p;
+            }
+        }
+        let second = if second.is_finite() { second } else { 0.0 };
+        Top { class: best, confidence: first, margin: first - second }
+    }
+}
+
+/// Settings of the search.
+#[derive(Debug, Clone, Copy)]
+pub struct CalibrationConfig {
+    pub target_precision: f32,
+    /// No threshold goes below this.
+    pub min_threshold: f32,
+    /// An intent needs this many held-out answers for a threshold of its own.
+    pub min_support: usize,
+}
+
+impl Default for CalibrationConfig {
+    fn default() -> Self {
+        Self { target_precision: 0.95, min_threshold: 0.35, min_support: 5 }
+    }
+}
+
+const MARGINS: [f32; 11] = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3];
+const MAX_THRESHOLD: f32 = 0.99;
+
+fn threshold_grid(min: f32) -> impl Iterator<Item = f32> {
+    let start = (min * 100.0).round() as u32;
+    (start..=99).map(|t| t as f32 / 100.0)
+}
+
+/// Picks thresholds. `oos` is the out-of-scope class, if the model has one: predicting it is
+/// never an automatic answer.
+pub fn calibrate(rows: &[Scored], labels: &[String], oos: Option<usize>, config: &CalibrationConfig) -> Thresholds {
+    let tops: Vec<(Top, Option<usize>)> = rows.iter().map(|r| (r.top(), r.truth)).collect();
+    let candidates = tops.iter().filter(|(t, _)| Some(t.class) != oos);
+    let count = |t: f32, m: f32| {
+        let (mut answered, mut correct) = (0usize, 0usize);
+        for (top, truth) in candidates.clone() {
+            if top.confidence >= t && top.margin >= m {
+                answered += 1;
+                correct += usize::from(Some(top.class) == *truth);
+            }
+        }
+        (answered, correct)
+    };
+    let reaches = |answered: usize, correct: usize| {
+        answered > 0 && correct as f32 >= config.target_precision * answered as f32
+    };
+    // Most correct answers at the target precision; on a tie, the lowest threshold and margin.
+    let mut best: Option<(usize, f32, f32)> = None;
+    for &m in &MARGINS {
+        for t in threshold_grid(config.min_threshold) {
+            let (answered, correct) = count(t, m);
+            if reaches(answered, correct) && best.is_none_or(|(c, _, _)| correct > c) {
+                best = Some((correct, t, m));
+            }
+        }
+    }
+    let (global, margin) = best.map_or((MAX_THRESHOLD, MARGINS[0]), |(_, t, m)| (t, m));
+
+    let mut per_intent = BTreeMap::new();
+    for (class, label) in labels.iter().enumerate() {
+        if Some(class) == oos {
+            continue;
+        }
+        let predicted: Vec<&(Top, Option<usize>)> =
+            tops.iter().filter(|(t, _)| t.class == class && t.margin >= margin).collect();
+        if predicted.len() < config.min_support {
+            continue;
+        }
+        let threshold = threshold_grid(config.min_threshold)
+            .find(|&t| {
+                let answered: Vec<_> = predicted.iter().filter(|(top, _)| top.confidence >= t).collect();
+                let correct = answered.iter().filter(|(_, truth)| *truth == Some(class)).count();
+                answered.len() >= config.min_support && reaches(answered.len(), correct)
+            })
+            .unwrap_or(MAX_THRESHOLD);
+        per_intent.insert(label.clone(), threshold);
+    }
+    Thresholds { global, margin, per_intent, target_precision: config.target_precision }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(truth: Option<usize>, p: &[f32]) -> Scored {
+        Scored { truth, probabilities: p.to_vec() }
+    }
+
+    fn labels() -> Vec<String> {
+        vec!["a".into(), "b".into(), "oos".into()]
+    }
+
+    #[test]
+    fn top_reports_class_confidence_and_margin() {
+        let t = row(None, &[0.2, 0.5, 0.3]).top();
+        assert_eq!(t.class, 1);
+        assert!((t.margin - 0.2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn global_threshold_is_the_lowest_that_reaches_the_target() {
+        // Class a: right at 0.9, 0.8, 0.7, 0.6; wrong at 0.5. Precision 1.0 needs t > 0.5.
+        let rows = vec![
+            row(Some(0), &[0.9, 0.1, 0.0]),
+            row(Some(0), &[0.8, 0.2, 0.0]),
+            row(Some(0), &[0.7, 0.3, 0.0]),
+            row(Some(0), &[0.6, 0.4, 0.0]),
+            row(Some(1), &[0.5, 0.3, 0.2]),
+        ];
+        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.0, min_support: 1 };
+        let t = calibrate(&rows, &labels(), Some(2), &config);
+        assert_eq!(t.global, 0.51);
+        assert_eq!(t.margin, 0.0);
+        assert_eq!(t.per_intent["a"], 0.51);
+    }
+
+    #[test]
+    fn out_of_scope_predictions_are_not_answers() {
+        // Every a/b prediction is right; the wrong one predicts oos, which is a rejection.
+        let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(Some(1), &[0.1, 0.2, 0.7])];
+        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.3, min_support: 1 };
+        let t = calibrate(&rows, &labels(), Some(2), &config);
+        assert_eq!(t.global, 0.3);
+    }
+
+    #[test]
+    fn unreachable_target_gives_the_highest_threshold() {
+        let rows = vec![row(Some(1), &[0.995, 0.005, 0.0])];
+        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 1 };
+        let t = calibrate(&rows, &labels(), None, &config);
+        assert_eq!(t.global, MAX_THRESHOLD);
+        assert_eq!(t.per_intent["a"], MAX_THRESHOLD);
+    }
+
+    #[test]
+    fn an_intent_with_too_few_answers_uses_the_global_threshold() {
+        let rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
+        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2 };
+        let t = calibrate(&rows, &labels(), None, &config);
+        assert!(!t.per_intent.contains_key("a"));
+    }
+}

@@ -1,0 +1,197 @@
+//! `switchboard eval`: the same code measured on public benchmarks, on `intents/` by k-fold,
+//! or the shipped model as it is.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::calibrate::{Scored, calibrate};
+use super::dataset::Example;
+use super::embed::embed_all;
+use super::metrics::{Figures, compute};
+use super::progress;
+use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows};
+use crate::classifier::{ClassifierError, Encoder, OnnxClassifier, ranking_from};
+use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
+use crate::domain::triage::{History, Thresholds, decide};
+use crate::intents::SensitiveRules;
+
+/// One test row's outcome, as written by `--predictions`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowResult {
+    pub text: String,
+    pub intent: String,
+    pub predicted: String,
+    pub confidence: f32,
+    pub decision: String,
+}
+
+/// What an evaluation measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub embed_per_sec: f64,
+    pub train_seconds: f64,
+    pub total_seconds: f64,
+    pub thresholds: Thresholds,
+    pub model_version: Option<String>,
+    #[serde(skip)]
+    pub labels: Vec<String>,
+    #[serde(skip)]
+    pub held_out: Vec<Scored>,
+    #[serde(skip)]
+    pub rows: Vec<RowResult>,
+}
+
+/// How triage decisions are made for `--predictions` (the catalog and rules of `intents/`).
+pub struct Policy<'a> {
+    pub catalog: &'a IntentCatalog,
+    pub rules: &'a SensitiveRules,
+}
+
+fn row_results(
+    examples: &[Example],
+    held_out: &[Scored],
+    labels: &[String],
+    thresholds: &Thresholds,
+    policy: Option<&Policy<'_>>,
+) -> Vec<RowResult> {
+    let empty_catalog = IntentCatalog::default();
+    let empty_rules = SensitiveRules::default();
+    let (catalog, rules) = policy.map_or((&empty_catalog, &empty_rules), |p| (p.catalog, p.rules));
+    examples
+        .iter()
+        .zip(held_out)
+        .map(|(e, s)| {
+            let ranking = ranking_from(labels, &s.probabilities);
+            let top = ranking.top().cloned();
+            let phrase = rules.find(&e.text).map(|m| m.category.to_string());
+            let decision = decide(&ranking, phrase.as_deref(), thresholds, catalog, History::default());
+            RowResult {
+                text: e.text.clone(),
+                intent: e.intent.clone(),
+                predicted: top.as_ref().map_or_else(|| OUT_OF_SCOPE.to_string(), |t| t.intent.clone()),
+                confidence: top.map_or(0.0, |t| t.confidence),
+                decision: decision.kind().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Trains on `train`, calibrates on `val` (or cross-validation of `train`), reports on `test`.
+pub fn benchmark(
+    encoder: &Encoder,
+    train: &[Example],
+    val: Option<&[Example]>,
+    test: &[Example],
+    options: &TrainOptions,
+) -> Result<Evaluation, ClassifierError> {
+    let started = Instant::now();
+    let set = LabelSet::of(train);
+    let val = val.unwrap_or_default();
+    let all_texts: Vec<&str> = train.iter().chain(val).chain(test).map(|e| e.text.as_str()).collect();
+    let features = featurize(encoder, &all_texts, options)?;
+    let fit_started = Instant::now();
+    let classes: Vec<usize> = train.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
+    let train_rows: Vec<usize> = (0..train.len()).collect();
+    let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
+    let head = fit_rows(&features, &classes, &train_rows, set.labels.len(), options, || bar.inc(1));
+    bar.finish_and_clear();
+    let predict = |offset: usize, rows: &[Example]| -> Vec<Scored> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, e)| Scored { truth: set.truth(&e.intent), probabilities: head.predict(features.input(offset + i)) })
+            .collect()
+    };
+    let calibration_rows = if val.is_empty() {
+        cross_validate(&features, train, &set, options)
+    } else {
+        predict(train.len(), val)
+    };
+    let train_seconds = fit_started.elapsed().as_secs_f64();
+    let thresholds = calibrate(&calibration_rows, &set.labels, set.oos, &options.calibration);
+    let held_out = predict(train.len() + val.len(), test);
+    let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
+    let rows = row_results(test, &held_out, &set.labels, &thresholds, None);
+    Ok(Evaluation {
+        figures,
+        embed_per_sec: features.embed_per_sec,
+        train_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+        thresholds,
+        model_version: None,
+        labels: set.labels,
+        held_out,
+        rows,
+    })
+}
+
+/// k-fold cross-validation over labelled examples (the project's intents). Thresholds are
+/// calibrated on the same out-of-fold predictions they are measured on, as `train` does.
+pub fn cross_validation(
+    encoder: &Encoder,
+    examples: &[Example],
+    options: &TrainOptions,
+    policy: &Policy<'_>,
+) -> Result<Evaluation, ClassifierError> {
+    let started = Instant::now();
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let features = featurize(encoder, &texts, options)?;
+    let fit_started = Instant::now();
+    let set = LabelSet::of(examples);
+    let held_out = cross_validate(&features, examples, &set, options);
+    let train_seconds = fit_started.elapsed().as_secs_f64();
+    let thresholds = calibrate(&held_out, &set.labels, set.oos, &options.calibration);
+    let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
+    let rows = row_results(examples, &held_out, &set.labels, &thresholds, Some(policy));
+    Ok(Evaluation {
+        figures,
+        embed_per_sec: features.embed_per_sec,
+        train_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+        thresholds,
+        model_version: None,
+        labels: set.labels,
+        held_out,
+        rows,
+    })
+}
+
+/// The shipped model as it is, on a test file. Test intents the model does not know count
+/// as out of scope.
+pub fn shipped(
+    classifier: &OnnxClassifier,
+    test: &[Example],
+    policy: &Policy<'_>,
+    options: &TrainOptions,
+) -> Result<Evaluation, ClassifierError> {
+    let started = Instant::now();
+    let meta = classifier.head().metadata();
+    let labels = meta.labels.clone();
+    let set = LabelSet { oos: labels.iter().position(|l| l == OUT_OF_SCOPE), labels };
+    let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
+    let embedded = embed_all(classifier.encoder(), &texts, options.workers, options.quiet)?;
+    let mut held_out = Vec::with_capacity(test.len());
+    for (examples, embeddings) in test.chunks(64).zip(embedded.vectors.chunks(64)) {
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let probabilities = classifier.head().predict(embeddings, &texts)?;
+        for (e, p) in examples.iter().zip(probabilities) {
+            held_out.push(Scored { truth: set.truth(&e.intent), probabilities: p });
+        }
+    }
+    let thresholds = meta.thresholds.clone();
+    let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
+    let rows = row_results(test, &held_out, &set.labels, &thresholds, Some(policy));
+    Ok(Evaluation {
+        figures,
+        embed_per_sec: embedded.per_second,
+        train_seconds: 0.0,
+        total_seconds: started.elapsed().as_secs_f64(),
+        thresholds,
+        model_version: Some(meta.version.clone()),
+        labels: set.labels,
+        held_out,
+        rows,
+    })
+}
