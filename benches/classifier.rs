@@ -1,1 +1,74 @@
-fn main(){}
+//! Classifier latency and throughput with the shipped model:
+//! one short message end to end (tokenizer + encoder + head) with 2 and with 1 intra-op
+//! threads, and embedding throughput over 1000 BANKING77 sentences with 2 sessions x 1 thread.
+//!
+//! `cargo bench --bench classifier` (about two minutes on two cores).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use switchboard::classifier::{ClassifierOptions, Encoder, IntentClassifier, OnnxClassifier};
+use switchboard::training::dataset::read_jsonl;
+use switchboard::training::embed::embed_all;
+
+const MESSAGE: &str = "where is my order 1042?";
+const THROUGHPUT_TEXTS: usize = 1000;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rank_one_message(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rank_one_message");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for threads in [2, 1] {
+        let options = ClassifierOptions {
+            sessions: 1,
+            intra_threads: threads,
+        };
+        let classifier =
+            OnnxClassifier::load(&root().join("models"), options).expect("the shipped model loads");
+        group.bench_function(format!("1_session_x_{threads}_threads"), |b| {
+            b.iter(|| classifier.rank(black_box(MESSAGE)).expect("ranking"));
+        });
+    }
+    group.finish();
+}
+
+fn embedding_throughput(c: &mut Criterion) {
+    let rows = read_jsonl(&root().join("../shared/datasets/banking77/train.jsonl"))
+        .expect("BANKING77 train split");
+    let texts: Vec<&str> = rows
+        .iter()
+        .take(THROUGHPUT_TEXTS)
+        .map(|e| e.text.as_str())
+        .collect();
+    let options = ClassifierOptions {
+        sessions: 2,
+        intra_threads: 1,
+    };
+    let encoder =
+        Encoder::load(&root().join("models"), options).expect("the shipped encoder loads");
+    let mut group = c.benchmark_group("embedding_throughput");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function(
+        format!("banking77_{}_texts_2_sessions_x_1_thread", texts.len()),
+        |b| {
+            b.iter(|| embed_all(&encoder, black_box(&texts), 2, true).expect("embedding"));
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, rank_one_message, embedding_throughput);
+criterion_main!(benches);

@@ -1,16 +1,179 @@
-//! Settings shared by the commands: where the model and the intents live.
+//! Settings: a TOML file plus `SWITCHBOARD_*` environment variables and flags. Secrets come only
+//! from the environment (or a file named there) and never show in Debug output.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use serde::Deserialize;
 
 /// Paths to the model and the intents.
 #[derive(Debug, Clone, Args)]
 pub struct ModelPaths {
     /// Folder with encoder.onnx, tokenizer.json, head.onnx and head.json.
-    #[arg(long, env = "SWITCHBOARD_MODELS", default_value = "models", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_MODELS",
+        default_value = "models",
+        global = true
+    )]
     pub models: PathBuf,
     /// Folder with one YAML file per intent and the sensitive-phrase rules.
-    #[arg(long = "intents-dir", env = "SWITCHBOARD_INTENTS", default_value = "intents", global = true)]
+    #[arg(
+        long = "intents-dir",
+        env = "SWITCHBOARD_INTENTS",
+        default_value = "intents",
+        global = true
+    )]
     pub intents: PathBuf,
+}
+
+/// A secret string: compared and used, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Demo mode's fixed, printed secrets. The server refuses them outside demo mode.
+pub const DEMO_IDENTITY_KEYS: &str = "demo:switchboard-demo-identity-secret";
+pub const DEMO_STORE_API_SECRET: &str = "switchboard-demo-store-api-secret";
+
+/// How the store presents itself; fills the answer templates of `intents/`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreProfile {
+    pub store_name: String,
+    /// The storefront's base URL: checkout, invoice and account links start with it.
+    pub store_url: String,
+    pub support_email: String,
+    pub support_phone: String,
+    pub support_hours: String,
+    pub return_window_days: u32,
+    pub free_shipping_threshold: String,
+    pub standard_delivery_days: String,
+    pub express_delivery_days: String,
+    pub returns_url: String,
+    pub account_url: String,
+    pub password_reset_url: String,
+    pub payment_methods: String,
+    /// Expected wait shown on hand-off while agents are online.
+    pub expected_wait: String,
+}
+
+impl Default for StoreProfile {
+    fn default() -> Self {
+        let url = "https://shop.example.com";
+        Self {
+            store_name: "Juniper & Co.".into(),
+            store_url: url.into(),
+            support_email: "help@shop.example.com".into(),
+            support_phone: "+44 20 7946 0000".into(),
+            support_hours: "Monday to Friday, 9:00 to 18:00".into(),
+            return_window_days: 30,
+            free_shipping_threshold: "£50".into(),
+            standard_delivery_days: "2-4 working days".into(),
+            express_delivery_days: "1 working day".into(),
+            returns_url: format!("{url}/returns"),
+            account_url: format!("{url}/account"),
+            password_reset_url: format!("{url}/account/reset-password"),
+            payment_methods:
+                "Visa, Mastercard, American Express, PayPal, Apple Pay, Google Pay and Klarna"
+                    .into(),
+            expected_wait: "a few minutes".into(),
+        }
+    }
+}
+
+impl StoreProfile {
+    /// Fills `{placeholder}`s in a template; unknown placeholders are left as they are.
+    pub fn fill(&self, template: &str) -> String {
+        let values: [(&str, String); 13] = [
+            ("store_name", self.store_name.clone()),
+            ("support_email", self.support_email.clone()),
+            ("support_phone", self.support_phone.clone()),
+            ("support_hours", self.support_hours.clone()),
+            ("return_window_days", self.return_window_days.to_string()),
+            (
+                "free_shipping_threshold",
+                self.free_shipping_threshold.clone(),
+            ),
+            (
+                "standard_delivery_days",
+                self.standard_delivery_days.clone(),
+            ),
+            ("express_delivery_days", self.express_delivery_days.clone()),
+            ("returns_url", self.returns_url.clone()),
+            ("account_url", self.account_url.clone()),
+            ("password_reset_url", self.password_reset_url.clone()),
+            ("payment_methods", self.payment_methods.clone()),
+            ("store_url", self.store_url.clone()),
+        ];
+        let mut out = template.to_string();
+        for (key, value) in values {
+            out = out.replace(&format!("{{{key}}}"), &value);
+        }
+        out
+    }
+}
+
+/// The optional settings file (`--config FILE`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileSettings {
+    pub store: StoreProfile,
+    /// Storefront origins allowed to call the shopper API from a browser.
+    pub allowed_origins: Vec<String>,
+}
+
+impl FileSettings {
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+/// Reads a secret from `NAME`, or from the file named by `NAME_FILE`.
+pub fn secret_from_env(name: &str) -> anyhow::Result<Option<Secret>> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(Some(Secret::new(value.trim())).filter(|s| !s.expose().is_empty()));
+    }
+    if let Ok(path) = std::env::var(format!("{name}_FILE")) {
+        let value = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("{name}_FILE={path}: {e}"))?;
+        return Ok(Some(Secret::new(value.trim())).filter(|s| !s.expose().is_empty()));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_filled_and_unknown_placeholders_kept() {
+        let p = StoreProfile::default();
+        assert_eq!(
+            p.fill("Returns within {return_window_days} days at {store_name}. {nope}"),
+            "Returns within 30 days at Juniper & Co.. {nope}"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
 }

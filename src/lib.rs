@@ -1,11 +1,15 @@
 //! Switchboard: a self-hosted customer-service triage chatbot for online stores.
 
+pub mod chat;
 pub mod classifier;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod intents;
+pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod training;
 pub mod util;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub use encoder::Encoder;
 pub use head::Head;
 pub use metadata::{HEAD_FILE, HeadMetadata, LexicalConfig, METADATA_FILE, write_atomically};
-pub use runtime::{init_runtime, ORT_LIBRARY_NAME, FETCH_COMMAND};
+pub use runtime::{FETCH_COMMAND, ORT_LIBRARY_NAME, init_runtime};
 
 use crate::domain::triage::{IntentScore, Ranking};
 
@@ -27,9 +27,13 @@ pub enum ClassifierError {
         "the ONNX Runtime library was not found ({looked}). Fetch it with `{FETCH_COMMAND}`, or point ORT_DYLIB_PATH / SWITCHBOARD_ORT_LIBRARY at libonnxruntime.so.1.31.1"
     )]
     RuntimeMissing { looked: String },
-    #[error("the ONNX Runtime library at {path} could not be loaded: {reason}. Fetch a fresh copy with `{FETCH_COMMAND}`")]
+    #[error(
+        "the ONNX Runtime library at {path} could not be loaded: {reason}. Fetch a fresh copy with `{FETCH_COMMAND}`"
+    )]
     RuntimeLoad { path: PathBuf, reason: String },
-    #[error("model file {path} is missing. Restore it with `git checkout -- {path}` or re-create it with `make model`")]
+    #[error(
+        "model file {path} is missing. Restore it with `git checkout -- {path}` or re-create it with `make model`"
+    )]
     MissingFile { path: PathBuf },
     #[error("model file {path} could not be loaded: {reason}")]
     BadModel { path: PathBuf, reason: String },
@@ -52,7 +56,10 @@ pub struct ClassifierOptions {
 
 impl Default for ClassifierOptions {
     fn default() -> Self {
-        Self { sessions: 1, intra_threads: 2 }
+        Self {
+            sessions: 1,
+            intra_threads: 2,
+        }
     }
 }
 
@@ -117,7 +124,10 @@ pub fn ranking_from(labels: &[String], probabilities: &[f32]) -> Ranking {
     let mut scores: Vec<IntentScore> = labels
         .iter()
         .zip(probabilities)
-        .map(|(intent, &confidence)| IntentScore { intent: intent.clone(), confidence })
+        .map(|(intent, &confidence)| IntentScore {
+            intent: intent.clone(),
+            confidence,
+        })
         .collect();
     scores.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Ranking { scores }

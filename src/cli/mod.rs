@@ -2,7 +2,9 @@
 
 mod classify;
 mod eval;
+mod import;
 mod serve;
+mod token;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -10,7 +12,11 @@ use clap::{Parser, Subcommand};
 use crate::config::ModelPaths;
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Self-hosted customer-service triage chatbot for online stores")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Self-hosted customer-service triage chatbot for online stores"
+)]
 pub struct Cli {
     /// More detailed logs.
     #[arg(long, short, global = true)]
@@ -31,6 +37,10 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Classify one message and show the triage decision.
     Classify(classify::ClassifyArgs),
+    /// Import customers, products and orders from a JSON-lines file.
+    Import(import::ImportArgs),
+    /// Print a signed customer token for testing.
+    Token(token::TokenArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -39,5 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(&cli.paths, args),
         Command::Eval(args) => eval::run(&cli.paths, args),
         Command::Classify(args) => classify::run(&cli.paths, args),
+        Command::Import(args) => import::run(args),
+        Command::Token(args) => token::run(args),
     }
 }

@@ -1,24 +1,32 @@
-//! `switchboard serve`: the HTTP server.
+//! `switchboard serve`: the HTTP server (with `--demo`, the demo store and fixed demo secrets).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 
-use crate::classifier::{ClassifierOptions, OnnxClassifier};
-use crate::config::ModelPaths;
-use crate::domain::intent::IntentCatalog;
-use crate::http::{AppState, router};
+use crate::chat::{CustomerClaims, IdentityKeys};
+use crate::classifier::ClassifierOptions;
+use crate::config::{
+    DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, FileSettings, ModelPaths, Secret, secret_from_env,
+};
+use crate::startup::{Application, ServerConfig};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Seed and serve the demo store, with fixed demo secrets.
+    /// Database URL: sqlite://PATH (default) or postgres://...
+    #[arg(long, env = "SWITCHBOARD_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Seed and serve the demo store, with fixed, printed demo secrets.
     #[arg(long)]
     pub demo: bool,
+    /// Settings file (TOML): [store] profile and allowed_origins.
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Encoder sessions that may run at once.
     #[arg(long, env = "SWITCHBOARD_CLASSIFIER_SESSIONS", default_value_t = 2)]
     pub classifier_sessions: usize,
@@ -28,28 +36,96 @@ pub struct ServeArgs {
 }
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
+    let config = server_config(paths, &args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(paths, args))
+    runtime.block_on(async move {
+        let app = Application::build(&config, None).await?;
+        let addr = app.local_addr();
+        if config.demo {
+            print_demo_banner(addr, &config.identity_keys);
+        } else {
+            println!("Switchboard is listening on http://{addr}");
+        }
+        app.run(shutdown_signal()).await
+    })
 }
 
-async fn serve(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
-    let state = build_state(paths, &args)?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    println!("Switchboard is listening on http://{addr}");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
-    Ok(())
+fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+    let file = match &args.config {
+        Some(path) => FileSettings::read(path)?,
+        None => FileSettings::default(),
+    };
+    let identity_spec = secret_from_env("SWITCHBOARD_IDENTITY_KEYS")?;
+    let store_secret = secret_from_env("SWITCHBOARD_STORE_API_SECRET")?;
+    let (identity_keys, store_api_secret) = if args.demo {
+        let keys = identity_spec.unwrap_or_else(|| Secret::new(DEMO_IDENTITY_KEYS));
+        let secret = store_secret.unwrap_or_else(|| Secret::new(DEMO_STORE_API_SECRET));
+        (
+            IdentityKeys::parse(keys.expose()).map_err(anyhow::Error::msg)?,
+            secret,
+        )
+    } else {
+        let keys = identity_spec.context("SWITCHBOARD_IDENTITY_KEYS is not set: give the customer-token keys as kid:secret[,kid:secret] (secrets of 16+ characters)")?;
+        let secret = store_secret.context("SWITCHBOARD_STORE_API_SECRET is not set: give the secret the store signs its API requests with")?;
+        let keys = IdentityKeys::parse(keys.expose())
+            .map_err(|e| anyhow::anyhow!("SWITCHBOARD_IDENTITY_KEYS: {e}"))?;
+        anyhow::ensure!(
+            !keys.contains_secret(DEMO_IDENTITY_KEYS.split_once(':').map_or("", |p| p.1))
+                && secret.expose() != DEMO_STORE_API_SECRET,
+            "the demo secrets are public: set your own SWITCHBOARD_IDENTITY_KEYS and SWITCHBOARD_STORE_API_SECRET (or run with --demo)"
+        );
+        anyhow::ensure!(
+            secret.expose().len() >= 16,
+            "SWITCHBOARD_STORE_API_SECRET must be at least 16 characters"
+        );
+        (keys, secret)
+    };
+    let default_db = if args.demo {
+        "sqlite://data/demo.db"
+    } else {
+        "sqlite://data/switchboard.db"
+    };
+    Ok(ServerConfig {
+        listen: args.listen,
+        database_url: args
+            .database
+            .clone()
+            .unwrap_or_else(|| default_db.to_string()),
+        demo: args.demo,
+        models: paths.models.clone(),
+        intents: paths.intents.clone(),
+        classifier: ClassifierOptions {
+            sessions: args.classifier_sessions,
+            intra_threads: args.classifier_threads,
+        },
+        identity_keys,
+        store_api_secret: Some(store_api_secret),
+        profile: file.store,
+    })
 }
 
-pub fn build_state(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<AppState> {
-    let defs = crate::intents::load_dir(&paths.intents)?;
-    let rules = crate::intents::load_rules(&paths.intents)?;
-    let catalog = IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect());
-    let options = ClassifierOptions { sessions: args.classifier_sessions, intra_threads: args.classifier_threads };
-    let classifier = OnnxClassifier::load(&paths.models, options)?;
-    Ok(AppState { classifier: Arc::new(classifier), catalog: Arc::new(catalog), rules: Arc::new(rules), demo: args.demo })
+fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
+    let claims = CustomerClaims {
+        customer_id: crate::demo::DEMO_CUSTOMER_ID.into(),
+        email: "alex.morgan@example.com".into(),
+        exp: chrono::Utc::now().timestamp() + 30 * 24 * 3600,
+        kid: keys.current_kid().unwrap_or("demo").into(),
+    };
+    let token = keys.sign(&claims).unwrap_or_default();
+    println!("Switchboard demo store: http://{addr}/");
+    println!(
+        "  signed-in demo shopper (Alex Morgan, {}), customer token:\n    {token}",
+        crate::demo::DEMO_CUSTOMER_ID
+    );
+    println!(
+        "  guest shopper: order {} with email {}",
+        crate::demo::DEMO_GUEST_ORDER,
+        crate::demo::DEMO_GUEST_EMAIL
+    );
+    println!(
+        "  try: curl -s -X POST http://{addr}/api/v1/classify -H 'content-type: application/json' -d '{{\"text\":\"where is my order\"}}'"
+    );
+    println!("  store API secret (demo only): {DEMO_STORE_API_SECRET}");
 }
 
 async fn shutdown_signal() {
@@ -65,5 +141,4 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
-    tracing::info!("shutting down");
 }

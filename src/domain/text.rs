@@ -79,8 +79,14 @@ mod tests {
 
     #[test]
     fn nul_and_control_characters_are_rejected() {
-        assert_eq!(validate_message("hi\0"), Err(TextError::ControlCharacter(2)));
-        assert_eq!(validate_message("a\u{7}b"), Err(TextError::ControlCharacter(1)));
+        assert_eq!(
+            validate_message("hi\0"),
+            Err(TextError::ControlCharacter(2))
+        );
+        assert_eq!(
+            validate_message("a\u{7}b"),
+            Err(TextError::ControlCharacter(1))
+        );
     }
 
     #[test]

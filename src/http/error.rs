@@ -2,35 +2,62 @@
 //! 4xx say what was wrong; 5xx say nothing internal (the cause is logged once, here).
 
 use axum::Json;
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-#[derive(Debug, thiserror::Error)]
+use crate::chat::ChatError;
+
+#[derive(Debug)]
 pub enum ApiError {
-    #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
-    #[error("not found")]
-    NotFound,
-    #[error("forbidden")]
-    Forbidden,
-    #[error("the service is not ready")]
-    Unavailable,
-    #[error("internal error: {0}")]
+    /// A client error with its status, a stable code and a message saying what to fix.
+    Client {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// Something failed on our side; the cause is logged, never sent.
     Internal(String),
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest { code, message: message.into() }
+        Self::client(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Client {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::client(StatusCode::NOT_FOUND, "not_found", "no such conversation")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::client(StatusCode::FORBIDDEN, "forbidden", "you may not do this")
+    }
+
+    pub fn unauthorized(message: &str) -> Self {
+        Self::client(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn unavailable() -> Self {
+        Self::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is not ready; try again shortly",
+        )
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Client { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -38,22 +65,75 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (code, message) = match &self {
-            ApiError::BadRequest { code, message } => (*code, message.clone()),
-            ApiError::NotFound => ("not_found", "no such resource".to_string()),
-            ApiError::Forbidden => ("forbidden", "you may not do this".to_string()),
-            ApiError::Unavailable => ("unavailable", "the service is not ready; try again shortly".to_string()),
+        let status = self.status();
+        let (code, message) = match self {
+            ApiError::Client { code, message, .. } => (code, message),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
-                ("internal", "something went wrong on our side".to_string())
+                (
+                    "internal",
+                    "something went wrong on our side; please try again".to_string(),
+                )
             }
         };
-        (self.status(), Json(json!({"error": {"code": code, "message": message}}))).into_response()
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response()
     }
 }
 
 impl From<crate::classifier::ClassifierError> for ApiError {
     fn from(e: crate::classifier::ClassifierError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> Self {
+        match e {
+            ChatError::NotFound => ApiError::not_found(),
+            ChatError::Invalid(code, message) => ApiError::bad_request(code, message),
+            ChatError::Conflict(message) => {
+                ApiError::client(StatusCode::CONFLICT, "conflict", message)
+            }
+            ChatError::Store(e) => ApiError::Internal(e.to_string()),
+            ChatError::Classifier(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// `Json<T>` whose rejections (malformed JSON, unknown fields, wrong types, invalid UTF-8,
+/// oversize bodies, wrong content type) are JSON errors with the right 4xx status.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_fields",
+                    _ => "invalid_json",
+                };
+                Err(ApiError::client(status, code, rejection.body_text()))
+            }
+        }
     }
 }

@@ -1,19 +1,21 @@
-//! Operations: health, readiness and the classifier endpoint.
+//! Operations: health, readiness, Prometheus metrics and the classifier endpoint.
 
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState};
+use super::{ApiError, ApiJson, AppState};
 use crate::domain::triage::{History, decide};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/api/v1/classify", post(classify))
 }
 
@@ -21,8 +23,32 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ready", "model": state.classifier.metadata().version}))
+/// Ready when the database answers, the model is loaded, and we are not shutting down.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if *state.shutdown.borrow() {
+        return Err(ApiError::unavailable());
+    }
+    if let Err(e) = state.chat.store().ping().await {
+        tracing::warn!(error = %e, "readiness: database unavailable");
+        return Err(ApiError::unavailable());
+    }
+    let model = state.chat.classifier().metadata().version.clone();
+    Ok(Json(
+        json!({"status": "ready", "database": "ok", "model": model}),
+    ))
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        body,
+    )
 }
 
 #[derive(Deserialize)]
@@ -33,16 +59,16 @@ struct ClassifyRequest {
 
 async fn classify(
     State(state): State<AppState>,
-    body: Result<Json<ClassifyRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<ClassifyRequest>,
 ) -> Result<Json<Value>, ApiError> {
     if !state.demo {
         // Admin sessions arrive with the agent console; until then only demo mode opens it.
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::forbidden());
     }
-    let Json(request) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     crate::domain::text::validate_message(&request.text)
         .map_err(|e| ApiError::bad_request("invalid_message", e.to_string()))?;
-    let classifier = state.classifier.clone();
+    let classifier = state.chat.classifier().clone();
+    let started = std::time::Instant::now();
     let text = request.text;
     let span = tracing::Span::current();
     let (ranking, text) = tokio::task::spawn_blocking(move || {
@@ -52,13 +78,21 @@ async fn classify(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let ranking = ranking?;
-    let phrase = state.rules.find(&text);
-    let metadata = state.classifier.metadata();
-    let decision = decide(&ranking, phrase.as_ref().map(|m| m.category), &metadata.thresholds, &state.catalog, History::default());
+    metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
+    let phrase = state.chat.rules().find(&text);
+    let metadata = state.chat.classifier().metadata();
+    let decision = decide(
+        &ranking,
+        phrase.as_ref().map(|m| m.category),
+        &metadata.thresholds,
+        state.chat.catalog(),
+        History::default(),
+    );
     Ok(Json(json!({
         "intents": ranking.top_n(5),
         "decision": decision.kind(),
         "reason": decision.reason(),
+        "sensitive_phrase": phrase.as_ref().map(|m| m.category),
         "model_version": metadata.version,
     })))
 }

@@ -54,7 +54,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<IntentDefinition>, IntentsError> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('_'))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
@@ -112,19 +115,29 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
         reason,
     };
     let raw: IntentFile = serde_yaml_ng::from_str(text).map_err(|e| {
-        err(e.location().map(|l| l.line()), format!("not a valid intent file: {e}"))
+        err(
+            e.location().map(|l| l.line()),
+            format!("not a valid intent file: {e}"),
+        )
     })?;
     if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(err(
             line_of(text, "name:"),
-            format!("intent name {:?} must be lower-case letters and underscores", raw.name),
+            format!(
+                "intent name {:?} must be lower-case letters and underscores",
+                raw.name
+            ),
         ));
     }
     let action = Action::parse(&raw.action).ok_or_else(|| {
         let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
         err(
             line_of(text, "action:"),
-            format!("unknown action `{}`; expected one of {}", raw.action, known.join(", ")),
+            format!(
+                "unknown action `{}`; expected one of {}",
+                raw.action,
+                known.join(", ")
+            ),
         )
     })?;
     let priority = match raw.priority.as_deref() {
@@ -145,7 +158,10 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
         ));
     }
     if raw.examples.is_empty() {
-        return Err(err(line_of(text, "examples:"), "the intent has no examples".into()));
+        return Err(err(
+            line_of(text, "examples:"),
+            "the intent has no examples".into(),
+        ));
     }
     let mut seen: HashMap<String, &str> = HashMap::new();
     for example in &raw.examples {
@@ -184,7 +200,11 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
 /// What makes two examples the same: their words, or the text itself when it has none (emoji).
 fn example_key(example: &str) -> String {
     let key = normalise(example);
-    if key.is_empty() { example.trim().to_lowercase() } else { key }
+    if key.is_empty() {
+        example.trim().to_lowercase()
+    } else {
+        key
+    }
 }
 
 /// The 1-based line of the first occurrence of `needle`.
@@ -196,7 +216,11 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 fn nth_line_of(text: &str, needle: &str, n: usize) -> Option<usize> {
     let mut hits = text.lines().enumerate().filter(|(_, l)| l.contains(needle));
     let first = hits.next();
-    let chosen = if n == 0 { first } else { hits.nth(n - 1).or(first) };
+    let chosen = if n == 0 {
+        first
+    } else {
+        hits.nth(n - 1).or(first)
+    };
     chosen.map(|(i, _)| i + 1)
 }
 
@@ -267,7 +291,9 @@ mod tests {
     fn the_same_example_in_two_intents_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.yaml"), GOOD).unwrap();
-        let other = GOOD.replace("greeting", "thanks").replace("hi there", "thank you");
+        let other = GOOD
+            .replace("greeting", "thanks")
+            .replace("hi there", "thank you");
         std::fs::write(dir.path().join("b.yaml"), other).unwrap();
         let e = load_dir(dir.path()).unwrap_err();
         assert_eq!(e.line, Some(7));

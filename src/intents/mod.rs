@@ -4,4 +4,4 @@ mod loader;
 mod rules;
 
 pub use loader::{IntentsError, load_dir, parse_intent};
-pub use rules::{SensitiveRules, load_rules, RULES_FILE};
+pub use rules::{RULES_FILE, SensitiveRules, load_rules};

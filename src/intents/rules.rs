@@ -50,9 +50,13 @@ impl SensitiveRules {
     /// The first rule any of whose phrases appears in `text` as whole words.
     pub fn find(&self, text: &str) -> Option<SensitiveMatch<'_>> {
         let padded = format!(" {} ", normalise(text));
-        self.rules.iter().find(|r| r.phrases.iter().any(|p| padded.contains(p.as_str()))).map(
-            |r| SensitiveMatch { category: &r.category, priority: r.priority },
-        )
+        self.rules
+            .iter()
+            .find(|r| r.phrases.iter().any(|p| padded.contains(p.as_str())))
+            .map(|r| SensitiveMatch {
+                category: &r.category,
+                priority: r.priority,
+            })
     }
 
     pub fn len(&self) -> usize {
@@ -70,14 +74,18 @@ impl SensitiveRules {
             reason,
         };
         let raw: RulesFile = serde_yaml_ng::from_str(text).map_err(|e| {
-            err(e.location().map(|l| l.line()), format!("not a valid rules file: {e}"))
+            err(
+                e.location().map(|l| l.line()),
+                format!("not a valid rules file: {e}"),
+            )
         })?;
         let mut rules = Vec::with_capacity(raw.rules.len());
         for rule in raw.rules {
             let priority = match rule.priority.as_deref() {
                 None => Priority::High,
-                Some(p) => Priority::parse(p)
-                    .ok_or_else(|| err(None, format!("unknown priority `{p}` in {}", rule.category)))?,
+                Some(p) => Priority::parse(p).ok_or_else(|| {
+                    err(None, format!("unknown priority `{p}` in {}", rule.category))
+                })?,
             };
             let mut phrases = Vec::with_capacity(rule.phrases.len());
             for phrase in &rule.phrases {
@@ -87,7 +95,11 @@ impl SensitiveRules {
                 }
                 phrases.push(format!(" {norm} "));
             }
-            rules.push(Rule { category: rule.category, priority, phrases });
+            rules.push(Rule {
+                category: rule.category,
+                priority,
+                phrases,
+            });
         }
         Ok(Self { rules })
     }
@@ -116,8 +128,14 @@ mod tests {
     #[test]
     fn phrase_matches_whole_words_ignoring_case_and_punctuation() {
         let r = rules();
-        assert_eq!(r.find("I will SUE   you!").unwrap().category, "legal_threat");
-        assert_eq!(r.find("filing a chargeback.").unwrap().priority, Priority::Urgent);
+        assert_eq!(
+            r.find("I will SUE   you!").unwrap().category,
+            "legal_threat"
+        );
+        assert_eq!(
+            r.find("filing a chargeback.").unwrap().priority,
+            Priority::Urgent
+        );
         assert!(r.find("my lawyers").is_none());
         assert!(r.find("issue your invoice").is_none());
     }

@@ -1,0 +1,13 @@
+//! The conversation service: validate -> persist -> triage -> act -> publish.
+
+mod events;
+mod handlers;
+pub mod identity;
+mod replies;
+mod service;
+mod turn;
+mod verify;
+
+pub use events::{Changed, EventHub};
+pub use identity::{CustomerClaims, IdentityKeys, TokenError};
+pub use service::{ChatError, ChatService, MessageInput, Started, TurnResult};

@@ -1,0 +1,389 @@
+//! The deterministic demo store: a small catalogue (some items out of stock or discontinued),
+//! 50 customers and 200 orders in every state, with shipments, tracking links and refunds.
+//! The same seed always gives the same store; dates are offsets from the day it is seeded.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::domain::orders::{
+    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
+};
+use crate::store::{Store, StoreError};
+
+/// The demo shopper who signs in with a customer token.
+pub const DEMO_CUSTOMER_ID: &str = "cust_0001";
+/// The demo guest's order and email.
+pub const DEMO_GUEST_ORDER: &str = "10004";
+pub const DEMO_GUEST_EMAIL: &str = "sam.guest@example.com";
+
+const DAY: i64 = 24 * 60 * 60 * 1000;
+const FIRST: [&str; 10] = [
+    "Alex", "Jamie", "Priya", "Tom", "Chloe", "Mateo", "Aisha", "Lukas", "Mei", "Olivia",
+];
+const LAST: [&str; 5] = ["Morgan", "Okafor", "Schmidt", "Rossi", "Nakamura"];
+const CARRIERS: [(&str, &str); 4] = [
+    ("DHL", "https://www.dhl.com/track?tracking-id="),
+    ("UPS", "https://www.ups.com/track?tracknum="),
+    ("DPD", "https://track.dpd.co.uk/parcels/"),
+    (
+        "Royal Mail",
+        "https://www.royalmail.com/track-your-item#/tracking-results/",
+    ),
+];
+
+fn catalogue() -> Vec<Product> {
+    let items: [(&str, &str, i64, Availability); 18] = [
+        (
+            "SKU-TEE-WHT",
+            "Organic Cotton Tee, white",
+            2200,
+            Availability::InStock,
+        ),
+        (
+            "SKU-TEE-BLK",
+            "Organic Cotton Tee, black",
+            2200,
+            Availability::InStock,
+        ),
+        (
+            "SKU-JEAN-32",
+            "Straight Leg Jeans, 32",
+            6900,
+            Availability::InStock,
+        ),
+        (
+            "SKU-HOOD-GRY",
+            "Heavyweight Hoodie, grey",
+            5900,
+            Availability::OutOfStock,
+        ),
+        (
+            "SKU-SOCK-3",
+            "Merino Socks, 3 pairs",
+            1800,
+            Availability::InStock,
+        ),
+        ("SKU-MUG-CER", "Stoneware Mug", 1400, Availability::InStock),
+        (
+            "SKU-CANDLE",
+            "Fig & Cedar Candle",
+            2600,
+            Availability::Discontinued,
+        ),
+        ("SKU-TOTE", "Canvas Tote Bag", 1600, Availability::InStock),
+        (
+            "SKU-BOTTLE",
+            "Insulated Bottle, 750 ml",
+            2900,
+            Availability::InStock,
+        ),
+        (
+            "SKU-BEANIE",
+            "Ribbed Beanie",
+            2000,
+            Availability::OutOfStock,
+        ),
+        ("SKU-SCARF", "Lambswool Scarf", 3900, Availability::InStock),
+        (
+            "SKU-RUNNER-42",
+            "Trail Runners, EU 42",
+            11900,
+            Availability::InStock,
+        ),
+        (
+            "SKU-CAP",
+            "Washed Cotton Cap",
+            2400,
+            Availability::Discontinued,
+        ),
+        (
+            "SKU-JOURNAL",
+            "Dot Grid Journal",
+            1500,
+            Availability::InStock,
+        ),
+        ("SKU-PEN", "Brass Pen", 3200, Availability::InStock),
+        ("SKU-TOWEL", "Linen Towel Set", 4500, Availability::InStock),
+        (
+            "SKU-PLANT",
+            "Ceramic Planter",
+            2700,
+            Availability::OutOfStock,
+        ),
+        ("SKU-GIFT-50", "Gift Card £50", 5000, Availability::InStock),
+    ];
+    items
+        .into_iter()
+        .map(|(sku, name, price, availability)| Product {
+            sku: sku.into(),
+            name: name.into(),
+            price_cents: price,
+            currency: "GBP".into(),
+            availability,
+        })
+        .collect()
+}
+
+fn customers() -> Vec<Customer> {
+    (0..50)
+        .map(|i| {
+            let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
+            let email = if i == 0 {
+                "alex.morgan@example.com".to_string()
+            } else {
+                format!(
+                    "{}.{}{}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    i
+                )
+            };
+            Customer {
+                id: format!("cust_{:04}", i + 1),
+                email,
+                name: format!("{first} {last}"),
+            }
+        })
+        .collect()
+}
+
+/// Statuses for the generated orders, cycled so every state appears many times.
+const STATUSES: [OrderStatus; 11] = [
+    OrderStatus::Ordered,
+    OrderStatus::Paid,
+    OrderStatus::Packed,
+    OrderStatus::Shipped,
+    OrderStatus::InTransit,
+    OrderStatus::OutForDelivery,
+    OrderStatus::Delivered,
+    OrderStatus::DeliveryFailed,
+    OrderStatus::Cancelled,
+    OrderStatus::Refunded,
+    OrderStatus::PartiallyRefunded,
+];
+
+fn order(
+    number: u32,
+    customer: Option<&Customer>,
+    email: &str,
+    status: OrderStatus,
+    items: Vec<OrderItem>,
+    now: i64,
+    rng: &mut StdRng,
+) -> Order {
+    let age_days = match status {
+        OrderStatus::Ordered | OrderStatus::Paid | OrderStatus::Packed => rng.random_range(0..2),
+        OrderStatus::Shipped
+        | OrderStatus::InTransit
+        | OrderStatus::OutForDelivery
+        | OrderStatus::DeliveryFailed => rng.random_range(1..5),
+        _ => rng.random_range(6..90),
+    };
+    let placed_at = now - age_days * DAY - rng.random_range(0..DAY / 2);
+    let total: i64 = items.iter().map(|i| i.unit_price_cents * i.quantity).sum();
+    let shipped = status.in_delivery()
+        || matches!(
+            status,
+            OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded
+        );
+    let delivered_at = matches!(
+        status,
+        OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded
+    )
+    .then(|| placed_at + 3 * DAY);
+    let estimated = placed_at + 4 * DAY;
+    let shipments = if shipped {
+        let (carrier, base) = CARRIERS[number as usize % CARRIERS.len()];
+        let tracking = format!(
+            "{}{:08}",
+            &carrier[..1],
+            rng.random_range(10_000_000..99_999_999)
+        );
+        vec![Shipment {
+            carrier: carrier.into(),
+            tracking_url: format!("{base}{tracking}"),
+            tracking_number: tracking,
+            status: status.name().into(),
+            shipped_at: Some(placed_at + DAY),
+            estimated_delivery: Some(estimated),
+            delivered_at,
+        }]
+    } else {
+        Vec::new()
+    };
+    let refunds = match status {
+        OrderStatus::Refunded => vec![Refund {
+            amount_cents: total,
+            status: RefundStatus::Completed,
+            reason: "returned".into(),
+            created_at: placed_at + 6 * DAY,
+            completed_at: Some(placed_at + 8 * DAY),
+        }],
+        OrderStatus::PartiallyRefunded => vec![Refund {
+            amount_cents: items[0].unit_price_cents,
+            status: if number % 2 == 0 {
+                RefundStatus::Processing
+            } else {
+                RefundStatus::Completed
+            },
+            reason: "one item returned".into(),
+            created_at: placed_at + 6 * DAY,
+            completed_at: (number % 2 == 1).then_some(placed_at + 8 * DAY),
+        }],
+        _ => Vec::new(),
+    };
+    Order {
+        number: number.to_string(),
+        customer_id: customer.map(|c| c.id.clone()),
+        email: email.into(),
+        status,
+        placed_at,
+        total_cents: total,
+        currency: "GBP".into(),
+        shipping_address: format!("{} Market Street, London", 10 + number % 90),
+        estimated_delivery: (!matches!(status, OrderStatus::Cancelled)).then_some(estimated),
+        delivered_at,
+        source_order_number: None,
+        checkout_url: None,
+        items,
+        shipments,
+        refunds,
+    }
+}
+
+fn line(p: &Product, quantity: i64) -> OrderItem {
+    OrderItem {
+        sku: p.sku.clone(),
+        name: p.name.clone(),
+        quantity,
+        unit_price_cents: p.price_cents,
+    }
+}
+
+/// The demo store's orders for a given "now".
+pub fn orders(now: i64) -> (Vec<Product>, Vec<Customer>, Vec<Order>) {
+    let mut rng = StdRng::seed_from_u64(1042);
+    let products = catalogue();
+    let customers = customers();
+    let alex = &customers[0];
+    let p = |sku: &str| products.iter().find(|p| p.sku == sku).expect("demo sku");
+    let mut orders = vec![
+        order(
+            10001,
+            Some(alex),
+            &alex.email,
+            OrderStatus::InTransit,
+            vec![line(p("SKU-RUNNER-42"), 1), line(p("SKU-SOCK-3"), 2)],
+            now,
+            &mut rng,
+        ),
+        order(
+            10002,
+            Some(alex),
+            &alex.email,
+            OrderStatus::Delivered,
+            vec![
+                line(p("SKU-TEE-WHT"), 2),
+                line(p("SKU-CANDLE"), 1),
+                line(p("SKU-MUG-CER"), 1),
+            ],
+            now,
+            &mut rng,
+        ),
+        order(
+            10003,
+            Some(alex),
+            &alex.email,
+            OrderStatus::PartiallyRefunded,
+            vec![line(p("SKU-SCARF"), 1), line(p("SKU-BEANIE"), 1)],
+            now,
+            &mut rng,
+        ),
+        order(
+            10004,
+            None,
+            DEMO_GUEST_EMAIL,
+            OrderStatus::Shipped,
+            vec![line(p("SKU-BOTTLE"), 1), line(p("SKU-TOTE"), 1)],
+            now,
+            &mut rng,
+        ),
+    ];
+    for n in 10005..=10200u32 {
+        let status = STATUSES[(n as usize) % STATUSES.len()];
+        let guest = n % 9 == 0;
+        let customer = &customers[1 + (n as usize * 7) % 49];
+        let count = rng.random_range(1..=3);
+        let items = (0..count)
+            .map(|_| {
+                line(
+                    &products[rng.random_range(0..products.len())],
+                    rng.random_range(1..=2),
+                )
+            })
+            .collect();
+        let (owner, email) = if guest {
+            (None, format!("guest{n}@example.com"))
+        } else {
+            (Some(customer), customer.email.clone())
+        };
+        orders.push(order(n, owner, &email, status, items, now, &mut rng));
+    }
+    (products, customers, orders)
+}
+
+/// Seeds the demo store into an empty database; does nothing if customers already exist.
+pub async fn seed(store: &Store) -> Result<bool, StoreError> {
+    if store.customer_count().await? > 0 {
+        return Ok(false);
+    }
+    let (products, customers, orders) = orders(crate::store::now_ms());
+    for p in &products {
+        store.upsert_product(p).await?;
+    }
+    for c in &customers {
+        store.upsert_customer(c).await?;
+    }
+    store.upsert_orders(&orders).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::validation::{validate_customer, validate_order, validate_product};
+
+    #[test]
+    fn the_demo_store_is_deterministic_and_valid() {
+        let (p1, c1, o1) = orders(1_700_000_000_000);
+        let (_, _, o2) = orders(1_700_000_000_000);
+        assert_eq!(o1, o2);
+        assert_eq!((c1.len(), o1.len()), (50, 200));
+        assert!(p1.iter().all(|p| validate_product(p).is_ok()));
+        assert!(c1.iter().all(|c| validate_customer(c).is_ok()));
+        for o in &o1 {
+            validate_order(o).unwrap_or_else(|e| panic!("{}: {e}", o.number));
+        }
+    }
+
+    #[test]
+    fn every_status_and_availability_appears() {
+        let (products, _, orders) = orders(1_700_000_000_000);
+        for s in STATUSES {
+            assert!(orders.iter().any(|o| o.status == s), "{s:?}");
+        }
+        for a in [
+            Availability::InStock,
+            Availability::OutOfStock,
+            Availability::Discontinued,
+        ] {
+            assert!(products.iter().any(|p| p.availability == a));
+        }
+        assert!(
+            orders
+                .iter()
+                .any(|o| o.refunds.iter().any(|r| r.amount_cents < o.total_cents)),
+            "a partial refund"
+        );
+    }
+}

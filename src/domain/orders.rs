@@ -1,0 +1,301 @@
+//! The store's order data and how its states read to a shopper.
+
+use serde::{Deserialize, Serialize};
+
+/// An order's state. One table maps each to the wording shoppers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    AwaitingPayment,
+    Ordered,
+    Paid,
+    Packed,
+    Shipped,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    DeliveryFailed,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+}
+
+/// (status, stored name, customer-facing wording).
+const STATUS_TABLE: [(OrderStatus, &str, &str); 12] = [
+    (
+        OrderStatus::AwaitingPayment,
+        "awaiting_payment",
+        "waiting for payment",
+    ),
+    (
+        OrderStatus::Ordered,
+        "ordered",
+        "received: we have your order",
+    ),
+    (OrderStatus::Paid, "paid", "paid, being prepared"),
+    (OrderStatus::Packed, "packed", "packed and ready to ship"),
+    (OrderStatus::Shipped, "shipped", "shipped"),
+    (OrderStatus::InTransit, "in_transit", "on its way"),
+    (
+        OrderStatus::OutForDelivery,
+        "out_for_delivery",
+        "out for delivery today",
+    ),
+    (OrderStatus::Delivered, "delivered", "delivered"),
+    (
+        OrderStatus::DeliveryFailed,
+        "delivery_failed",
+        "delivery attempt failed",
+    ),
+    (OrderStatus::Cancelled, "cancelled", "cancelled"),
+    (OrderStatus::Refunded, "refunded", "refunded"),
+    (
+        OrderStatus::PartiallyRefunded,
+        "partially_refunded",
+        "partially refunded",
+    ),
+];
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 12] = [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::Ordered,
+        OrderStatus::Paid,
+        OrderStatus::Packed,
+        OrderStatus::Shipped,
+        OrderStatus::InTransit,
+        OrderStatus::OutForDelivery,
+        OrderStatus::Delivered,
+        OrderStatus::DeliveryFailed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+        OrderStatus::PartiallyRefunded,
+    ];
+
+    fn row(self) -> &'static (OrderStatus, &'static str, &'static str) {
+        STATUS_TABLE
+            .iter()
+            .find(|(s, _, _)| *s == self)
+            .unwrap_or(&STATUS_TABLE[0])
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().1
+    }
+
+    /// The wording a shopper sees.
+    pub fn customer_facing(self) -> &'static str {
+        self.row().2
+    }
+
+    pub fn parse(name: &str) -> Option<OrderStatus> {
+        STATUS_TABLE
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(s, _, _)| *s)
+    }
+
+    /// Not yet handed to a carrier: can still be cancelled or re-addressed by the store.
+    pub fn before_shipping(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::AwaitingPayment
+                | OrderStatus::Ordered
+                | OrderStatus::Paid
+                | OrderStatus::Packed
+        )
+    }
+
+    /// With a carrier now.
+    pub fn in_delivery(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Shipped
+                | OrderStatus::InTransit
+                | OrderStatus::OutForDelivery
+                | OrderStatus::DeliveryFailed
+        )
+    }
+
+    /// Still on its way to the shopper (not delivered, cancelled or refunded).
+    pub fn is_open(self) -> bool {
+        self.before_shipping() || self.in_delivery()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    InStock,
+    OutOfStock,
+    Discontinued,
+}
+
+impl Availability {
+    pub fn name(self) -> &'static str {
+        match self {
+            Availability::InStock => "in_stock",
+            Availability::OutOfStock => "out_of_stock",
+            Availability::Discontinued => "discontinued",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Availability> {
+        [
+            Availability::InStock,
+            Availability::OutOfStock,
+            Availability::Discontinued,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub availability: Availability,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderItem {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub tracking_url: String,
+    pub status: String,
+    pub shipped_at: Option<i64>,
+    pub estimated_delivery: Option<i64>,
+    pub delivered_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Requested,
+    Processing,
+    Completed,
+    Rejected,
+}
+
+impl RefundStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RefundStatus::Requested => "requested",
+            RefundStatus::Processing => "processing",
+            RefundStatus::Completed => "completed",
+            RefundStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RefundStatus> {
+        [
+            RefundStatus::Requested,
+            RefundStatus::Processing,
+            RefundStatus::Completed,
+            RefundStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refund {
+    pub amount_cents: i64,
+    pub status: RefundStatus,
+    #[serde(default)]
+    pub reason: String,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    pub number: String,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub status: OrderStatus,
+    pub placed_at: i64,
+    pub total_cents: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub shipping_address: String,
+    pub estimated_delivery: Option<i64>,
+    pub delivered_at: Option<i64>,
+    #[serde(default)]
+    pub source_order_number: Option<String>,
+    #[serde(default)]
+    pub checkout_url: Option<String>,
+    #[serde(default)]
+    pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// Formats minor units as money, e.g. `EUR 12.50`.
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        _ => "",
+    };
+    if symbol.is_empty() {
+        format!("{sign}{} {}.{:02}", currency, c / 100, c % 100)
+    } else {
+        format!("{sign}{symbol}{}.{:02}", c / 100, c % 100)
+    }
+}
+
+/// A date (from Unix milliseconds) as shoppers read it, e.g. `Tue 3 Mar`.
+pub fn day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(String::new, |d| d.format("%a %-d %b").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_one_wording_and_round_trips() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.name()), Some(s));
+            assert!(!s.customer_facing().is_empty());
+        }
+    }
+
+    #[test]
+    fn money_is_formatted_with_symbol() {
+        assert_eq!(money(1250, "EUR"), "€12.50");
+        assert_eq!(money(5, "CHF"), "CHF 0.05");
+    }
+}

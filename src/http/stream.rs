@@ -1,0 +1,103 @@
+//! Server-sent events: new messages and state changes of a conversation, in order, resuming
+//! after `Last-Event-ID` (or `?after=`). The database is the truth; in-process hints only say
+//! when to look. Each connection has a bounded buffer: a client that does not read is dropped.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::shopper::bearer;
+use super::{ApiError, AppState};
+
+const BUFFER: usize = 64;
+
+#[derive(Deserialize)]
+pub struct Resume {
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+pub async fn shopper_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(resume): Query<Resume>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let token = bearer(&headers)?;
+    let conversation = state.chat.authorize(&id, token).await?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let after = last_event_id.or(resume.after).unwrap_or(0).max(0);
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(BUFFER);
+    let hints = state.chat.events().subscribe();
+    tokio::spawn(pump(state, conversation.id, after, hints, tx));
+    Ok(Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Sends everything after `after`, then waits for hints; ends on shutdown, on a full buffer or
+/// when the client is gone.
+async fn pump(
+    state: AppState,
+    conversation_id: String,
+    mut after: i64,
+    mut hints: broadcast::Receiver<crate::chat::Changed>,
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+) {
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        if *shutdown.borrow_and_update() {
+            let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
+            return;
+        }
+        let messages = match state
+            .chat
+            .store()
+            .messages_after(&conversation_id, after, false)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(conversation = %conversation_id, error = %e, "stream read failed");
+                return;
+            }
+        };
+        for m in messages {
+            let data = serde_json::to_string(&m).unwrap_or_default();
+            let event = Event::default()
+                .id(m.seq.to_string())
+                .event("message")
+                .data(data);
+            if tx.try_send(Ok(event)).is_err() {
+                tracing::info!(conversation = %conversation_id, "stream client too slow or gone; dropping it");
+                return;
+            }
+            after = m.seq;
+        }
+        loop {
+            tokio::select! {
+                hint = hints.recv() => match hint {
+                    Ok(c) if c.conversation_id == conversation_id && c.seq > after => break,
+                    Ok(_) => continue,
+                    // Missed hints: read again from the database.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = shutdown.changed() => {
+                    let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
+                    return;
+                }
+                () = tx.closed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Conversations, messages, idempotency records and verification attempts (reads).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Result, Store, StoreError};
+use crate::domain::conversation::{
+    Conversation, ConversationState, Identity, Message, Pending, QuickReply, Sender, TriageRecord,
+};
+
+pub(super) const CONVERSATION_COLUMNS: &str = "id, state, customer_id, verified_via, verified_order, contact_email, pending, clarified_last, out_of_scope_last, handoff_reason, handoff_priority, handoff_intent, attached_order, queued_at, assigned_agent, rating, last_seq, created_at";
+const MESSAGE_COLUMNS: &str = "id, seq, sender, body, quick_replies, created_at, top_intents, decision, reason, model_version, agent_id";
+
+/// A message to append; the store gives it an id and the next sequence number.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub sender: Option<Sender>,
+    pub text: String,
+    pub quick_replies: Vec<QuickReply>,
+    pub client_message_id: Option<String>,
+    pub triage: Option<TriageRecord>,
+    pub agent_id: Option<String>,
+}
+
+/// Failed verification attempts in a window, by conversation, by IP and by order number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerificationCounts {
+    pub conversation: i64,
+    pub ip: i64,
+    pub order: i64,
+}
+
+impl Store {
+    /// The conversation if `id` exists and `token_hash` is its token's hash. A wrong token and
+    /// an unknown id look the same to the caller.
+    pub async fn conversation_for_token(
+        &self,
+        id: &str,
+        token_hash: &str,
+    ) -> Result<Option<Conversation>> {
+        let sql =
+            format!("SELECT {CONVERSATION_COLUMNS}, token_hash FROM conversations WHERE id = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let stored: String = row.try_get("token_hash")?;
+        if !crate::util::constant_time_eq(stored.as_bytes(), token_hash.as_bytes()) {
+            return Ok(None);
+        }
+        conversation_from_row(&row).map(Some)
+    }
+
+    pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>> {
+        let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
+        match sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+        {
+            Some(row) => conversation_from_row(&row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Messages after `after`, oldest first. Private notes only when `include_notes`.
+    pub async fn messages_after(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        include_notes: bool,
+    ) -> Result<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 AND (sender <> 'note' OR $3 = 1) ORDER BY seq LIMIT 500"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(conversation_id)
+            .bind(after)
+            .bind(i64::from(include_notes))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    /// A stored response for a retried message: (hash of the first request, response JSON).
+    pub async fn idempotent_response(
+        &self,
+        conversation_id: &str,
+        client_message_id: &str,
+    ) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "SELECT request_hash, response FROM idempotency_records WHERE conversation_id = $1 AND client_message_id = $2",
+        )
+        .bind(conversation_id)
+        .bind(client_message_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn verification_failures(
+        &self,
+        conversation_id: &str,
+        ip_hash: &str,
+        order_hash: &str,
+        since: i64,
+    ) -> Result<VerificationCounts> {
+        let count = |sql: &'static str, key: String| async move {
+            let row = sqlx::query(sql)
+                .bind(key)
+                .bind(since)
+                .fetch_one(self.pool())
+                .await?;
+            Ok::<i64, StoreError>(row.try_get(0)?)
+        };
+        Ok(VerificationCounts {
+            conversation: count(
+                "SELECT COUNT(*) FROM verification_attempts WHERE conversation_id = $1 AND success = 0 AND created_at >= $2",
+                conversation_id.to_string(),
+            )
+            .await?,
+            ip: count("SELECT COUNT(*) FROM verification_attempts WHERE ip_hash = $1 AND success = 0 AND created_at >= $2", ip_hash.to_string())
+                .await?,
+            order: count(
+                "SELECT COUNT(*) FROM verification_attempts WHERE order_hash = $1 AND success = 0 AND created_at >= $2",
+                order_hash.to_string(),
+            )
+            .await?,
+        })
+    }
+
+    /// Row counts of the tables shoppers can write to (for tests that check nothing was stored).
+    pub async fn write_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for (name, sql) in [
+            ("conversations", "SELECT COUNT(*) FROM conversations"),
+            ("messages", "SELECT COUNT(*) FROM messages"),
+            (
+                "idempotency_records",
+                "SELECT COUNT(*) FROM idempotency_records",
+            ),
+            (
+                "verification_attempts",
+                "SELECT COUNT(*) FROM verification_attempts",
+            ),
+            ("orders", "SELECT COUNT(*) FROM orders"),
+            ("audit_log", "SELECT COUNT(*) FROM audit_log"),
+        ] {
+            let n: i64 = sqlx::query(sql).fetch_one(self.pool()).await?.try_get(0)?;
+            out.push((name.to_string(), n));
+        }
+        Ok(out)
+    }
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+        })
+        .transpose()
+}
+
+pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
+    let state: String = r.try_get("state")?;
+    let via: Option<String> = r.try_get("verified_via")?;
+    let customer_id: Option<String> = r.try_get("customer_id")?;
+    let verified_order: Option<String> = r.try_get("verified_order")?;
+    let pending: Option<Pending> = json_column(r, "pending")?;
+    Ok(Conversation {
+        id: r.try_get("id")?,
+        state: ConversationState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation state {state:?}")))?,
+        identity: via.map(|via| Identity {
+            customer_id,
+            via,
+            order: verified_order,
+        }),
+        contact_email: r.try_get("contact_email")?,
+        pending,
+        clarified_last: r.try_get::<i64, _>("clarified_last")? != 0,
+        out_of_scope_last: r.try_get::<i64, _>("out_of_scope_last")? != 0,
+        handoff_reason: r.try_get("handoff_reason")?,
+        handoff_priority: r.try_get("handoff_priority")?,
+        handoff_intent: r.try_get("handoff_intent")?,
+        attached_order: r.try_get("attached_order")?,
+        queued_at: r.try_get("queued_at")?,
+        assigned_agent: r.try_get("assigned_agent")?,
+        rating: r.try_get("rating")?,
+        last_seq: r.try_get("last_seq")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub(super) fn message_from_row(r: &AnyRow) -> Result<Message> {
+    let sender: String = r.try_get("sender")?;
+    let decision: Option<String> = r.try_get("decision")?;
+    let triage = match decision {
+        Some(decision) => Some(TriageRecord {
+            intents: json_column(r, "top_intents")?.unwrap_or_default(),
+            decision,
+            reason: r
+                .try_get::<Option<String>, _>("reason")?
+                .unwrap_or_default(),
+            model_version: r
+                .try_get::<Option<String>, _>("model_version")?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Message {
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        sender: Sender::parse(&sender)
+            .ok_or_else(|| StoreError::Corrupt(format!("message sender {sender:?}")))?,
+        text: r.try_get("body")?,
+        quick_replies: json_column(r, "quick_replies")?.unwrap_or_default(),
+        created_at: r.try_get("created_at")?,
+        triage,
+        agent_id: r.try_get("agent_id")?,
+    })
+}

@@ -1,0 +1,180 @@
+//! One store API over SQLite and PostgreSQL, chosen by the database URL. The only module that
+//! names sqlx. Queries are runtime `query` with binds (`$1` works on both engines); times are
+//! Unix milliseconds, so every column decodes the same way on both.
+
+mod conversations;
+mod orders;
+mod tx;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
+
+pub use conversations::{NewMessage, VerificationCounts};
+pub use tx::Tx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("SQLite is not set up safely: {0}")]
+    UnsafeSqlite(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Connects, creating a SQLite file (and its folder) if needed, runs the migrations and
+    /// checks that SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let url = match engine {
+            Engine::Sqlite => prepare_sqlite_url(url)?,
+            Engine::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, engine };
+        match engine {
+            Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
+            Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
+        }
+        if engine == Engine::Sqlite {
+            store.check_sqlite().await?;
+        }
+        Ok(store)
+    }
+
+    async fn check_sqlite(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let journal: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let synchronous: i64 = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if !journal.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::UnsafeSqlite(format!(
+                "journal_mode is {journal}, expected wal"
+            )));
+        }
+        if synchronous != 2 {
+            return Err(StoreError::UnsafeSqlite(format!(
+                "synchronous is {synchronous}, expected 2 (FULL)"
+            )));
+        }
+        if foreign_keys != 1 {
+            return Err(StoreError::UnsafeSqlite("foreign_keys is off".into()));
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// A cheap query, for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx::new(self.pool.begin().await?, self.engine))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and the URL creates the file.
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::UnsupportedUrl(format!(
+            "{url} (use a file: an in-memory database is lost between connections)"
+        )));
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Invalid(format!(
+                "cannot create the database folder {}: {e}",
+                parent.display()
+            ))
+        })?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

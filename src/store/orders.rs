@@ -1,0 +1,311 @@
+//! Customers, products and orders (with items, shipments and refunds).
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::orders::{
+    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
+};
+
+const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url";
+
+impl Store {
+    pub async fn upsert_customer(&self, c: &Customer) -> Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
+        )
+        .bind(&c.id)
+        .bind(c.email.trim().to_lowercase())
+        .bind(&c.name)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn upsert_product(&self, p: &Product) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+             currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
+        )
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(p.price_cents)
+        .bind(&p.currency)
+        .bind(p.availability.name())
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts or replaces an order with its items, shipments and refunds, all or nothing.
+    pub async fn upsert_order(&self, order: &Order) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        upsert_order_in(&mut tx, order).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Several orders in one transaction (imports): all or nothing.
+    pub async fn upsert_orders(&self, orders: &[Order]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for order in orders {
+            upsert_order_in(&mut tx, order).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn customer(&self, id: &str) -> Result<Option<Customer>> {
+        let row = sqlx::query("SELECT id, email, name FROM customers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| Customer {
+            id: r.get(0),
+            email: r.get(1),
+            name: r.get(2),
+        }))
+    }
+
+    pub async fn customer_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM customers")
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?)
+    }
+
+    pub async fn products(&self, skus: &[String]) -> Result<Vec<Product>> {
+        let mut out = Vec::with_capacity(skus.len());
+        for sku in skus {
+            let row = sqlx::query("SELECT sku, name, price_cents, currency, availability FROM products WHERE sku = $1")
+                .bind(sku)
+                .fetch_optional(self.pool())
+                .await?;
+            if let Some(r) = row {
+                let availability: String = r.get(4);
+                out.push(Product {
+                    sku: r.get(0),
+                    name: r.get(1),
+                    price_cents: r.get(2),
+                    currency: r.get(3),
+                    availability: Availability::parse(&availability).ok_or_else(|| {
+                        StoreError::Corrupt(format!("product availability {availability:?}"))
+                    })?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One order with its items, shipments and refunds.
+    pub async fn order(&self, number: &str) -> Result<Option<Order>> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = $1");
+        match sqlx::query(&sql)
+            .bind(number)
+            .fetch_optional(self.pool())
+            .await?
+        {
+            Some(row) => Ok(Some(self.complete(order_from_row(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A customer's orders, newest first.
+    pub async fn orders_of_customer(&self, customer_id: &str, limit: i64) -> Result<Vec<Order>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC, number DESC LIMIT $2"
+        );
+        self.orders_where(&sql, customer_id, limit).await
+    }
+
+    /// Orders placed with an email address, newest first (for verified guests).
+    pub async fn orders_of_email(&self, email: &str, limit: i64) -> Result<Vec<Order>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE email = $1 ORDER BY placed_at DESC, number DESC LIMIT $2"
+        );
+        self.orders_where(&sql, email, limit).await
+    }
+
+    async fn orders_where(&self, sql: &str, key: &str, limit: i64) -> Result<Vec<Order>> {
+        let rows = sqlx::query(sql)
+            .bind(key)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.complete(order_from_row(&row)?).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn order_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM orders")
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?)
+    }
+
+    async fn complete(&self, mut order: Order) -> Result<Order> {
+        let items = sqlx::query("SELECT sku, name, quantity, unit_price_cents FROM order_items WHERE order_number = $1 ORDER BY line")
+            .bind(&order.number)
+            .fetch_all(self.pool())
+            .await?;
+        order.items = items
+            .iter()
+            .map(|r| OrderItem {
+                sku: r.get(0),
+                name: r.get(1),
+                quantity: r.get(2),
+                unit_price_cents: r.get(3),
+            })
+            .collect();
+        let shipments = sqlx::query(
+            "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at FROM shipments WHERE order_number = $1 ORDER BY line",
+        )
+        .bind(&order.number)
+        .fetch_all(self.pool())
+        .await?;
+        order.shipments = shipments
+            .iter()
+            .map(|r| Shipment {
+                carrier: r.get(0),
+                tracking_number: r.get(1),
+                tracking_url: r.get(2),
+                status: r.get(3),
+                shipped_at: r.get(4),
+                estimated_delivery: r.get(5),
+                delivered_at: r.get(6),
+            })
+            .collect();
+        let refunds = sqlx::query("SELECT amount_cents, status, reason, created_at, completed_at FROM refunds WHERE order_number = $1 ORDER BY line")
+            .bind(&order.number)
+            .fetch_all(self.pool())
+            .await?;
+        order.refunds = refunds
+            .iter()
+            .map(|r| {
+                let status: String = r.get(1);
+                Ok(Refund {
+                    amount_cents: r.get(0),
+                    status: RefundStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("refund status {status:?}")))?,
+                    reason: r.get(2),
+                    created_at: r.get(3),
+                    completed_at: r.get(4),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(order)
+    }
+}
+
+pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
+    let status: String = r.try_get(3)?;
+    Ok(Order {
+        number: r.try_get(0)?,
+        customer_id: r.try_get(1)?,
+        email: r.try_get(2)?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?,
+        placed_at: r.try_get(4)?,
+        total_cents: r.try_get(5)?,
+        currency: r.try_get(6)?,
+        shipping_address: r.try_get(7)?,
+        estimated_delivery: r.try_get(8)?,
+        delivered_at: r.try_get(9)?,
+        source_order_number: r.try_get(10)?,
+        checkout_url: r.try_get(11)?,
+        items: Vec::new(),
+        shipments: Vec::new(),
+        refunds: Vec::new(),
+    })
+}
+
+pub(super) async fn upsert_order_in(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
+            estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, email = excluded.email,
+            status = excluded.status, placed_at = excluded.placed_at, total_cents = excluded.total_cents,
+            currency = excluded.currency, shipping_address = excluded.shipping_address,
+            estimated_delivery = excluded.estimated_delivery, delivered_at = excluded.delivered_at,
+            source_order_number = excluded.source_order_number, checkout_url = excluded.checkout_url,
+            updated_at = excluded.updated_at",
+    )
+    .bind(&o.number)
+    .bind(&o.customer_id)
+    .bind(o.email.trim().to_lowercase())
+    .bind(o.status.name())
+    .bind(o.placed_at)
+    .bind(o.total_cents)
+    .bind(&o.currency)
+    .bind(&o.shipping_address)
+    .bind(o.estimated_delivery)
+    .bind(o.delivered_at)
+    .bind(&o.source_order_number)
+    .bind(&o.checkout_url)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    write_children(tx, o).await
+}
+
+/// Replaces an order's items, shipments and refunds.
+pub(super) async fn write_children(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {
+    for table in ["order_items", "shipments", "refunds"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE order_number = $1"))
+            .bind(&o.number)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (line, i) in o.items.iter().enumerate() {
+        sqlx::query("INSERT INTO order_items (order_number, line, sku, name, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&o.number)
+            .bind(line as i64)
+            .bind(&i.sku)
+            .bind(&i.name)
+            .bind(i.quantity)
+            .bind(i.unit_price_cents)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (line, s) in o.shipments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO shipments (order_number, line, carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&o.number)
+        .bind(line as i64)
+        .bind(&s.carrier)
+        .bind(&s.tracking_number)
+        .bind(&s.tracking_url)
+        .bind(&s.status)
+        .bind(s.shipped_at)
+        .bind(s.estimated_delivery)
+        .bind(s.delivered_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (line, r) in o.refunds.iter().enumerate() {
+        sqlx::query("INSERT INTO refunds (order_number, line, amount_cents, status, reason, created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&o.number)
+            .bind(line as i64)
+            .bind(r.amount_cents)
+            .bind(r.status.name())
+            .bind(&r.reason)
+            .bind(r.created_at)
+            .bind(r.completed_at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

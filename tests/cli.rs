@@ -1,0 +1,393 @@
+//! The real `switchboard` binary: eval, classify and train, with their errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn datasets() -> PathBuf {
+    root().join("../shared/datasets")
+}
+
+/// The binary, run from the crate root with no ONNX Runtime override in its environment.
+fn switchboard() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.current_dir(root())
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("SWITCHBOARD_ORT_LIBRARY")
+        .env_remove("SWITCHBOARD_MODELS")
+        .env_remove("SWITCHBOARD_INTENTS")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the switchboard binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// A failed run: non-zero exit, an `error:` line, and no panic.
+fn assert_clean_failure(out: &Output) -> String {
+    let err = stderr(out);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success\nstdout:\n{}\nstderr:\n{err}",
+        stdout(out)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a handled error exits with 1, not a crash: {err}"
+    );
+    assert!(!err.contains("panicked"), "the binary panicked:\n{err}");
+    assert!(
+        !err.contains("RUST_BACKTRACE"),
+        "the binary panicked:\n{err}"
+    );
+    err
+}
+
+fn read_rows(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn write_rows(path: &Path, rows: &[Value]) {
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// The first `per_intent` rows of each of the first `intents` intents of a benchmark file.
+fn slice(rows: &[Value], intents: &[String], per_intent: usize) -> Vec<Value> {
+    let mut taken: BTreeMap<&str, usize> = BTreeMap::new();
+    rows.iter()
+        .filter(|r| {
+            let intent = r["intent"].as_str().unwrap();
+            if !intents.iter().any(|i| i == intent) {
+                return false;
+            }
+            let n = taken.entry(intent).or_default();
+            *n += 1;
+            *n <= per_intent
+        })
+        .cloned()
+        .collect()
+}
+
+/// A small HWU64 benchmark: 8 intents x 15 training rows; 5 test rows each plus 5 CLINC150 `oos` rows.
+fn hwu64_slice(dir: &Path) -> (PathBuf, PathBuf) {
+    let train_all = read_rows(&datasets().join("hwu64/train.jsonl"));
+    let test_all = read_rows(&datasets().join("hwu64/test.jsonl"));
+    let mut intents: Vec<String> = Vec::new();
+    for r in &train_all {
+        let intent = r["intent"].as_str().unwrap().to_string();
+        if !intents.contains(&intent) {
+            intents.push(intent);
+        }
+        if intents.len() == 8 {
+            break;
+        }
+    }
+    let train = slice(&train_all, &intents, 15);
+    let mut test = slice(&test_all, &intents, 5);
+    assert_eq!((train.len(), test.len()), (120, 40));
+    let oos: Vec<Value> = read_rows(&datasets().join("clinc150/test.jsonl"))
+        .into_iter()
+        .filter(|r| r["intent"] == "oos")
+        .take(5)
+        .collect();
+    test.extend(oos);
+    let (train_path, test_path) = (dir.join("train.jsonl"), dir.join("test.jsonl"));
+    write_rows(&train_path, &train);
+    write_rows(&test_path, &test);
+    (train_path, test_path)
+}
+
+#[test]
+fn eval_on_a_benchmark_slice_prints_every_documented_figure_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = hwu64_slice(dir.path());
+    let report = dir.path().join("report");
+    let out = run(switchboard()
+        .args(["eval", "--quiet", "--json", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .arg("--report")
+        .arg(&report));
+    assert_success(&out);
+    let json: Value = serde_json::from_str(&stdout(&out)).expect("stdout is one JSON document");
+    for key in [
+        "accuracy",
+        "in_scope_accuracy",
+        "macro_f1",
+        "oos_recall",
+        "oos_precision",
+        "coverage_at_target_precision",
+        "per_intent",
+        "embed_per_sec",
+        "train_seconds",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key} in {json:#}");
+    }
+    for key in [
+        "accuracy",
+        "in_scope_accuracy",
+        "macro_f1",
+        "oos_recall",
+        "oos_precision",
+        "embed_per_sec",
+    ] {
+        assert!(
+            json[key].is_number(),
+            "{key} is not a number: {}",
+            json[key]
+        );
+    }
+    let per_intent = json["per_intent"].as_object().unwrap();
+    assert_eq!(per_intent.len(), 8, "{per_intent:?}");
+    for (name, figures) in per_intent {
+        for key in ["precision", "recall", "f1", "support"] {
+            assert!(figures[key].is_number(), "{name}.{key} in {figures}");
+        }
+        assert!(
+            figures["confused_with"].is_array(),
+            "{name}.confused_with in {figures}"
+        );
+        assert_eq!(figures["support"], 5, "{name}");
+    }
+    // 8 classes: chance is 12.5 %.
+    let accuracy = json["accuracy"].as_f64().unwrap();
+    assert!(
+        accuracy >= 0.6,
+        "accuracy {accuracy} is not well above chance"
+    );
+    assert!(json["embed_per_sec"].as_f64().unwrap() > 0.0);
+
+    let html =
+        std::fs::read_to_string(report.join("report.html")).expect("--report writes report.html");
+    assert!(html.contains("<svg"), "the report has charts");
+}
+
+#[test]
+fn eval_of_the_shipped_model_writes_one_prediction_line_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("store.jsonl");
+    let rows = [
+        ("where has my parcel got to", "order_status"),
+        ("I want to cancel my order", "cancel_order"),
+        ("do you accept Klarna", "payment_methods"),
+        ("hello there", "greeting"),
+        ("I will take you to court over this", "complaint"),
+        ("what's the tallest mountain in the world", "oos"),
+    ];
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|(t, i)| serde_json::json!({"text": t, "intent": i}))
+        .collect();
+    write_rows(&test, &rows);
+    let predictions = dir.path().join("predictions.jsonl");
+    let out = run(switchboard()
+        .args(["eval", "--quiet", "--test"])
+        .arg(&test)
+        .arg("--predictions")
+        .arg(&predictions));
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("accuracy"),
+        "a readable summary: {}",
+        stdout(&out)
+    );
+    let lines = read_rows(&predictions);
+    assert_eq!(lines.len(), rows.len());
+    for (line, row) in lines.iter().zip(&rows) {
+        assert_eq!(line["text"], row["text"]);
+        assert!(
+            line["intent"].is_string() && line["predicted"].is_string(),
+            "{line}"
+        );
+        let confidence = line["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&confidence), "{line}");
+        let decision = line["decision"].as_str().unwrap();
+        assert!(
+            ["answer", "clarify", "handoff", "out_of_scope"].contains(&decision),
+            "{line}"
+        );
+    }
+    assert_eq!(lines[0]["predicted"], "order_status");
+    assert_eq!(
+        lines[4]["decision"], "handoff",
+        "a legal threat is handed off: {}",
+        lines[4]
+    );
+    assert_eq!(
+        lines[5]["intent"], "out_of_scope",
+        "`oos` rows are read as out of scope"
+    );
+}
+
+#[test]
+fn classify_prints_the_intent_and_the_decision_as_json() {
+    let out = run(switchboard().args(["classify", "where is my parcel", "--json"]));
+    assert_success(&out);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["intents"][0]["intent"], "order_status", "{json:#}");
+    assert!(json["intents"][0]["confidence"].as_f64().unwrap() > 0.5);
+    assert_eq!(json["decision"], "answer", "{json:#}");
+    assert!(
+        json["reason"].is_string() && json["model_version"].is_string(),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn classify_prints_a_readable_table_without_json() {
+    let out = run(switchboard().args(["classify", "can I pay with PayPal?"]));
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("payment_methods") && text.contains("decision: answer"),
+        "{text}"
+    );
+}
+
+#[test]
+fn eval_of_a_missing_file_fails_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere.jsonl");
+    let out = run(switchboard()
+        .args(["eval", "--quiet", "--test"])
+        .arg(&missing));
+    let err = assert_clean_failure(&out);
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_malformed_jsonl_line_fails_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"text\": \"where is my order\", \"intent\": \"order_status\"}\n{\"text\": \"oops\"\n",
+    )
+    .unwrap();
+    let out = run(switchboard().args(["eval", "--quiet", "--test"]).arg(&bad));
+    let err = assert_clean_failure(&out);
+    assert!(err.contains(&format!("{}:2:", bad.display())), "{err}");
+}
+
+#[test]
+fn a_training_file_with_a_malformed_line_fails_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, test) = hwu64_slice(dir.path());
+    let train = dir.path().join("broken-train.jsonl");
+    std::fs::write(
+        &train,
+        "{\"text\": \"set an alarm\", \"intent\": \"alarm_set\"}\nnot json at all\n",
+    )
+    .unwrap();
+    let out = run(switchboard()
+        .args(["eval", "--quiet", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test));
+    let err = assert_clean_failure(&out);
+    assert!(err.contains("broken-train.jsonl:2:"), "{err}");
+}
+
+#[test]
+fn eval_with_no_arguments_explains_what_it_needs() {
+    let out = run(switchboard().arg("eval"));
+    let err = assert_clean_failure(&out);
+    assert!(
+        err.contains("--test") && err.contains("--train") && err.contains("--intents"),
+        "{err}"
+    );
+}
+
+#[test]
+fn train_writes_a_head_and_leaves_the_encoder_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    for file in ["encoder.onnx", "tokenizer.json"] {
+        std::fs::copy(root().join("models").join(file), models.join(file)).unwrap();
+    }
+    let encoder_before = std::fs::read(models.join("encoder.onnx")).unwrap();
+    let out = run(switchboard().arg("--models").arg(&models).args([
+        "--intents-dir",
+        "intents",
+        "train",
+        "--quiet",
+    ]));
+    assert_success(&out);
+    assert!(stdout(&out).contains("written to"), "{}", stdout(&out));
+    assert!(models.join("head.onnx").is_file(), "head.onnx written");
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(models.join("head.json")).unwrap()).unwrap();
+    assert_eq!(meta["labels"].as_array().unwrap().len(), 22);
+    assert_eq!(
+        std::fs::read(models.join("encoder.onnx")).unwrap(),
+        encoder_before,
+        "the encoder is unchanged"
+    );
+    // The freshly trained model classifies.
+    let out = run(switchboard().arg("--models").arg(&models).args([
+        "classify",
+        "where is my parcel",
+        "--json",
+    ]));
+    assert_success(&out);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["intents"][0]["intent"], "order_status");
+}
+
+#[test]
+fn without_the_onnx_runtime_library_the_error_says_to_run_make_onnxruntime() {
+    let out = run(switchboard()
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .args(["classify", "where is my parcel"]));
+    let err = assert_clean_failure(&out);
+    assert!(err.contains("make onnxruntime"), "{err}");
+    assert!(err.contains("/nonexistent/libonnxruntime.so"), "{err}");
+}
+
+#[test]
+fn eval_without_the_onnx_runtime_library_fails_cleanly_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = hwu64_slice(dir.path());
+    let out = run(switchboard()
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .args(["eval", "--quiet", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test));
+    let err = assert_clean_failure(&out);
+    assert!(err.contains("make onnxruntime"), "{err}");
+}
