@@ -12,9 +12,16 @@ use crate::store::{Store, StoreError};
 
 /// The demo shopper who signs in with a customer token.
 pub const DEMO_CUSTOMER_ID: &str = "cust_0001";
+pub const DEMO_CUSTOMER_NAME: &str = "Alex Morgan";
+pub const DEMO_CUSTOMER_EMAIL: &str = "alex.morgan@example.com";
 /// The demo guest's order and email.
 pub const DEMO_GUEST_ORDER: &str = "10004";
 pub const DEMO_GUEST_EMAIL: &str = "sam.guest@example.com";
+
+/// Demo agent accounts (their password is public: demo mode only).
+pub const DEMO_AGENT_EMAIL: &str = "agent@example.com";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
+pub const DEMO_AGENT_PASSWORD: &str = "demo-agent-pass";
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 const FIRST: [&str; 10] = [
@@ -345,6 +352,9 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         store.upsert_customer(c).await?;
     }
     store.upsert_orders(&orders).await?;
+    let hash = crate::agents::password::hash(DEMO_AGENT_PASSWORD).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    store.create_agent(DEMO_AGENT_EMAIL, "Riley (demo agent)", &hash, false).await?;
+    store.create_agent(DEMO_ADMIN_EMAIL, "Sam (demo admin)", &hash, true).await?;
     Ok(true)
 }
 

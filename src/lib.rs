@@ -1,5 +1,6 @@
 //! Switchboard: a self-hosted customer-service triage chatbot for online stores.
 
+pub mod agents;
 pub mod chat;
 pub mod classifier;
 pub mod cli;

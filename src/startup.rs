@@ -9,6 +9,7 @@ use crate::chat::{ChatService, EventHub, IdentityKeys};
 use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
+use crate::http::sessions::AgentSessionStore;
 use crate::http::{AppState, router};
 use crate::store::Store;
 
@@ -24,11 +25,19 @@ pub struct ServerConfig {
     pub identity_keys: IdentityKeys,
     pub store_api_secret: Option<Secret>,
     pub profile: StoreProfile,
+    /// Folder with the web surfaces (widget, demo storefront, console).
+    pub web_dir: std::path::PathBuf,
+    /// The public URL agents open (e.g. `https://support.example.com`); https makes the
+    /// session cookie `Secure` and `__Host-` prefixed.
+    pub public_url: Option<String>,
 }
 
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
+    sessions: AgentSessionStore,
+    secure_cookies: bool,
+    database_url: String,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -80,31 +89,43 @@ impl Application {
                 .to_string()
                 + ":ip",
         );
+        let catalog = Arc::new(catalog);
+        let events = EventHub::new();
+        let agents = crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone());
         let chat = ChatService::new(
             store,
             classifier,
-            Arc::new(catalog),
+            catalog,
             Arc::new(rules),
             config.identity_keys.clone(),
             config.profile.clone(),
-            EventHub::new(),
+            events,
             ip_key,
         );
+        let sessions = AgentSessionStore::connect(&config.database_url).await.context("setting up agent sessions")?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let public_origin = config.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string());
+        let secure_cookies = public_origin.as_deref().is_some_and(|u| u.starts_with("https://"));
         let state = AppState {
             chat: Arc::new(chat),
+            agents: Arc::new(agents),
+            public_origin,
             demo: config.demo,
             store_api_secret: config.store_api_secret.clone(),
             metrics: metrics_handle(),
             shutdown: shutdown_rx,
+            web_dir: config.web_dir.clone(),
         };
         Ok(Self {
             listener,
             state,
             shutdown,
+            sessions,
+            secure_cookies,
+            database_url: config.database_url.clone(),
         })
     }
 
@@ -128,9 +149,21 @@ impl Application {
             listener,
             state,
             shutdown,
+            sessions,
+            secure_cookies,
+            database_url,
         } = self;
         let store = state.chat.store().clone();
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
+        let listener_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
+            tokio::spawn(crate::chat::listen_postgres(
+                database_url,
+                state.chat.events().clone(),
+                state.shutdown.clone(),
+            ))
+        });
+        let layer = session_layer(sessions, secure_cookies);
+        let app = router(state, layer).into_make_service_with_connect_info::<SocketAddr>();
         let signal = async move {
             stop.await;
             tracing::info!("shutting down: draining requests and streams");
@@ -139,10 +172,29 @@ impl Application {
         axum::serve(listener, app)
             .with_graceful_shutdown(signal)
             .await?;
+        cleanup.abort();
+        if let Some(task) = listener_task {
+            task.abort();
+        }
         store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Session cookies: `__Host-` prefixed and `Secure` over https (a plain name on http, which
+/// browsers only allow for localhost-style set-ups), HttpOnly, SameSite=Strict, 2 h idle expiry.
+fn session_layer(store: AgentSessionStore, secure: bool) -> tower_sessions::SessionManagerLayer<AgentSessionStore> {
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::cookie::time::Duration;
+    let name = if secure { "__Host-switchboard_session" } else { "switchboard_session" };
+    tower_sessions::SessionManagerLayer::new(store)
+        .with_name(name)
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(tower_sessions::Expiry::OnInactivity(Duration::hours(2)))
 }
 
 /// A database URL without its password, for messages.

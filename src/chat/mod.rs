@@ -3,11 +3,13 @@
 mod events;
 mod handlers;
 pub mod identity;
+mod listener;
 mod replies;
 mod service;
 mod turn;
 mod verify;
 
 pub use events::{Changed, EventHub};
+pub use listener::{RESYNC, listen_postgres};
 pub use identity::{CustomerClaims, IdentityKeys, TokenError};
 pub use service::{ChatError, ChatService, MessageInput, Started, TurnResult};

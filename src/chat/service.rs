@@ -128,6 +128,10 @@ impl ChatService {
         &self.rules
     }
 
+    pub fn identity_keys(&self) -> &IdentityKeys {
+        &self.identity
+    }
+
     /// Starts a conversation. A valid customer token makes it verified for that customer; a
     /// bad or expired one just means an anonymous shopper.
     pub async fn start(&self, customer_token: Option<&str>) -> Result<Started, ChatError> {
@@ -323,6 +327,17 @@ impl ChatService {
         let Some(mut conversation) = tx.lock_conversation(&conversation.id).await? else {
             return Err(ChatError::NotFound);
         };
+        if conversation.state.bot_is_silent() {
+            // A person has the conversation: the bot neither checks details nor speaks (and a
+            // conversation handed off for failed attempts is not re-queued or unlocked).
+            return Ok(TurnResult {
+                message: None,
+                replies: Vec::new(),
+                state: conversation.state,
+                triage: None,
+                verified: conversation.identity.is_some(),
+            });
+        }
         let mut turn = Turn::default();
         let ip_hash = self.hash_ip(ip);
         self.verify_guest(

@@ -67,20 +67,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let store = Store::connect(&args.database).await?;
-        for p in &products {
-            store.upsert_product(p).await?;
-        }
-        for c in &customers {
-            store.upsert_customer(c).await?;
-        }
-        for o in &orders {
-            if let Some(customer) = &o.customer_id
-                && store.customer(customer).await?.is_none()
-            {
-                anyhow::bail!("order {}: customer {customer} is neither in the file nor in the database; nothing was imported", o.number);
-            }
-        }
-        store.upsert_orders(&orders).await?;
+        // One transaction: a failure (such as an order's unknown customer) imports nothing.
+        store
+            .import(&products, &customers, &orders)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was imported"))?;
         println!("imported {} customers, {} products, {} orders", customers.len(), products.len(), orders.len());
         Ok(())
     })

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand.
 
+mod agent;
 mod classify;
 mod eval;
 mod import;
@@ -37,6 +38,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Classify one message and show the triage decision.
     Classify(classify::ClassifyArgs),
+    /// Manage agent accounts.
+    Agent(agent::AgentArgs),
     /// Import customers, products and orders from a JSON-lines file.
     Import(import::ImportArgs),
     /// Print a signed customer token for testing.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&cli.paths, args),
         Command::Classify(args) => classify::run(&cli.paths, args),
         Command::Import(args) => import::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Token(args) => token::run(args),
     }
 }

@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// Settings file (TOML): [store] profile and allowed_origins.
     #[arg(long, env = "SWITCHBOARD_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The URL agents use to reach the console (https makes session cookies Secure).
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Folder with the widget, the demo storefront and the agent console.
+    #[arg(long, env = "SWITCHBOARD_WEB", default_value = "web")]
+    pub web: PathBuf,
     /// Encoder sessions that may run at once.
     #[arg(long, env = "SWITCHBOARD_CLASSIFIER_SESSIONS", default_value_t = 2)]
     pub classifier_sessions: usize,
@@ -101,13 +107,15 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         identity_keys,
         store_api_secret: Some(store_api_secret),
         profile: file.store,
+        web_dir: args.web.clone(),
+        public_url: args.public_url.clone(),
     })
 }
 
 fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
     let claims = CustomerClaims {
         customer_id: crate::demo::DEMO_CUSTOMER_ID.into(),
-        email: "alex.morgan@example.com".into(),
+        email: crate::demo::DEMO_CUSTOMER_EMAIL.into(),
         exp: chrono::Utc::now().timestamp() + 30 * 24 * 3600,
         kid: keys.current_kid().unwrap_or("demo").into(),
     };
@@ -125,6 +133,7 @@ fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
     println!(
         "  try: curl -s -X POST http://{addr}/api/v1/classify -H 'content-type: application/json' -d '{{\"text\":\"where is my order\"}}'"
     );
+    println!("  agent console: http://{addr}/console  log in as {} or {} (admin), password {}", crate::demo::DEMO_AGENT_EMAIL, crate::demo::DEMO_ADMIN_EMAIL, crate::demo::DEMO_AGENT_PASSWORD);
     println!("  store API secret (demo only): {DEMO_STORE_API_SECRET}");
 }
 

@@ -1,5 +1,6 @@
 //! Pure types and rules: intents, text validation and the triage policy. No I/O here.
 
+pub mod agent;
 pub mod conversation;
 pub mod intent;
 pub mod orders;

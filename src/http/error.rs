@@ -43,6 +43,10 @@ impl ApiError {
         Self::client(StatusCode::FORBIDDEN, "forbidden", "you may not do this")
     }
 
+    pub fn forbidden_with(code: &'static str, message: &str) -> Self {
+        Self::client(StatusCode::FORBIDDEN, code, message)
+    }
+
     pub fn unauthorized(message: &str) -> Self {
         Self::client(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

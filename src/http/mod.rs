@@ -1,10 +1,15 @@
 //! The HTTP side: routers per area. The only module that names axum.
 
+mod admin;
+mod agent;
+mod agent_stream;
 mod error;
 mod ops;
+pub mod sessions;
 mod shopper;
 mod store_api;
 mod stream;
+mod web;
 
 use std::sync::Arc;
 
@@ -24,20 +29,28 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub chat: Arc<ChatService>,
+    pub agents: Arc<crate::agents::AgentService>,
+    /// The console's public origin (e.g. `https://support.example.com`), also allowed as Origin.
+    pub public_origin: Option<String>,
     /// Demo mode opens the classify endpoint to everyone.
     pub demo: bool,
     pub store_api_secret: Option<Secret>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Folder with the widget, the demo storefront and the console.
+    pub web_dir: std::path::PathBuf,
 }
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
+/// The whole application router. Agent and admin routes get the session layer.
+pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<sessions::AgentSessionStore>) -> Router {
+    let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
     Router::new()
+        .merge(agent_routes)
         .merge(ops::router())
         .merge(shopper::router())
         .merge(store_api::router())
+        .merge(web::router(&state.web_dir))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(

@@ -17,6 +17,29 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/api/v1/classify", post(classify))
+        .route("/api/v1/demo/identity", get(demo_identity))
+}
+
+/// Demo mode only: the demo shopper's customer token and the demo guest's order + email,
+/// for the demo storefront's sign-in switch.
+async fn demo_identity(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if !state.demo {
+        return Err(ApiError::client(StatusCode::NOT_FOUND, "not_found", "only in demo mode"));
+    }
+    let keys = state.chat.identity_keys();
+    let claims = crate::chat::CustomerClaims {
+        customer_id: crate::demo::DEMO_CUSTOMER_ID.into(),
+        email: crate::demo::DEMO_CUSTOMER_EMAIL.into(),
+        exp: chrono::Utc::now().timestamp() + 24 * 3600,
+        kid: keys.current_kid().unwrap_or_default().into(),
+    };
+    let token = keys.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({
+        "customer_token": token,
+        "customer_name": crate::demo::DEMO_CUSTOMER_NAME,
+        "guest_order_number": crate::demo::DEMO_GUEST_ORDER,
+        "guest_email": crate::demo::DEMO_GUEST_EMAIL,
+    })))
 }
 
 async fn healthz() -> Json<Value> {

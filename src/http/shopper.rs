@@ -7,11 +7,11 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, AppState};
 use crate::chat::{MessageInput, Started, TurnResult};
+use crate::domain::conversation::{ConversationState, Message};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,10 +45,22 @@ struct StartRequest {
     customer_token: Option<String>,
 }
 
+/// A raw body's rejection (too large, unreadable) as a JSON error with its status.
+pub(super) fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    let status = rejection.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "body_too_large"
+    } else {
+        "invalid_body"
+    };
+    ApiError::client(status, code, rejection.body_text())
+}
+
 async fn start(
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
+    let body = body.map_err(body_error)?;
     // An empty body starts an anonymous conversation.
     let request: StartRequest = if body.iter().all(u8::is_ascii_whitespace) {
         StartRequest::default()
@@ -119,16 +131,26 @@ async fn read(
     Path(id): Path<String>,
     headers: HeaderMap,
     query: Result<Query<After>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     let token = bearer(&headers)?;
     let Query(after) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (conversation, messages) = state.chat.messages_after(&id, token, after.after).await?;
-    Ok(Json(json!({
-        "state": conversation.state,
-        "verified": conversation.identity.is_some(),
-        "rating": conversation.rating,
-        "messages": messages,
-    })))
+    // Serialized directly (not through `json!`), so numbers such as confidences read exactly
+    // as they do in the send response and the event stream.
+    Ok(Json(MessagesPage {
+        state: conversation.state,
+        verified: conversation.identity.is_some(),
+        rating: conversation.rating,
+        messages,
+    }))
+}
+
+#[derive(Serialize)]
+struct MessagesPage {
+    state: ConversationState,
+    verified: bool,
+    rating: Option<i64>,
+    messages: Vec<Message>,
 }
 
 #[derive(Deserialize)]

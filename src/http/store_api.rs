@@ -3,6 +3,7 @@
 //! of the raw body>` with the store API secret.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -87,8 +88,9 @@ fn check_all<T>(items: &[T], validate: impl Fn(&T) -> Result<(), String>) -> Res
 async fn customers(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(super::shopper::body_error)?;
     check_signature(&state, &headers, &body)?;
     let items: Vec<Customer> = parse_many(&body)?;
     check_all(&items, validate_customer)?;
@@ -101,8 +103,9 @@ async fn customers(
 async fn products(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(super::shopper::body_error)?;
     check_signature(&state, &headers, &body)?;
     let items: Vec<Product> = parse_many(&body)?;
     check_all(&items, validate_product)?;
@@ -115,8 +118,9 @@ async fn products(
 async fn orders(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(super::shopper::body_error)?;
     check_signature(&state, &headers, &body)?;
     let items: Vec<Order> = parse_many(&body)?;
     check_all(&items, validate_order)?;

@@ -28,9 +28,11 @@ pub async fn shopper_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(resume): Query<Resume>,
+    resume: Result<Query<Resume>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let token = bearer(&headers)?;
+    let Query(resume) =
+        resume.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let conversation = state.chat.authorize(&id, token).await?;
     let last_event_id = headers
         .get("last-event-id")
@@ -86,7 +88,7 @@ async fn pump(
         loop {
             tokio::select! {
                 hint = hints.recv() => match hint {
-                    Ok(c) if c.conversation_id == conversation_id && c.seq > after => break,
+                    Ok(c) if c.conversation_id == crate::chat::RESYNC || (c.conversation_id == conversation_id && c.seq > after) => break,
                     Ok(_) => continue,
                     // Missed hints: read again from the database.
                     Err(broadcast::error::RecvError::Lagged(_)) => break,

@@ -2,18 +2,20 @@
 //! names sqlx. Queries are runtime `query` with binds (`$1` works on both engines); times are
 //! Unix milliseconds, so every column decodes the same way on both.
 
+mod agents;
 mod conversations;
 mod orders;
 mod tx;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
 pub use conversations::{NewMessage, VerificationCounts};
-pub use tx::Tx;
+pub use tx::{NOTIFY_CHANNEL, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -43,6 +45,12 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// Permits to hold a [`Tx`]. A transaction's work also reads through the pool, so if
+    /// every connection were held by a transaction waiting for a lock (SQLite's one writer,
+    /// or a conversation's row), the transaction holding the lock could never get a
+    /// connection for its reads. SQLite gets one permit (it has one writer anyway);
+    /// PostgreSQL half the pool, so the other half is always free for reads.
+    tx_gate: Arc<tokio::sync::Semaphore>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -65,8 +73,14 @@ impl Store {
             Engine::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let max_connections: u32 = if engine == Engine::Sqlite { 8 } else { 16 };
+        let tx_permits = if engine == Engine::Sqlite {
+            1
+        } else {
+            max_connections as usize / 2
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
+            .max_connections(max_connections)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -77,7 +91,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, engine };
+        let store = Self {
+            pool,
+            engine,
+            tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)),
+        };
         match engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -129,8 +147,15 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a transaction, after waiting (without holding a connection) for a permit.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx::new(self.pool.begin().await?, self.engine))
+        let permit = self
+            .tx_gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Invalid("the store is closed".into()))?;
+        Ok(Tx::new(self.pool.begin().await?, self.engine, permit))
     }
 
     pub async fn close(&self) {

@@ -12,34 +12,51 @@ const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, tota
 
 impl Store {
     pub async fn upsert_customer(&self, c: &Customer) -> Result<()> {
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
-        )
-        .bind(&c.id)
-        .bind(c.email.trim().to_lowercase())
-        .bind(&c.name)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.pool().begin().await?;
+        upsert_customer_in(&mut tx, c).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn upsert_product(&self, p: &Product) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
-             currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
-        )
-        .bind(&p.sku)
-        .bind(&p.name)
-        .bind(p.price_cents)
-        .bind(&p.currency)
-        .bind(p.availability.name())
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.pool().begin().await?;
+        upsert_product_in(&mut tx, p).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An import: products, customers and orders in one transaction, all or nothing. An order
+    /// whose customer is neither imported nor already stored fails the whole import.
+    pub async fn import(
+        &self,
+        products: &[Product],
+        customers: &[Customer],
+        orders: &[Order],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for p in products {
+            upsert_product_in(&mut tx, p).await?;
+        }
+        for c in customers {
+            upsert_customer_in(&mut tx, c).await?;
+        }
+        for o in orders {
+            if let Some(customer) = &o.customer_id {
+                let known = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
+                    .bind(customer)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                if !known {
+                    return Err(StoreError::Invalid(format!(
+                        "order {}: customer {customer} is neither in the file nor in the database",
+                        o.number
+                    )));
+                }
+            }
+            upsert_order_in(&mut tx, o).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,6 +162,14 @@ impl Store {
         Ok(out)
     }
 
+    /// Orders created from `source_number` (reorders), oldest first.
+    pub async fn orders_from_source(&self, source_number: &str) -> Result<Vec<Order>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE source_order_number = $1 ORDER BY placed_at, number LIMIT $2"
+        );
+        self.orders_where(&sql, source_number, 1000).await
+    }
+
     pub async fn order_count(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM orders")
             .fetch_one(self.pool())
@@ -226,6 +251,37 @@ pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
         shipments: Vec::new(),
         refunds: Vec::new(),
     })
+}
+
+async fn upsert_customer_in(tx: &mut Transaction<'static, Any>, c: &Customer) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
+    )
+    .bind(&c.id)
+    .bind(c.email.trim().to_lowercase())
+    .bind(&c.name)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_product_in(tx: &mut Transaction<'static, Any>, p: &Product) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+         currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
+    )
+    .bind(&p.sku)
+    .bind(&p.name)
+    .bind(p.price_cents)
+    .bind(&p.currency)
+    .bind(p.availability.name())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn upsert_order_in(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {

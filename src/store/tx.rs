@@ -16,11 +16,25 @@ pub const NOTIFY_CHANNEL: &str = "switchboard_events";
 pub struct Tx {
     tx: Transaction<'static, Any>,
     engine: Engine,
+    /// Held until the transaction ends (see `Store::begin`).
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Tx {
-    pub(super) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
-        Self { tx, engine }
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        engine: Engine,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Self {
+        Self {
+            tx,
+            engine,
+            _permit: permit,
+        }
+    }
+
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
     }
 
     pub async fn commit(self) -> Result<()> {

@@ -1,0 +1,278 @@
+//! The agent API (SPEC section 7): log-in with a rotated session, the queue, conversation
+//! actions. Every state change needs the session's CSRF token in `X-CSRF-Token` and an allowed
+//! `Origin`.
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+
+use super::{ApiError, ApiJson, AppState};
+use crate::agents::AgentError;
+use crate::domain::agent::Agent;
+
+const AGENT_ID: &str = "agent_id";
+const CSRF: &str = "csrf";
+const LOGIN_AT: &str = "login_at";
+/// Sessions end this long after log-in, however active.
+pub const ABSOLUTE_EXPIRY_MS: i64 = 12 * 60 * 60 * 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/agent/login", post(login))
+        .route("/api/v1/agent/logout", post(logout))
+        .route("/api/v1/agent/me", get(me))
+        .route("/api/v1/agent/intents", get(intents))
+        .route("/api/v1/agent/conversations", get(list))
+        .route("/api/v1/agent/conversations/{id}", get(view))
+        .route("/api/v1/agent/conversations/{id}/claim", post(claim))
+        .route("/api/v1/agent/conversations/{id}/messages", post(reply))
+        .route("/api/v1/agent/conversations/{id}/notes", post(note))
+        .route("/api/v1/agent/conversations/{id}/resolve", post(resolve))
+        .route("/api/v1/agent/conversations/{id}/release", post(release))
+        .route("/api/v1/agent/conversations/{id}/return-to-bot", post(return_to_bot))
+        .route("/api/v1/agent/conversations/{id}/reassign", post(reassign))
+        .route("/api/v1/agent/messages/{id}/label", post(label))
+        .route("/api/v1/agent/events", get(super::agent_stream::agent_events))
+}
+
+impl From<AgentError> for ApiError {
+    fn from(e: AgentError) -> Self {
+        match e {
+            AgentError::InvalidCredentials => ApiError::unauthorized("wrong email or password"),
+            AgentError::RateLimited => ApiError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string()),
+            AgentError::NotFound => ApiError::client(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            AgentError::Forbidden(m) => ApiError::client(StatusCode::FORBIDDEN, "forbidden", m),
+            AgentError::Conflict(m) => ApiError::client(StatusCode::CONFLICT, "conflict", m),
+            AgentError::Invalid(m) => ApiError::bad_request("invalid", m),
+            AgentError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn session_error(e: tower_sessions::session::Error) -> ApiError {
+    ApiError::Internal(format!("session: {e}"))
+}
+
+/// The signed-in agent, checked against the database on every request: a disabled agent or
+/// a voided session is refused at once.
+pub async fn current_agent(state: &AppState, session: &Session) -> Result<(Agent, String), ApiError> {
+    let refused = || ApiError::unauthorized("log in first");
+    let agent_id: String = session.get(AGENT_ID).await.map_err(session_error)?.ok_or_else(refused)?;
+    let login_at: i64 = session.get(LOGIN_AT).await.map_err(session_error)?.ok_or_else(refused)?;
+    let csrf: String = session.get(CSRF).await.map_err(session_error)?.ok_or_else(refused)?;
+    let agent = state.agents.store().agent(&agent_id).await?.ok_or_else(refused)?;
+    let now = crate::store::now_ms();
+    if agent.disabled || login_at < agent.sessions_valid_after || now - login_at > ABSOLUTE_EXPIRY_MS {
+        let _ = session.flush().await;
+        return Err(refused());
+    }
+    Ok((agent, csrf))
+}
+
+/// A state change: the CSRF header must match the session's token and the Origin be allowed.
+pub async fn acting_agent(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Agent, ApiError> {
+    let (agent, csrf) = current_agent(state, session).await?;
+    check_origin(state, headers)?;
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !crate::util::constant_time_eq(given.as_bytes(), csrf.as_bytes()) {
+        return Err(ApiError::forbidden_with("csrf", "missing or wrong X-CSRF-Token header"));
+    }
+    Ok(agent)
+}
+
+/// The request's Origin must be this server's own (or the configured public URL's).
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let allowed = origin.is_some_and(|o| {
+        o == format!("http://{host}") || o == format!("https://{host}") || state.public_origin.as_deref() == Some(o)
+    });
+    if allowed { Ok(()) } else { Err(ApiError::forbidden_with("origin", "this request must come from the console's own origin")) }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<Value>, ApiError> {
+    check_origin(&state, &headers)?;
+    if request.email.len() > 254 || request.password.len() > 1024 {
+        return Err(ApiError::unauthorized("wrong email or password"));
+    }
+    let agent = state.agents.login(&request.email, &request.password, &peer.ip().to_string()).await?;
+    // A fresh id on log-in: a session id known before log-in is worthless after it.
+    session.cycle_id().await.map_err(session_error)?;
+    let csrf = crate::util::random_hex(32);
+    session.insert(AGENT_ID, &agent.id).await.map_err(session_error)?;
+    session.insert(CSRF, &csrf).await.map_err(session_error)?;
+    session.insert(LOGIN_AT, crate::store::now_ms()).await.map_err(session_error)?;
+    tracing::info!(agent = %agent.id, "agent logged in");
+    Ok(Json(json!({"agent": agent, "csrf_token": csrf})))
+}
+
+async fn logout(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    session.flush().await.map_err(session_error)?;
+    tracing::info!(agent = %agent.id, "agent logged out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+    let (agent, csrf) = current_agent(&state, &session).await?;
+    Ok(Json(json!({"agent": agent, "csrf_token": csrf, "online_agents": state.chat.events().online_agents()})))
+}
+
+async fn intents(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+    current_agent(&state, &session).await?;
+    let list: Vec<Value> = state.chat.catalog().all().iter().map(|i| json!({"name": i.name, "label": i.label})).collect();
+    Ok(Json(json!({"intents": list})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default = "default_state")]
+    state: String,
+}
+
+fn default_state() -> String {
+    "queued".into()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let (agent, _) = current_agent(&state, &session).await?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    if !matches!(q.state.as_str(), "queued" | "assigned" | "resolved" | "bot") {
+        return Err(ApiError::bad_request("invalid_state", "state must be queued, assigned, resolved or bot"));
+    }
+    let mut entries = state.agents.store().queue(&q.state, 200).await?;
+    if q.state == "assigned" && !agent.is_admin {
+        entries.retain(|e| e.assigned_agent.as_deref() == Some(agent.id.as_str()));
+    }
+    Ok(Json(json!({"conversations": entries})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AfterQuery {
+    #[serde(default)]
+    after: i64,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    query: Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<crate::agents::ConversationView>, ApiError> {
+    let (agent, _) = current_agent(&state, &session).await?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    Ok(Json(state.agents.view(&agent, &id, q.after).await?))
+}
+
+async fn claim(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    state.agents.claim(&agent, &id).await?;
+    Ok(Json(json!({"state": "assigned", "assigned_agent": agent.id})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextRequest {
+    text: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<TextRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    let message = state.agents.write(&agent, &id, &request.text, false).await?;
+    Ok(Json(json!({"message": message})))
+}
+
+async fn note(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<TextRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    let message = state.agents.write(&agent, &id, &request.text, true).await?;
+    Ok(Json(json!({"message": message})))
+}
+
+async fn resolve(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    state.agents.resolve(&agent, &id).await?;
+    Ok(Json(json!({"state": "resolved"})))
+}
+
+async fn release(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    state.agents.release(&agent, &id).await?;
+    Ok(Json(json!({"state": "queued"})))
+}
+
+async fn return_to_bot(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    state.agents.return_to_bot(&agent, &id).await?;
+    Ok(Json(json!({"state": "bot"})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReassignRequest {
+    agent_id: String,
+}
+
+async fn reassign(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReassignRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    state.agents.reassign(&agent, &id, &request.agent_id).await?;
+    Ok(Json(json!({"state": "assigned", "assigned_agent": request.agent_id})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelRequest {
+    intent: String,
+}
+
+async fn label(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<LabelRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let agent = acting_agent(&state, &session, &headers).await?;
+    let example = state.agents.label(&agent, &id, &request.intent).await?;
+    Ok((StatusCode::CREATED, Json(json!({"training_example": example, "status": "pending"}))))
+}

@@ -1,0 +1,83 @@
+//! The agents' stream: hints about hand-offs, queue changes and messages in conversations the
+//! agent may see (queued ones, and those assigned to them). The console re-reads details over
+//! the API. An open stream marks the agent online. A disabled agent's stream closes within
+//! seconds; a client that does not read is dropped.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tower_sessions::Session;
+
+use super::agent::current_agent;
+use super::{ApiError, AppState};
+use crate::domain::agent::Agent;
+use crate::domain::conversation::ConversationState;
+
+const BUFFER: usize = 128;
+const RECHECK: Duration = Duration::from_secs(2);
+
+pub async fn agent_events(State(state): State<AppState>, session: Session) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let (agent, _) = current_agent(&state, &session).await?;
+    let (tx, rx) = mpsc::channel(BUFFER);
+    let hints = state.chat.events().subscribe();
+    tokio::spawn(pump(state, agent, hints, tx));
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn pump(state: AppState, agent: Agent, mut hints: broadcast::Receiver<crate::chat::Changed>, tx: mpsc::Sender<Result<Event, Infallible>>) {
+    let _online = state.chat.events().agent_online();
+    let mut shutdown = state.shutdown.clone();
+    let mut recheck = tokio::time::interval(RECHECK);
+    let send = |event: Event| tx.try_send(Ok(event)).is_ok();
+    if !send(Event::default().event("ready").data(json!({"agent": agent.id}).to_string())) {
+        return;
+    }
+    loop {
+        tokio::select! {
+            hint = hints.recv() => match hint {
+                Ok(changed) if changed.conversation_id == "*" => {
+                    if !send(Event::default().event("resync").data("{}")) { return; }
+                }
+                Ok(changed) => {
+                    let Ok(Some(c)) = state.chat.store().conversation(&changed.conversation_id).await else { continue };
+                    let mine = c.assigned_agent.as_deref() == Some(agent.id.as_str());
+                    let visible = c.state == ConversationState::Queued || mine || agent.is_admin;
+                    if visible {
+                        let data = json!({"conversation_id": c.id, "state": c.state, "seq": changed.seq, "assigned_agent": c.assigned_agent, "reason": c.handoff_reason, "priority": c.handoff_priority});
+                        if !send(Event::default().event("conversation").id(changed.seq.to_string()).data(data.to_string())) {
+                            tracing::info!(agent = %agent.id, "agent stream too slow or gone; dropping it");
+                            return;
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !send(Event::default().event("resync").data("{}")) { return; }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = recheck.tick() => {
+                let still_allowed = matches!(state.chat.store().agent(&agent.id).await, Ok(Some(a)) if !a.disabled && a.sessions_valid_after <= agent_since(&agent));
+                if !still_allowed {
+                    let _ = tx.try_send(Ok(Event::default().event("logged_out").data("{}")));
+                    return;
+                }
+            }
+            _ = shutdown.changed() => {
+                let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
+                return;
+            }
+            () = tx.closed() => return,
+        }
+    }
+}
+
+/// The agent's session-validity mark when the stream opened.
+fn agent_since(agent: &Agent) -> i64 {
+    agent.sessions_valid_after
+}

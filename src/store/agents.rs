@@ -1,0 +1,206 @@
+//! Agent accounts, the queue, atomic claims and labelled training examples.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Result, Store, StoreError, Tx, now_ms};
+use crate::domain::agent::{Agent, QueueEntry, TrainingExample};
+
+const AGENT_COLUMNS: &str = "id, email, name, is_admin, disabled, sessions_valid_after";
+
+fn agent_from_row(r: &AnyRow) -> Result<Agent> {
+    Ok(Agent {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        is_admin: r.try_get::<i64, _>("is_admin")? != 0,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        sessions_valid_after: r.try_get("sessions_valid_after")?,
+    })
+}
+
+impl Store {
+    pub async fn create_agent(&self, email: &str, name: &str, password_hash: &str, is_admin: bool) -> Result<Agent> {
+        let email = email.trim().to_lowercase();
+        let id = crate::util::random_hex(8);
+        let inserted = sqlx::query(
+            "INSERT INTO agents (id, email, name, password_hash, is_admin, disabled, sessions_valid_after, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&email)
+        .bind(name.trim())
+        .bind(password_hash)
+        .bind(i64::from(is_admin))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::Invalid(format!("an agent with email {email} already exists")));
+        }
+        Ok(Agent { id, email, name: name.trim().to_string(), is_admin, disabled: false, sessions_valid_after: 0 })
+    }
+
+    /// An agent and its password hash, by email.
+    pub async fn agent_login(&self, email: &str) -> Result<Option<(Agent, String)>> {
+        let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = $1");
+        match sqlx::query(&sql).bind(email.trim().to_lowercase()).fetch_optional(self.pool()).await? {
+            Some(r) => Ok(Some((agent_from_row(&r)?, r.try_get("password_hash")?))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn agent(&self, id: &str) -> Result<Option<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.map(|r| agent_from_row(&r)).transpose()
+    }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY email");
+        sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(agent_from_row).collect()
+    }
+
+    /// Disables an agent (by id or email) and voids every session it has. Returns it.
+    pub async fn disable_agent(&self, id_or_email: &str) -> Result<Option<Agent>> {
+        let key = id_or_email.trim();
+        sqlx::query("UPDATE agents SET disabled = 1, sessions_valid_after = $2 WHERE id = $1 OR email = $3")
+            .bind(key)
+            .bind(now_ms())
+            .bind(key.to_lowercase())
+            .execute(self.pool())
+            .await?;
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 OR email = $2");
+        sqlx::query(&sql).bind(key).bind(key.to_lowercase()).fetch_optional(self.pool()).await?.map(|r| agent_from_row(&r)).transpose()
+    }
+
+    /// Conversations in a state: queued ones by priority then waiting time, others newest first.
+    pub async fn queue(&self, state: &str, limit: i64) -> Result<Vec<QueueEntry>> {
+        let order = if state == "queued" { "c.handoff_priority DESC, c.queued_at ASC" } else { "c.updated_at DESC" };
+        let sql = format!(
+            "SELECT c.id, c.state, c.handoff_reason, c.handoff_priority, c.handoff_intent, c.attached_order, c.verified_via,
+                    c.assigned_agent, c.queued_at, c.last_seq, c.updated_at,
+                    (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'shopper' ORDER BY m.seq DESC LIMIT 1) AS last_message
+             FROM conversations c WHERE c.state = $1 ORDER BY {order} LIMIT $2"
+        );
+        let now = now_ms();
+        let rows = sqlx::query(&sql).bind(state).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let queued_at: Option<i64> = r.try_get("queued_at")?;
+                let via: Option<String> = r.try_get("verified_via")?;
+                Ok(QueueEntry {
+                    conversation_id: r.try_get("id")?,
+                    state: r.try_get("state")?,
+                    reason: r.try_get("handoff_reason")?,
+                    priority: r.try_get("handoff_priority")?,
+                    intent: r.try_get("handoff_intent")?,
+                    attached_order: r.try_get("attached_order")?,
+                    verified: via.is_some(),
+                    assigned_agent: r.try_get("assigned_agent")?,
+                    queued_at,
+                    waiting_ms: queued_at.filter(|_| state == "queued").map(|q| now - q),
+                    last_seq: r.try_get("last_seq")?,
+                    last_message: r.try_get("last_message")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn training_examples(&self, status: &str) -> Result<Vec<TrainingExample>> {
+        let rows = sqlx::query(
+            "SELECT id, text, intent, status, message_id, conversation_id, agent_id, created_at FROM training_examples
+             WHERE status = $1 ORDER BY created_at LIMIT 500",
+        )
+        .bind(status)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TrainingExample {
+                    id: r.try_get(0)?,
+                    text: r.try_get(1)?,
+                    intent: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    message_id: r.try_get(4)?,
+                    conversation_id: r.try_get(5)?,
+                    agent_id: r.try_get(6)?,
+                    created_at: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The conversation and text of a shopper message.
+    pub async fn shopper_message(&self, message_id: &str) -> Result<Option<(String, String)>> {
+        let row = sqlx::query("SELECT conversation_id, body FROM messages WHERE id = $1 AND sender = 'shopper'")
+            .bind(message_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn audit_count(&self, conversation_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT actor, action FROM audit_log WHERE conversation_id = $1 ORDER BY at")
+            .bind(conversation_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+impl Tx {
+    /// Claims a queued conversation for an agent in one statement: of any number of
+    /// concurrent claims, exactly one changes the row.
+    pub async fn claim(&mut self, conversation_id: &str, agent_id: &str) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE conversations SET state = 'assigned', assigned_agent = $2, updated_at = $3 WHERE id = $1 AND state = 'queued'",
+        )
+        .bind(conversation_id)
+        .bind(agent_id)
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    pub async fn insert_training_example(&mut self, text: &str, intent: &str, message_id: &str, conversation_id: &str, agent_id: &str) -> Result<String> {
+        let id = crate::util::random_hex(12);
+        sqlx::query(
+            "INSERT INTO training_examples (id, text, intent, status, message_id, conversation_id, agent_id, created_at)
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(text)
+        .bind(intent)
+        .bind(message_id)
+        .bind(conversation_id)
+        .bind(agent_id)
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// Approves or rejects a pending training example; false if it is not pending.
+    pub async fn review_training_example(&self, id: &str, status: &str, reviewer: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let changed = sqlx::query("UPDATE training_examples SET status = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(status)
+            .bind(reviewer)
+            .bind(now_ms())
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if changed == 1 {
+            tx.audit(&format!("agent:{reviewer}"), &format!("training_example_{status}"), None, serde_json::json!({"example": id})).await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+}

@@ -1,0 +1,201 @@
+// Shared helpers of the browser tests: Debian's chromium driven by playwright-core (no browser
+// download), the server under test at SWITCHBOARD_URL (run.sh starts it), and small API calls
+// to check what the server stored.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const BASE = (process.env.SWITCHBOARD_URL || "").replace(/\/+$/, "");
+if (!BASE) throw new Error("set SWITCHBOARD_URL (tests/browser/run.sh starts a demo server and sets it)");
+
+export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export async function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+}
+
+/**
+ * A fresh browser context + page that records everything that should never happen:
+ * JavaScript dialogs (an XSS would fire one), page errors, CSP violations, console errors.
+ */
+export async function openPage(browser, { width = 1280, height = 800, reducedMotion = "reduce" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, reducedMotion });
+  const page = await context.newPage();
+  const problems = { dialogs: [], errors: [], allowNetworkErrors: false };
+  page.on("dialog", async (d) => {
+    problems.dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss().catch(() => {});
+  });
+  page.on("pageerror", (e) => problems.errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const text = m.text();
+    if (problems.allowNetworkErrors && /Failed to load resource|net::ERR_/.test(text)) return;
+    problems.errors.push(`console: ${text}`);
+  });
+  return { context, page, problems };
+}
+
+export function assertClean(problems) {
+  assert.deepEqual(problems.dialogs, [], "no JavaScript dialog may fire");
+  assert.deepEqual(problems.errors, [], "no page error, console error or CSP violation");
+}
+
+/** Locators inside the widget (Playwright's CSS engine pierces open shadow roots). */
+export function widget(page) {
+  const w = (sel) => page.locator(`#switchboard-widget ${sel}`);
+  return {
+    launcher: w(".launcher"),
+    panel: w(".panel"),
+    input: w(".composer textarea"),
+    log: w('[role="log"]'),
+    badge: w(".badge"),
+    typing: w(".typing"),
+    bubbles: (sender) => w(`.row.${sender} .bubble`),
+    status: w(".status"),
+    quick: (label) => w(".qr").filter({ hasText: label }),
+    loc: w,
+  };
+}
+
+export async function gotoStore(page) {
+  await page.goto(BASE + "/");
+  await page.waitForFunction(() => window.SwitchboardWidget && window.SwitchboardWidget.__instance);
+}
+
+export async function signIn(page) {
+  const sw = page.locator("#signin-switch");
+  await sw.waitFor();
+  await page.waitForFunction(() => !document.getElementById("signin-switch").disabled);
+  if ((await sw.getAttribute("aria-checked")) !== "true") await sw.click();
+  await page.waitForFunction(() => document.getElementById("signin-switch").getAttribute("aria-checked") === "true");
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function eventually(fn, { timeout = 10000, interval = 100, message = "condition" } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${message} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+export async function openWidget(page) {
+  const w = widget(page);
+  await w.launcher.click();
+  await w.panel.waitFor({ state: "visible" });
+  // The conversation exists once the greeting is there.
+  await w.bubbles("bot").first().waitFor();
+  return w;
+}
+
+export async function say(page, text) {
+  const w = widget(page);
+  await w.input.fill(text);
+  await w.input.press("Enter");
+  await w.bubbles("shopper").filter({ hasText: text.slice(0, 40) }).last().waitFor();
+}
+
+/** The widget's stored conversation (id + token), read from the page's localStorage. */
+export async function storedConversation(page) {
+  return page.evaluate((base) => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("switchboard:v1:") && k.endsWith(base));
+    const d = key ? JSON.parse(localStorage.getItem(key)) : null;
+    return d && { id: d.conversation_id, token: d.token, lastSeq: d.last_seq, outbox: d.outbox };
+  }, new URL(BASE).origin);
+}
+
+export async function apiMessages(conv, after = 0) {
+  const res = await fetch(`${BASE}/api/v1/conversations/${conv.id}/messages?after=${after}`, {
+    headers: { Authorization: `Bearer ${conv.token}` },
+  });
+  assert.equal(res.status, 200, "GET messages");
+  return res.json();
+}
+
+export async function apiSend(conv, text, clientMessageId = crypto.randomUUID()) {
+  const res = await fetch(`${BASE}/api/v1/conversations/${conv.id}/messages`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${conv.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ text, client_message_id: clientMessageId }),
+  });
+  assert.equal(res.status, 200, "POST message");
+  return res.json();
+}
+
+/** Nothing in the page or the widget scrolls sideways. */
+export async function assertNoHorizontalOverflow(page) {
+  const r = await page.evaluate(() => {
+    const root = document.querySelector("#switchboard-widget").shadowRoot;
+    const out = { page: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+    for (const sel of [".panel", ".scroller", ".log"]) {
+      const el = root.querySelector(sel);
+      if (el && el.offsetParent !== null) out[sel] = el.scrollWidth - el.clientWidth;
+    }
+    const panel = root.querySelector(".panel").getBoundingClientRect();
+    const over = [];
+    for (const b of root.querySelectorAll(".bubble, .qr, .card, .status")) {
+      const rect = b.getBoundingClientRect();
+      if (rect.width && (rect.right > panel.right + 0.5 || rect.left < panel.left - 0.5)) over.push(b.className);
+    }
+    out.outside = over;
+    return out;
+  });
+  for (const [k, v] of Object.entries(r)) {
+    if (k === "outside") assert.deepEqual(v, [], "every bubble stays inside the panel");
+    else assert.ok(v <= 0, `${k} overflows horizontally by ${v}px`);
+  }
+}
+
+/** Sends `text` and waits for the answer; returns the text of the bot's last bubble. */
+export async function ask(page, text) {
+  const w = widget(page);
+  const before = await w.bubbles("bot").count();
+  await say(page, text);
+  await eventually(async () => (await w.bubbles("bot").count()) > before && (await w.loc(".row.pending").count()) === 0, {
+    message: `an answer to "${text}"`,
+    timeout: 15000,
+  });
+  await page.waitForTimeout(150); // a reply may come in several bubbles
+  return w.bubbles("bot").last().textContent();
+}
+
+/**
+ * Asks where the order is. A shopper with several open orders is asked which one: answer with
+ * the first order number the bot lists. Returns the bubble locator with the order's details.
+ */
+export async function askOrderStatus(page) {
+  const w = widget(page);
+  let reply = await ask(page, "where is my order");
+  if (!/Order #/.test(reply)) {
+    const m = reply.match(/#(\d{4,})/);
+    assert.ok(m, `the bot names an order: ${reply}`);
+    // (A bare "10001" is not understood yet: the bot does not keep the question open.)
+    reply = await ask(page, `where is order ${m[1]}`);
+  }
+  const answer = w.bubbles("bot").filter({ hasText: "Order #" }).last();
+  await answer.waitFor();
+  return answer;
+}
