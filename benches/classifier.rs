@@ -22,17 +22,10 @@ fn root() -> &'static Path {
 
 fn rank_one_message(c: &mut Criterion) {
     let mut group = c.benchmark_group("rank_one_message");
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    group.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     for threads in [2, 1] {
-        let options = ClassifierOptions {
-            sessions: 1,
-            intra_threads: threads,
-        };
-        let classifier =
-            OnnxClassifier::load(&root().join("models"), options).expect("the shipped model loads");
+        let options = ClassifierOptions { sessions: 1, intra_threads: threads };
+        let classifier = OnnxClassifier::load(&root().join("models"), options).expect("the shipped model loads");
         group.bench_function(format!("1_session_x_{threads}_threads"), |b| {
             b.iter(|| classifier.rank(black_box(MESSAGE)).expect("ranking"));
         });
@@ -41,19 +34,10 @@ fn rank_one_message(c: &mut Criterion) {
 }
 
 fn embedding_throughput(c: &mut Criterion) {
-    let rows = read_jsonl(&root().join("../shared/datasets/banking77/train.jsonl"))
-        .expect("BANKING77 train split");
-    let texts: Vec<&str> = rows
-        .iter()
-        .take(THROUGHPUT_TEXTS)
-        .map(|e| e.text.as_str())
-        .collect();
-    let options = ClassifierOptions {
-        sessions: 2,
-        intra_threads: 1,
-    };
-    let encoder =
-        Encoder::load(&root().join("models"), options).expect("the shipped encoder loads");
+    let rows = read_jsonl(&root().join("../shared/datasets/banking77/train.jsonl")).expect("BANKING77 train split");
+    let texts: Vec<&str> = rows.iter().take(THROUGHPUT_TEXTS).map(|e| e.text.as_str()).collect();
+    let options = ClassifierOptions { sessions: 2, intra_threads: 1 };
+    let encoder = Encoder::load(&root().join("models"), options).expect("the shipped encoder loads");
     let mut group = c.benchmark_group("embedding_throughput");
     group
         .sampling_mode(SamplingMode::Flat)
@@ -61,12 +45,9 @@ fn embedding_throughput(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(texts.len() as u64));
-    group.bench_function(
-        format!("banking77_{}_texts_2_sessions_x_1_thread", texts.len()),
-        |b| {
-            b.iter(|| embed_all(&encoder, black_box(&texts), 2, true).expect("embedding"));
-        },
-    );
+    group.bench_function(format!("banking77_{}_texts_2_sessions_x_1_thread", texts.len()), |b| {
+        b.iter(|| embed_all(&encoder, black_box(&texts), 2, true).expect("embedding"));
+    });
     group.finish();
 }
 

@@ -10,20 +10,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Args)]
 pub struct ModelPaths {
     /// Folder with encoder.onnx, tokenizer.json, head.onnx and head.json.
-    #[arg(
-        long,
-        env = "SWITCHBOARD_MODELS",
-        default_value = "models",
-        global = true
-    )]
+    #[arg(long, env = "SWITCHBOARD_MODELS", default_value = "models", global = true)]
     pub models: PathBuf,
     /// Folder with one YAML file per intent and the sensitive-phrase rules.
-    #[arg(
-        long = "intents-dir",
-        env = "SWITCHBOARD_INTENTS",
-        default_value = "intents",
-        global = true
-    )]
+    #[arg(long = "intents-dir", env = "SWITCHBOARD_INTENTS", default_value = "intents", global = true)]
     pub intents: PathBuf,
 }
 
@@ -89,9 +79,7 @@ impl Default for StoreProfile {
             returns_url: format!("{url}/returns"),
             account_url: format!("{url}/account"),
             password_reset_url: format!("{url}/account/reset-password"),
-            payment_methods:
-                "Visa, Mastercard, American Express, PayPal, Apple Pay, Google Pay and Klarna"
-                    .into(),
+            payment_methods: "Visa, Mastercard, American Express, PayPal, Apple Pay, Google Pay and Klarna".into(),
             expected_wait: "a few minutes".into(),
         }
     }
@@ -106,14 +94,8 @@ impl StoreProfile {
             ("support_phone", self.support_phone.clone()),
             ("support_hours", self.support_hours.clone()),
             ("return_window_days", self.return_window_days.to_string()),
-            (
-                "free_shipping_threshold",
-                self.free_shipping_threshold.clone(),
-            ),
-            (
-                "standard_delivery_days",
-                self.standard_delivery_days.clone(),
-            ),
+            ("free_shipping_threshold", self.free_shipping_threshold.clone()),
+            ("standard_delivery_days", self.standard_delivery_days.clone()),
             ("express_delivery_days", self.express_delivery_days.clone()),
             ("returns_url", self.returns_url.clone()),
             ("account_url", self.account_url.clone()),
@@ -140,8 +122,7 @@ pub struct FileSettings {
 
 impl FileSettings {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 }
@@ -152,8 +133,7 @@ pub fn secret_from_env(name: &str) -> anyhow::Result<Option<Secret>> {
         return Ok(Some(Secret::new(value.trim())).filter(|s| !s.expose().is_empty()));
     }
     if let Ok(path) = std::env::var(format!("{name}_FILE")) {
-        let value = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("{name}_FILE={path}: {e}"))?;
+        let value = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{name}_FILE={path}: {e}"))?;
         return Ok(Some(Secret::new(value.trim())).filter(|s| !s.expose().is_empty()));
     }
     Ok(None)

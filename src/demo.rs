@@ -24,99 +24,34 @@ pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
 pub const DEMO_AGENT_PASSWORD: &str = "demo-agent-pass";
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
-const FIRST: [&str; 10] = [
-    "Alex", "Jamie", "Priya", "Tom", "Chloe", "Mateo", "Aisha", "Lukas", "Mei", "Olivia",
-];
+const FIRST: [&str; 10] = ["Alex", "Jamie", "Priya", "Tom", "Chloe", "Mateo", "Aisha", "Lukas", "Mei", "Olivia"];
 const LAST: [&str; 5] = ["Morgan", "Okafor", "Schmidt", "Rossi", "Nakamura"];
 const CARRIERS: [(&str, &str); 4] = [
     ("DHL", "https://www.dhl.com/track?tracking-id="),
     ("UPS", "https://www.ups.com/track?tracknum="),
     ("DPD", "https://track.dpd.co.uk/parcels/"),
-    (
-        "Royal Mail",
-        "https://www.royalmail.com/track-your-item#/tracking-results/",
-    ),
+    ("Royal Mail", "https://www.royalmail.com/track-your-item#/tracking-results/"),
 ];
 
 fn catalogue() -> Vec<Product> {
     let items: [(&str, &str, i64, Availability); 18] = [
-        (
-            "SKU-TEE-WHT",
-            "Organic Cotton Tee, white",
-            2200,
-            Availability::InStock,
-        ),
-        (
-            "SKU-TEE-BLK",
-            "Organic Cotton Tee, black",
-            2200,
-            Availability::InStock,
-        ),
-        (
-            "SKU-JEAN-32",
-            "Straight Leg Jeans, 32",
-            6900,
-            Availability::InStock,
-        ),
-        (
-            "SKU-HOOD-GRY",
-            "Heavyweight Hoodie, grey",
-            5900,
-            Availability::OutOfStock,
-        ),
-        (
-            "SKU-SOCK-3",
-            "Merino Socks, 3 pairs",
-            1800,
-            Availability::InStock,
-        ),
+        ("SKU-TEE-WHT", "Organic Cotton Tee, white", 2200, Availability::InStock),
+        ("SKU-TEE-BLK", "Organic Cotton Tee, black", 2200, Availability::InStock),
+        ("SKU-JEAN-32", "Straight Leg Jeans, 32", 6900, Availability::InStock),
+        ("SKU-HOOD-GRY", "Heavyweight Hoodie, grey", 5900, Availability::OutOfStock),
+        ("SKU-SOCK-3", "Merino Socks, 3 pairs", 1800, Availability::InStock),
         ("SKU-MUG-CER", "Stoneware Mug", 1400, Availability::InStock),
-        (
-            "SKU-CANDLE",
-            "Fig & Cedar Candle",
-            2600,
-            Availability::Discontinued,
-        ),
+        ("SKU-CANDLE", "Fig & Cedar Candle", 2600, Availability::Discontinued),
         ("SKU-TOTE", "Canvas Tote Bag", 1600, Availability::InStock),
-        (
-            "SKU-BOTTLE",
-            "Insulated Bottle, 750 ml",
-            2900,
-            Availability::InStock,
-        ),
-        (
-            "SKU-BEANIE",
-            "Ribbed Beanie",
-            2000,
-            Availability::OutOfStock,
-        ),
+        ("SKU-BOTTLE", "Insulated Bottle, 750 ml", 2900, Availability::InStock),
+        ("SKU-BEANIE", "Ribbed Beanie", 2000, Availability::OutOfStock),
         ("SKU-SCARF", "Lambswool Scarf", 3900, Availability::InStock),
-        (
-            "SKU-RUNNER-42",
-            "Trail Runners, EU 42",
-            11900,
-            Availability::InStock,
-        ),
-        (
-            "SKU-CAP",
-            "Washed Cotton Cap",
-            2400,
-            Availability::Discontinued,
-        ),
-        (
-            "SKU-JOURNAL",
-            "Dot Grid Journal",
-            1500,
-            Availability::InStock,
-        ),
+        ("SKU-RUNNER-42", "Trail Runners, EU 42", 11900, Availability::InStock),
+        ("SKU-CAP", "Washed Cotton Cap", 2400, Availability::Discontinued),
+        ("SKU-JOURNAL", "Dot Grid Journal", 1500, Availability::InStock),
         ("SKU-PEN", "Brass Pen", 3200, Availability::InStock),
         ("SKU-TOWEL", "Linen Towel Set", 4500, Availability::InStock),
-        (
-            "SKU-PLANT",
-            "Ceramic Planter",
-            2700,
-            Availability::OutOfStock,
-        ),
+        ("SKU-PLANT", "Ceramic Planter", 2700, Availability::OutOfStock),
         ("SKU-GIFT-50", "Gift Card £50", 5000, Availability::InStock),
     ];
     items
@@ -138,18 +73,9 @@ fn customers() -> Vec<Customer> {
             let email = if i == 0 {
                 "alex.morgan@example.com".to_string()
             } else {
-                format!(
-                    "{}.{}{}@example.com",
-                    first.to_lowercase(),
-                    last.to_lowercase(),
-                    i
-                )
+                format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i)
             };
-            Customer {
-                id: format!("cust_{:04}", i + 1),
-                email,
-                name: format!("{first} {last}"),
-            }
+            Customer { id: format!("cust_{:04}", i + 1), email, name: format!("{first} {last}") }
         })
         .collect()
 }
@@ -180,32 +106,22 @@ fn order(
 ) -> Order {
     let age_days = match status {
         OrderStatus::Ordered | OrderStatus::Paid | OrderStatus::Packed => rng.random_range(0..2),
-        OrderStatus::Shipped
-        | OrderStatus::InTransit
-        | OrderStatus::OutForDelivery
-        | OrderStatus::DeliveryFailed => rng.random_range(1..5),
+        OrderStatus::Shipped | OrderStatus::InTransit | OrderStatus::OutForDelivery | OrderStatus::DeliveryFailed => {
+            rng.random_range(1..5)
+        }
         _ => rng.random_range(6..90),
     };
     let placed_at = now - age_days * DAY - rng.random_range(0..DAY / 2);
     let total: i64 = items.iter().map(|i| i.unit_price_cents * i.quantity).sum();
     let shipped = status.in_delivery()
-        || matches!(
-            status,
-            OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded
-        );
-    let delivered_at = matches!(
-        status,
-        OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded
-    )
-    .then(|| placed_at + 3 * DAY);
+        || matches!(status, OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded);
+    let delivered_at =
+        matches!(status, OrderStatus::Delivered | OrderStatus::Refunded | OrderStatus::PartiallyRefunded)
+            .then(|| placed_at + 3 * DAY);
     let estimated = placed_at + 4 * DAY;
     let shipments = if shipped {
         let (carrier, base) = CARRIERS[number as usize % CARRIERS.len()];
-        let tracking = format!(
-            "{}{:08}",
-            &carrier[..1],
-            rng.random_range(10_000_000..99_999_999)
-        );
+        let tracking = format!("{}{:08}", &carrier[..1], rng.random_range(10_000_000..99_999_999));
         vec![Shipment {
             carrier: carrier.into(),
             tracking_url: format!("{base}{tracking}"),
@@ -228,11 +144,7 @@ fn order(
         }],
         OrderStatus::PartiallyRefunded => vec![Refund {
             amount_cents: items[0].unit_price_cents,
-            status: if number % 2 == 0 {
-                RefundStatus::Processing
-            } else {
-                RefundStatus::Completed
-            },
+            status: if number % 2 == 0 { RefundStatus::Processing } else { RefundStatus::Completed },
             reason: "one item returned".into(),
             created_at: placed_at + 6 * DAY,
             completed_at: (number % 2 == 1).then_some(placed_at + 8 * DAY),
@@ -259,12 +171,7 @@ fn order(
 }
 
 fn line(p: &Product, quantity: i64) -> OrderItem {
-    OrderItem {
-        sku: p.sku.clone(),
-        name: p.name.clone(),
-        quantity,
-        unit_price_cents: p.price_cents,
-    }
+    OrderItem { sku: p.sku.clone(), name: p.name.clone(), quantity, unit_price_cents: p.price_cents }
 }
 
 /// The demo store's orders for a given "now".
@@ -289,11 +196,7 @@ pub fn orders(now: i64) -> (Vec<Product>, Vec<Customer>, Vec<Order>) {
             Some(alex),
             &alex.email,
             OrderStatus::Delivered,
-            vec![
-                line(p("SKU-TEE-WHT"), 2),
-                line(p("SKU-CANDLE"), 1),
-                line(p("SKU-MUG-CER"), 1),
-            ],
+            vec![line(p("SKU-TEE-WHT"), 2), line(p("SKU-CANDLE"), 1), line(p("SKU-MUG-CER"), 1)],
             now,
             &mut rng,
         ),
@@ -321,19 +224,10 @@ pub fn orders(now: i64) -> (Vec<Product>, Vec<Customer>, Vec<Order>) {
         let guest = n % 9 == 0;
         let customer = &customers[1 + (n as usize * 7) % 49];
         let count = rng.random_range(1..=3);
-        let items = (0..count)
-            .map(|_| {
-                line(
-                    &products[rng.random_range(0..products.len())],
-                    rng.random_range(1..=2),
-                )
-            })
-            .collect();
-        let (owner, email) = if guest {
-            (None, format!("guest{n}@example.com"))
-        } else {
-            (Some(customer), customer.email.clone())
-        };
+        let items =
+            (0..count).map(|_| line(&products[rng.random_range(0..products.len())], rng.random_range(1..=2))).collect();
+        let (owner, email) =
+            if guest { (None, format!("guest{n}@example.com")) } else { (Some(customer), customer.email.clone()) };
         orders.push(order(n, owner, &email, status, items, now, &mut rng));
     }
     (products, customers, orders)
@@ -382,18 +276,9 @@ mod tests {
         for s in STATUSES {
             assert!(orders.iter().any(|o| o.status == s), "{s:?}");
         }
-        for a in [
-            Availability::InStock,
-            Availability::OutOfStock,
-            Availability::Discontinued,
-        ] {
+        for a in [Availability::InStock, Availability::OutOfStock, Availability::Discontinued] {
             assert!(products.iter().any(|p| p.availability == a));
         }
-        assert!(
-            orders
-                .iter()
-                .any(|o| o.refunds.iter().any(|r| r.amount_cents < o.total_cents)),
-            "a partial refund"
-        );
+        assert!(orders.iter().any(|o| o.refunds.iter().any(|r| r.amount_cents < o.total_cents)), "a partial refund");
     }
 }

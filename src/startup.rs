@@ -30,6 +30,8 @@ pub struct ServerConfig {
     /// The public URL agents open (e.g. `https://support.example.com`); https makes the
     /// session cookie `Secure` and `__Host-` prefixed.
     pub public_url: Option<String>,
+    /// Storefront origins whose pages may call the shopper API and load the widget.
+    pub allowed_origins: Vec<String>,
 }
 
 pub struct Application {
@@ -39,35 +41,26 @@ pub struct Application {
     secure_cookies: bool,
     database_url: String,
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// How long to keep serving (with `/readyz` at 503) after the stop signal, so a load
+    /// balancer sees the instance leave before it stops accepting connections.
+    drain: std::time::Duration,
 }
 
 static METRICS: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
 
 fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
-    METRICS
-        .get_or_init(|| {
-            metrics_exporter_prometheus::PrometheusBuilder::new()
-                .install_recorder()
-                .ok()
-        })
-        .clone()
+    METRICS.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).clone()
 }
 
 /// Loads the model (the slow part of start-up), for sharing between servers in tests.
 pub fn load_classifier(config: &ServerConfig) -> anyhow::Result<Arc<dyn IntentClassifier>> {
-    Ok(Arc::new(OnnxClassifier::load(
-        &config.models,
-        config.classifier,
-    )?))
+    Ok(Arc::new(OnnxClassifier::load(&config.models, config.classifier)?))
 }
 
 impl Application {
     /// Connects the database (migrating it), seeds the demo store in demo mode, loads the
     /// model unless one is given, and binds the listener.
-    pub async fn build(
-        config: &ServerConfig,
-        classifier: Option<Arc<dyn IntentClassifier>>,
-    ) -> anyhow::Result<Self> {
+    pub async fn build(config: &ServerConfig, classifier: Option<Arc<dyn IntentClassifier>>) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
@@ -81,14 +74,8 @@ impl Application {
             Some(c) => c,
             None => load_classifier(config)?,
         };
-        let ip_key = Secret::new(
-            config
-                .store_api_secret
-                .as_ref()
-                .map_or("switchboard-ip", |s| s.expose())
-                .to_string()
-                + ":ip",
-        );
+        let ip_key =
+            Secret::new(config.store_api_secret.as_ref().map_or("switchboard-ip", |s| s.expose()).to_string() + ":ip");
         let catalog = Arc::new(catalog);
         let events = EventHub::new();
         let agents = crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone());
@@ -118,21 +105,21 @@ impl Application {
             metrics: metrics_handle(),
             shutdown: shutdown_rx,
             web_dir: config.web_dir.clone(),
+            allowed_origins: config.allowed_origins.clone(),
         };
-        Ok(Self {
-            listener,
-            state,
-            shutdown,
-            sessions,
-            secure_cookies,
-            database_url: config.database_url.clone(),
-        })
+        Ok(Self { listener, state, shutdown, sessions, secure_cookies, database_url: config.database_url.clone(), drain: std::time::Duration::ZERO })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Keeps serving for `period` after the stop signal, with `/readyz` answering 503 and
+    /// streams told to reconnect, before new connections are refused (default: none).
+    #[must_use]
+    pub fn with_drain_period(mut self, period: std::time::Duration) -> Self {
+        self.drain = period;
+        self
     }
 
     pub fn state(&self) -> &AppState {
@@ -141,18 +128,8 @@ impl Application {
 
     /// Serves until `stop` resolves; then readiness turns 503, streams are told to reconnect,
     /// in-flight requests finish and the database pool closes.
-    pub async fn run(
-        self,
-        stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let Self {
-            listener,
-            state,
-            shutdown,
-            sessions,
-            secure_cookies,
-            database_url,
-        } = self;
+    pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, shutdown, sessions, secure_cookies, database_url, drain } = self;
         let store = state.chat.store().clone();
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         let listener_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
@@ -168,10 +145,12 @@ impl Application {
             stop.await;
             tracing::info!("shutting down: draining requests and streams");
             let _ = shutdown.send(true);
+            // Not ready any more, but still serving for the drain period.
+            if !drain.is_zero() {
+                tokio::time::sleep(drain).await;
+            }
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await?;
+        axum::serve(listener, app).with_graceful_shutdown(signal).await?;
         cleanup.abort();
         if let Some(task) = listener_task {
             task.abort();

@@ -20,12 +20,7 @@ on_both_engines!(
 );
 
 async fn guest_order(app: &TestApp) -> Order {
-    let order = app
-        .store
-        .order(DEMO_GUEST_ORDER)
-        .await
-        .unwrap()
-        .expect("the demo guest order");
+    let order = app.store.order(DEMO_GUEST_ORDER).await.unwrap().expect("the demo guest order");
     assert_eq!(order.customer_id, None);
     assert_eq!(order.email, DEMO_GUEST_EMAIL);
     assert!(!order.shipments.is_empty());
@@ -36,11 +31,7 @@ async fn guest_order(app: &TestApp) -> Order {
 fn secrets(order: &Order) -> Vec<String> {
     let mut out = vec![order.shipping_address.clone(), order.email.clone()];
     for s in &order.shipments {
-        out.extend([
-            s.carrier.clone(),
-            s.tracking_number.clone(),
-            s.tracking_url.clone(),
-        ]);
+        out.extend([s.carrier.clone(), s.tracking_number.clone(), s.tracking_url.clone()]);
     }
     for i in &order.items {
         out.push(i.name.clone());
@@ -50,11 +41,7 @@ fn secrets(order: &Order) -> Vec<String> {
 
 fn assert_reveals_nothing(what: &str, raw: &str, order: &Order) {
     for secret in secrets(order) {
-        assert!(
-            !raw.contains(&secret),
-            "{what}: reveals {secret:?} of order {}: {raw}",
-            order.number
-        );
+        assert!(!raw.contains(&secret), "{what}: reveals {secret:?} of order {}: {raw}", order.number);
     }
 }
 
@@ -67,14 +54,8 @@ async fn asked_to_verify(app: &TestApp, order: &Order) -> Conv {
     assert_eq!(turn["state"], "bot");
     assert_eq!(turn["verified"], false);
     let text = bot_text(&turn).to_lowercase();
-    assert!(
-        text.contains("order number") && text.contains("email"),
-        "asks for order number and email: {text}"
-    );
-    assert!(
-        quick_values(&turn).contains(&"verify_form".to_string()),
-        "offers the form: {turn}"
-    );
+    assert!(text.contains("order number") && text.contains("email"), "asks for order number and email: {text}");
+    assert!(quick_values(&turn).contains(&"verify_form".to_string()), "offers the form: {turn}");
     assert_reveals_nothing("the request to verify", &turn.to_string(), order);
     conv
 }
@@ -82,19 +63,12 @@ async fn asked_to_verify(app: &TestApp, order: &Order) -> Conv {
 async fn guest_is_asked_to_verify_then_gets_the_answer(app: &TestApp) {
     let order = guest_order(app).await;
     let conv = asked_to_verify(app, &order).await;
-    let r = app
-        .verify(&conv, DEMO_GUEST_ORDER, " SAM.Guest@example.com ")
-        .await
-        .ok();
+    let r = app.verify(&conv, DEMO_GUEST_ORDER, " SAM.Guest@example.com ").await.ok();
     assert_eq!(r["verified"], true, "{r}");
     assert_eq!(r["state"], "bot");
     let text = bot_text(&r);
     assert!(text.contains(&format!("#{}", order.number)), "{text}");
-    assert!(
-        text.contains(order.status.customer_facing()),
-        "status {:?}: {text}",
-        order.status.customer_facing()
-    );
+    assert!(text.contains(order.status.customer_facing()), "status {:?}: {text}", order.status.customer_facing());
     for s in &order.shipments {
         assert!(text.contains(&s.carrier) && text.contains(&s.tracking_url), "{text}");
     }
@@ -149,10 +123,7 @@ async fn wrong_email_reveals_nothing_and_reads_like_a_missing_order(app: &TestAp
         bot_texts(&outcomes[1].json),
         "a wrong email reads exactly like a missing order"
     );
-    assert_eq!(
-        quick_values(&outcomes[0].json),
-        quick_values(&outcomes[1].json)
-    );
+    assert_eq!(quick_values(&outcomes[0].json), quick_values(&outcomes[1].json));
     assert_eq!(outcomes[0].json["state"], outcomes[1].json["state"]);
     assert!(!bot_texts(&outcomes[0].json).is_empty());
 
@@ -160,14 +131,8 @@ async fn wrong_email_reveals_nothing_and_reads_like_a_missing_order(app: &TestAp
     let mut texts = Vec::new();
     for number in [DEMO_GUEST_ORDER, "99999"] {
         let conv = asked_to_verify(app, &order).await;
-        let turn = app
-            .send_with(
-                &conv,
-                &format!("order {number}, email nobody@example.com"),
-                None,
-                &common::new_cmid(),
-            )
-            .await;
+        let turn =
+            app.send_with(&conv, &format!("order {number}, email nobody@example.com"), None, &common::new_cmid()).await;
         assert_eq!(turn.status, StatusCode::OK, "{}", turn.raw);
         assert_eq!(turn.json["verified"], false);
         assert_reveals_nothing("a wrong email in the chat", &turn.raw, &order);
@@ -192,8 +157,7 @@ async fn three_failures_in_a_conversation_hand_off(app: &TestApp) {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .any(|m| m["sender"] == "event"
-                        && m["text"] == "state:queued:verification_failed"),
+                    .any(|m| m["sender"] == "event" && m["text"] == "state:queued:verification_failed"),
                 "{r}"
             );
         }
@@ -204,9 +168,7 @@ async fn three_failures_in_a_conversation_hand_off(app: &TestApp) {
     let queued_at = stored.queued_at.expect("queued");
 
     // With a person now: the right details do not unlock anything, and the bot stays silent.
-    let r = app
-        .verify(&conv, DEMO_GUEST_ORDER, DEMO_GUEST_EMAIL)
-        .await;
+    let r = app.verify(&conv, DEMO_GUEST_ORDER, DEMO_GUEST_EMAIL).await;
     assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.raw);
     assert_reveals_nothing("a verification after the limit", &r.raw, &order);
     if r.status.is_success() {

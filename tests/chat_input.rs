@@ -22,22 +22,9 @@ fn assert_client_error(what: &str, r: &Reply, status: StatusCode) {
     assert_eq!(r.status, status, "{what}: {}", r.raw);
     assert!(r.status.is_client_error(), "{what}");
     let error = &r.json["error"];
-    assert!(
-        error["code"].as_str().is_some_and(|c| !c.is_empty()),
-        "{what}: a JSON error with a code: {}",
-        r.raw
-    );
-    assert!(
-        error["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: a JSON error with a message: {}",
-        r.raw
-    );
-    assert_eq!(
-        r.json.as_object().map(|o| o.len()),
-        Some(1),
-        "{what}: only `error`: {}",
-        r.raw
-    );
+    assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()), "{what}: a JSON error with a code: {}", r.raw);
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: a JSON error with a message: {}", r.raw);
+    assert_eq!(r.json.as_object().map(|o| o.len()), Some(1), "{what}: only `error`: {}", r.raw);
 }
 
 fn messages_path(conv: &Conv) -> String {
@@ -54,13 +41,7 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
     let oversize = body(json!({"text": "a".repeat(70 * 1024), "client_message_id": "x1"}));
     let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, StatusCode)> = vec![
         ("a body over 64 KiB", token, JSON, oversize, StatusCode::PAYLOAD_TOO_LARGE),
-        (
-            "malformed JSON",
-            token,
-            JSON,
-            br#"{"text": "hi", "client_message_id": "#.to_vec(),
-            StatusCode::BAD_REQUEST,
-        ),
+        ("malformed JSON", token, JSON, br#"{"text": "hi", "client_message_id": "#.to_vec(), StatusCode::BAD_REQUEST),
         ("not JSON at all", token, JSON, b"hello".to_vec(), StatusCode::BAD_REQUEST),
         ("an empty body", token, JSON, Vec::new(), StatusCode::BAD_REQUEST),
         (
@@ -77,13 +58,7 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
             body(json!({"text": 42, "client_message_id": "x3"})),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        (
-            "a missing field",
-            token,
-            JSON,
-            body(json!({"text": "hi"})),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        ("a missing field", token, JSON, body(json!({"text": "hi"})), StatusCode::UNPROCESSABLE_ENTITY),
         (
             "a NUL character",
             token,
@@ -133,13 +108,7 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
             body(json!({"text": "é".repeat(2001), "client_message_id": "x11"})),
             StatusCode::BAD_REQUEST,
         ),
-        (
-            "an empty text",
-            token,
-            JSON,
-            body(json!({"text": "", "client_message_id": "x12"})),
-            StatusCode::BAD_REQUEST,
-        ),
+        ("an empty text", token, JSON, body(json!({"text": "", "client_message_id": "x12"})), StatusCode::BAD_REQUEST),
         (
             "a blank text",
             token,
@@ -195,33 +164,17 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
         let r = reply(r).await;
         assert_client_error(header, &r, StatusCode::UNAUTHORIZED);
     }
-    let r = app
-        .post_raw(
-            &path,
-            Some("not-the-token"),
-            JSON,
-            body(json!({"text": "hi", "client_message_id": "x17"})),
-        )
-        .await;
+    let r =
+        app.post_raw(&path, Some("not-the-token"), JSON, body(json!({"text": "hi", "client_message_id": "x17"}))).await;
     assert_client_error("a wrong token", &r, StatusCode::NOT_FOUND);
 
     // Reading with a bad `after`, or without a token.
-    let r = reply(
-        app.client
-            .get(app.url(&format!("{path}?after=abc")))
-            .bearer_auth(&conv.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = reply(app.client.get(app.url(&format!("{path}?after=abc"))).bearer_auth(&conv.token).send().await.unwrap())
+        .await;
     assert_client_error("after=abc", &r, StatusCode::BAD_REQUEST);
     let r = reply(
         app.client
-            .get(app.url(&format!(
-                "/api/v1/conversations/{}/events?after=abc",
-                conv.id
-            )))
+            .get(app.url(&format!("/api/v1/conversations/{}/events?after=abc", conv.id)))
             .bearer_auth(&conv.token)
             .send()
             .await
@@ -231,14 +184,8 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
     assert_client_error("events after=abc", &r, StatusCode::BAD_REQUEST);
     let r = reply(app.client.get(app.url(&path)).send().await.unwrap()).await;
     assert_client_error("reading without a token", &r, StatusCode::UNAUTHORIZED);
-    let r = reply(
-        app.client
-            .get(app.url(&format!("/api/v1/conversations/{}/events", conv.id)))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = reply(app.client.get(app.url(&format!("/api/v1/conversations/{}/events", conv.id))).send().await.unwrap())
+        .await;
     assert_client_error("events without a token", &r, StatusCode::UNAUTHORIZED);
 
     assert_eq!(app.write_counts().await, before, "nothing was stored");
@@ -259,39 +206,20 @@ async fn every_endpoint(app: &TestApp, id: &str, token: &str) -> Vec<(String, Re
     let base = format!("/api/v1/conversations/{id}");
     let mut out = Vec::new();
     for (suffix, body) in [
-        (
-            "/messages",
-            json!({"text": "where is my order", "client_message_id": "same-id"}),
-        ),
-        (
-            "/verify",
-            json!({"order_number": "10004", "email": "sam.guest@example.com"}),
-        ),
+        ("/messages", json!({"text": "where is my order", "client_message_id": "same-id"})),
+        ("/verify", json!({"order_number": "10004", "email": "sam.guest@example.com"})),
         ("/handoff", json!({})),
         ("/rating", json!({"score": 5})),
     ] {
         let r = reply(
-            app.client
-                .post(app.url(&format!("{base}{suffix}")))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
+            app.client.post(app.url(&format!("{base}{suffix}"))).bearer_auth(token).json(&body).send().await.unwrap(),
         )
         .await;
         out.push((format!("POST {suffix}"), r));
     }
     for suffix in ["/messages?after=0", "/events"] {
-        let r = reply(
-            app.client
-                .get(app.url(&format!("{base}{suffix}")))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r =
+            reply(app.client.get(app.url(&format!("{base}{suffix}"))).bearer_auth(token).send().await.unwrap()).await;
         out.push((format!("GET {suffix}"), r));
     }
     out
@@ -299,11 +227,7 @@ async fn every_endpoint(app: &TestApp, id: &str, token: &str) -> Vec<(String, Re
 
 async fn foreign_ids_answer_exactly_like_unknown_ids(app: &TestApp) {
     let mine = app.start(None).await;
-    let theirs = app
-        .start(Some(&common::customer_token(
-            switchboard::demo::DEMO_CUSTOMER_ID,
-        )))
-        .await;
+    let theirs = app.start(Some(&common::customer_token(switchboard::demo::DEMO_CUSTOMER_ID))).await;
     app.send(&theirs, "where is my order").await;
     let before = app.write_counts().await;
     let their_messages = app.stored_messages(&theirs).await;
@@ -318,11 +242,7 @@ async fn foreign_ids_answer_exactly_like_unknown_ids(app: &TestApp) {
         assert_eq!(f.raw, u.raw, "{what}: a foreign id reads exactly like an unknown one");
         assert_eq!(m.status, u.status, "{what}");
         assert_eq!(m.raw, u.raw, "{what}");
-        assert!(
-            !f.raw.contains("10001") && !f.raw.contains("Alex"),
-            "{what}: {}",
-            f.raw
-        );
+        assert!(!f.raw.contains("10001") && !f.raw.contains("Alex"), "{what}: {}", f.raw);
     }
     assert_eq!(app.write_counts().await, before, "nothing was stored");
     assert_eq!(app.stored_messages(&theirs).await, their_messages);
@@ -335,66 +255,26 @@ async fn bad_verification_rating_and_start_requests_are_refused(app: &TestApp) {
     let conv = app.start(None).await;
     let before = app.write_counts().await;
     let cases: Vec<(&str, &str, Value, StatusCode)> = vec![
-        (
-            "verify with empty fields",
-            "/verify",
-            json!({"order_number": "", "email": ""}),
-            StatusCode::BAD_REQUEST,
-        ),
+        ("verify with empty fields", "/verify", json!({"order_number": "", "email": ""}), StatusCode::BAD_REQUEST),
         (
             "verify with a blank email",
             "/verify",
             json!({"order_number": "10004", "email": "   "}),
             StatusCode::BAD_REQUEST,
         ),
-        (
-            "verify without an email",
-            "/verify",
-            json!({"order_number": "10004"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        ("verify without an email", "/verify", json!({"order_number": "10004"}), StatusCode::UNPROCESSABLE_ENTITY),
         (
             "verify with an overlong order number",
             "/verify",
             json!({"order_number": "1".repeat(500), "email": "a@example.com"}),
             StatusCode::BAD_REQUEST,
         ),
-        (
-            "rating 0",
-            "/rating",
-            json!({"score": 0}),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            "rating 6",
-            "/rating",
-            json!({"score": 6}),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            "rating -1",
-            "/rating",
-            json!({"score": -1}),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            "rating as a string",
-            "/rating",
-            json!({"score": "5"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "rating 4.5",
-            "/rating",
-            json!({"score": 4.5}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "a rating comment with a NUL",
-            "/rating",
-            json!({"score": 4, "comment": "ok\u{0}"}),
-            StatusCode::BAD_REQUEST,
-        ),
+        ("rating 0", "/rating", json!({"score": 0}), StatusCode::BAD_REQUEST),
+        ("rating 6", "/rating", json!({"score": 6}), StatusCode::BAD_REQUEST),
+        ("rating -1", "/rating", json!({"score": -1}), StatusCode::BAD_REQUEST),
+        ("rating as a string", "/rating", json!({"score": "5"}), StatusCode::UNPROCESSABLE_ENTITY),
+        ("rating 4.5", "/rating", json!({"score": 4.5}), StatusCode::UNPROCESSABLE_ENTITY),
+        ("a rating comment with a NUL", "/rating", json!({"score": 4, "comment": "ok\u{0}"}), StatusCode::BAD_REQUEST),
         (
             "a rating with an unknown field",
             "/rating",
@@ -410,32 +290,16 @@ async fn bad_verification_rating_and_start_requests_are_refused(app: &TestApp) {
     // Starting a conversation with a malformed body, an unknown field or a huge token.
     for (what, bytes) in [
         ("malformed JSON", b"{\"customer_token\": ".to_vec()),
-        (
-            "an unknown field",
-            br#"{"customer_token": null, "admin": true}"#.to_vec(),
-        ),
-        (
-            "a wrong type",
-            br#"{"customer_token": 12}"#.to_vec(),
-        ),
-        (
-            "a huge customer token",
-            json!({"customer_token": "x".repeat(5000)}).to_string().into_bytes(),
-        ),
-        (
-            "invalid UTF-8",
-            b"{\"customer_token\": \"\xff\"}".to_vec(),
-        ),
+        ("an unknown field", br#"{"customer_token": null, "admin": true}"#.to_vec()),
+        ("a wrong type", br#"{"customer_token": 12}"#.to_vec()),
+        ("a huge customer token", json!({"customer_token": "x".repeat(5000)}).to_string().into_bytes()),
+        ("invalid UTF-8", b"{\"customer_token\": \"\xff\"}".to_vec()),
     ] {
-        let r = app
-            .post_raw("/api/v1/conversations", None, JSON, bytes)
-            .await;
+        let r = app.post_raw("/api/v1/conversations", None, JSON, bytes).await;
         assert!(r.status.is_client_error(), "{what}: {}", r.raw);
         assert_client_error(what, &r, r.status);
     }
-    let huge = json!({"customer_token": "x".repeat(70 * 1024)})
-        .to_string()
-        .into_bytes();
+    let huge = json!({"customer_token": "x".repeat(70 * 1024)}).to_string().into_bytes();
     let r = app.post_raw("/api/v1/conversations", None, JSON, huge).await;
     assert_client_error("a start body over 64 KiB", &r, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.write_counts().await, before, "nothing stored");

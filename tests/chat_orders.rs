@@ -17,19 +17,12 @@ on_both_engines!(
 );
 
 async fn order(app: &TestApp, number: &str) -> Order {
-    app.store
-        .order(number)
-        .await
-        .expect("store")
-        .unwrap_or_else(|| panic!("demo order {number} exists"))
+    app.store.order(number).await.expect("store").unwrap_or_else(|| panic!("demo order {number} exists"))
 }
 
 /// Every fact about `order` that must appear in a status answer.
 fn assert_status_answer(text: &str, order: &Order) {
-    assert!(
-        text.contains(&format!("#{}", order.number)),
-        "names the order: {text}"
-    );
+    assert!(text.contains(&format!("#{}", order.number)), "names the order: {text}");
     assert!(
         text.contains(order.status.customer_facing()),
         "customer-facing status {:?}: {text}",
@@ -45,11 +38,7 @@ fn assert_status_answer(text: &str, order: &Order) {
     assert!(!order.shipments.is_empty(), "the demo order has a shipment");
     for s in &order.shipments {
         assert!(text.contains(&s.carrier), "carrier {}: {text}", s.carrier);
-        assert!(
-            text.contains(&s.tracking_url),
-            "tracking link {}: {text}",
-            s.tracking_url
-        );
+        assert!(text.contains(&s.tracking_url), "tracking link {}: {text}", s.tracking_url);
         assert!(s.tracking_url.starts_with("https://"));
     }
 }
@@ -68,16 +57,8 @@ async fn signed_in_shopper_gets_status_carrier_and_tracking_link(app: &TestApp) 
     let text = bot_text(&turn);
     assert_status_answer(&text, &order);
     assert_eq!(order.status.customer_facing(), "on its way");
-    let eta = order
-        .shipments
-        .iter()
-        .find_map(|s| s.estimated_delivery)
-        .expect("an estimate");
-    assert!(
-        text.contains(&day(eta)),
-        "estimated delivery {}: {text}",
-        day(eta)
-    );
+    let eta = order.shipments.iter().find_map(|s| s.estimated_delivery).expect("an estimate");
+    assert!(text.contains(&day(eta)), "estimated delivery {}: {text}", day(eta));
     // Only the one open order is described.
     for other in ["#10002", "#10003", "#10004"] {
         assert!(!text.contains(other), "{other} in {text}");
@@ -85,18 +66,13 @@ async fn signed_in_shopper_gets_status_carrier_and_tracking_link(app: &TestApp) 
 
     // The decision was stored with the message, before the reply.
     let stored = app.stored_messages(&conv).await;
-    let shopper = stored
-        .iter()
-        .find(|m| m.text == "where is my order")
-        .expect("the shopper message is stored");
+    let shopper = stored.iter().find(|m| m.text == "where is my order").expect("the shopper message is stored");
     let triage = shopper.triage.as_ref().expect("triage stored");
     assert_eq!(triage.decision, "answer");
     assert_eq!(triage.intents[0].intent, "order_status");
     assert!(triage.intents.len() <= 3 && !triage.model_version.is_empty());
     assert!(
-        stored
-            .iter()
-            .any(|m| m.seq > shopper.seq && m.text.contains(&order.shipments[0].tracking_url)),
+        stored.iter().any(|m| m.seq > shopper.seq && m.text.contains(&order.shipments[0].tracking_url)),
         "the reply is stored after the message"
     );
 }
@@ -141,11 +117,7 @@ async fn another_customers_order_number_reveals_nothing(app: &TestApp) {
         owner.id.clone(),
     ];
     for s in &foreign.shipments {
-        secrets.extend([
-            s.carrier.clone(),
-            s.tracking_number.clone(),
-            s.tracking_url.clone(),
-        ]);
+        secrets.extend([s.carrier.clone(), s.tracking_number.clone(), s.tracking_url.clone()]);
     }
     for i in &foreign.items {
         secrets.push(i.name.clone());
@@ -164,26 +136,17 @@ async fn another_customers_order_number_reveals_nothing(app: &TestApp) {
             // A fresh conversation each time, so the history is the same.
             let conv = app.start_signed_in(DEMO_CUSTOMER_ID).await;
             let text = template.replace("{}", number);
-            let r = app
-                .send_with(&conv, &text, None, &new_cmid())
-                .await;
+            let r = app.send_with(&conv, &text, None, &new_cmid()).await;
             assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.raw);
             for secret in &secrets {
-                assert!(
-                    !r.raw.contains(secret.as_str()),
-                    "{text:?}: the response reveals {secret:?}: {}",
-                    r.raw
-                );
+                assert!(!r.raw.contains(secret.as_str()), "{text:?}: the response reveals {secret:?}: {}", r.raw);
             }
             // Nothing later in the conversation (events, GET messages) reveals it either.
             let all = app.messages(&conv, 0).await.to_string();
             for secret in &secrets {
                 assert!(!all.contains(secret.as_str()), "{text:?}: {secret:?} in {all}");
             }
-            let normalised: Vec<String> = bot_texts(&r.json)
-                .iter()
-                .map(|t| t.replace(number, "N"))
-                .collect();
+            let normalised: Vec<String> = bot_texts(&r.json).iter().map(|t| t.replace(number, "N")).collect();
             outcomes.push((
                 normalised,
                 quick_values(&r.json),
@@ -198,48 +161,28 @@ async fn another_customers_order_number_reveals_nothing(app: &TestApp) {
         );
         let (texts, _, state, decision, _) = &outcomes[0];
         if decision == "answer" {
-            assert!(
-                texts.iter().any(|t| t.contains("couldn't find order #N")),
-                "{template:?}: {texts:?}"
-            );
+            assert!(texts.iter().any(|t| t.contains("couldn't find order #N")), "{template:?}: {texts:?}");
         }
         // Nothing for the other customer was handed to a person or changed.
         assert_ne!(state, "assigned");
     }
     // The foreign order is untouched and no reorder was created from it.
     assert_eq!(order(app, &foreign.number).await, foreign);
-    assert!(
-        app.store
-            .orders_from_source(&foreign.number)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.store.orders_from_source(&foreign.number).await.unwrap().is_empty());
 }
 
 async fn reorder_creates_exactly_one_order(app: &TestApp) {
     let source = order(app, "10002").await;
     // Prices change after the order: the reorder uses today's price.
-    let mut mug = app
-        .store
-        .products(&["SKU-MUG-CER".to_string()])
-        .await
-        .unwrap()
-        .remove(0);
+    let mut mug = app.store.products(&["SKU-MUG-CER".to_string()]).await.unwrap().remove(0);
     assert_eq!(mug.availability, Availability::InStock);
     let old_price = mug.price_cents;
     mug.price_cents = old_price + 150;
     app.store.upsert_product(&mug).await.unwrap();
     let skus: Vec<String> = source.items.iter().map(|i| i.sku.clone()).collect();
     let products = app.store.products(&skus).await.unwrap();
-    let available: Vec<_> = products
-        .iter()
-        .filter(|p| p.availability == Availability::InStock)
-        .collect();
-    let candle = products
-        .iter()
-        .find(|p| p.sku == "SKU-CANDLE")
-        .expect("10002 has the candle");
+    let available: Vec<_> = products.iter().filter(|p| p.availability == Availability::InStock).collect();
+    let candle = products.iter().find(|p| p.sku == "SKU-CANDLE").expect("10002 has the candle");
     assert_eq!(candle.availability, Availability::Discontinued);
     assert_eq!(available.len(), 2);
 
@@ -251,47 +194,30 @@ async fn reorder_creates_exactly_one_order(app: &TestApp) {
     let mut total = 0;
     for p in &available {
         let item = source.items.iter().find(|i| i.sku == p.sku).unwrap();
-        let line = summary
-            .lines()
-            .find(|l| l.contains(&p.name))
-            .unwrap_or_else(|| panic!("{} listed: {summary}", p.name));
-        assert!(
-            line.contains(&money(p.price_cents, &p.currency)),
-            "current price of {}: {line}",
-            p.name
-        );
+        let line =
+            summary.lines().find(|l| l.contains(&p.name)).unwrap_or_else(|| panic!("{} listed: {summary}", p.name));
+        assert!(line.contains(&money(p.price_cents, &p.currency)), "current price of {}: {line}", p.name);
         assert!(line.contains(&format!("{} ×", item.quantity)), "{line}");
         total += p.price_cents * item.quantity;
     }
-    assert!(
-        !summary.contains(&money(old_price, "GBP")),
-        "the old mug price is not offered: {summary}"
-    );
+    assert!(!summary.contains(&money(old_price, "GBP")), "the old mug price is not offered: {summary}");
     assert!(summary.contains(&money(total, "GBP")), "total: {summary}");
     let candle_line = summary
         .lines()
         .find(|l| l.contains(&candle.name))
         .unwrap_or_else(|| panic!("the discontinued candle is named: {summary}"));
-    assert!(
-        candle_line.contains("no longer sold") || candle_line.contains("unavailable"),
-        "{candle_line}"
-    );
+    assert!(candle_line.contains("no longer sold") || candle_line.contains("unavailable"), "{candle_line}");
     assert!(
         !candle_line.contains(&money(candle.price_cents, "GBP")),
         "the candle is not priced as orderable: {candle_line}"
     );
     let quick = quick_values(&turn);
-    assert!(
-        quick.contains(&"confirm:yes".to_string()) && quick.contains(&"confirm:no".to_string()),
-        "{quick:?}"
-    );
+    assert!(quick.contains(&"confirm:yes".to_string()) && quick.contains(&"confirm:no".to_string()), "{quick:?}");
     // Nothing is placed before the yes.
     assert!(app.store.orders_from_source("10002").await.unwrap().is_empty());
 
     let yes_id = new_cmid();
-    let first = app
-        .send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id)
-        .await;
+    let first = app.send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id).await;
     assert_eq!(first.status, reqwest::StatusCode::OK, "{}", first.raw);
     let created = app.store.orders_from_source("10002").await.unwrap();
     assert_eq!(created.len(), 1, "exactly one new order");
@@ -336,19 +262,11 @@ async fn reorder_creates_exactly_one_order(app: &TestApp) {
     for h in handles {
         let (status, body) = h.await.unwrap();
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");
-        let numbers: Vec<&str> = order_ref
-            .captures_iter(&body)
-            .map(|c| c.get(1).unwrap().as_str())
-            .collect();
-        assert!(
-            numbers.iter().all(|n| *n == new.number),
-            "only the one new order is ever mentioned: {body}"
-        );
+        let numbers: Vec<&str> = order_ref.captures_iter(&body).map(|c| c.get(1).unwrap().as_str()).collect();
+        assert!(numbers.iter().all(|n| *n == new.number), "only the one new order is ever mentioned: {body}");
     }
     // A retried request (same client_message_id) gets the same answer and creates nothing.
-    let retry = app
-        .send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id)
-        .await;
+    let retry = app.send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id).await;
     assert_eq!(retry.status, reqwest::StatusCode::OK);
     assert_eq!(retry.raw, first.raw, "a retry returns the stored result");
     let created = app.store.orders_from_source("10002").await.unwrap();

@@ -11,10 +11,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-on_both_engines!(
-    the_stream_delivers_replies_and_state_changes_in_order,
-    the_stream_resumes_after_a_sequence_number,
-);
+on_both_engines!(the_stream_delivers_replies_and_state_changes_in_order, the_stream_resumes_after_a_sequence_number,);
 
 #[derive(Debug, Clone)]
 struct SseEvent {
@@ -39,10 +36,7 @@ impl Sse {
     async fn open(app: &TestApp, conv: &Conv, last_event_id: Option<i64>, query: &str) -> Self {
         let mut request = app
             .client
-            .get(app.url(&format!(
-                "/api/v1/conversations/{}/events{query}",
-                conv.id
-            )))
+            .get(app.url(&format!("/api/v1/conversations/{}/events{query}", conv.id)))
             .bearer_auth(&conv.token)
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {
@@ -50,20 +44,10 @@ impl Sse {
         }
         let response = request.send().await.expect("the stream opens");
         assert_eq!(response.status(), StatusCode::OK);
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            content_type.starts_with("text/event-stream"),
-            "{content_type}"
-        );
-        Self {
-            stream: response.bytes_stream().boxed(),
-            buffer: String::new(),
-        }
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        Self { stream: response.bytes_stream().boxed(), buffer: String::new() }
     }
 
     /// The next event (comments and keep-alives skipped), or None after `wait`.
@@ -72,11 +56,7 @@ impl Sse {
         loop {
             while let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
-                let mut event = SseEvent {
-                    id: None,
-                    event: None,
-                    data: String::new(),
-                };
+                let mut event = SseEvent { id: None, event: None, data: String::new() };
                 let mut has_data = false;
                 for line in frame.lines() {
                     if line.starts_with(':') || line.is_empty() {
@@ -104,8 +84,7 @@ impl Sse {
             let chunk = tokio::time::timeout_at(deadline, self.stream.next()).await;
             match chunk {
                 Ok(Some(Ok(bytes))) => {
-                    self.buffer
-                        .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n"));
+                    self.buffer.push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n"));
                 }
                 Ok(Some(Err(e))) => panic!("the stream failed: {e}"),
                 Ok(None) | Err(_) => return None,
@@ -117,10 +96,8 @@ impl Sse {
     async fn messages(&mut self, n: usize) -> Vec<(SseEvent, Value)> {
         let mut out = Vec::new();
         while out.len() < n {
-            let event = self
-                .next(Duration::from_secs(10))
-                .await
-                .unwrap_or_else(|| panic!("expected {n} events, got {out:?}"));
+            let event =
+                self.next(Duration::from_secs(10)).await.unwrap_or_else(|| panic!("expected {n} events, got {out:?}"));
             assert_eq!(event.event.as_deref(), Some("message"), "{event:?}");
             let message = event.message();
             out.push((event, message));
@@ -156,27 +133,15 @@ async fn the_stream_delivers_replies_and_state_changes_in_order(app: &TestApp) {
         assert_eq!(&got[i + 1].1, reply, "the stream carries the reply as returned");
     }
     let order = app.store.order("10001").await.unwrap().unwrap();
-    assert!(
-        got[1].1["text"]
-            .as_str()
-            .unwrap()
-            .contains(&order.shipments[0].tracking_url)
-    );
+    assert!(got[1].1["text"].as_str().unwrap().contains(&order.shipments[0].tracking_url));
 
     // A hand-off arrives as a bot message and a state event, in order.
     let handed = app.handoff(&conv).await;
     let replies = handed["replies"].as_array().unwrap();
     let got = sse.messages(replies.len()).await;
     assert_in_order(&got, 2 + n as i64 - 1 + 1);
-    let event = got
-        .iter()
-        .map(|(_, m)| m)
-        .find(|m| m["sender"] == "event")
-        .expect("a state event");
-    assert!(
-        event["text"].as_str().unwrap().starts_with("state:queued"),
-        "{event}"
-    );
+    let event = got.iter().map(|(_, m)| m).find(|m| m["sender"] == "event").expect("a state event");
+    assert!(event["text"].as_str().unwrap().starts_with("state:queued"), "{event}");
     assert_eq!(got.last().unwrap().1["sender"], "event");
     // Nothing more is pending on the stream.
     assert!(sse.next(Duration::from_millis(300)).await.is_none());
@@ -194,12 +159,7 @@ async fn the_stream_resumes_after_a_sequence_number(app: &TestApp) {
     let all = app.messages(&conv, 0).await;
     let all = all["messages"].as_array().unwrap().clone();
     let last_seq = all.last().unwrap()["seq"].as_i64().unwrap();
-    assert_eq!(
-        second["replies"].as_array().unwrap().last().unwrap()["seq"]
-            .as_i64()
-            .unwrap(),
-        last_seq
-    );
+    assert_eq!(second["replies"].as_array().unwrap().last().unwrap()["seq"].as_i64().unwrap(), last_seq);
     let resume_at = first["message"]["seq"].as_i64().unwrap();
 
     // Last-Event-ID: only what came after it.
@@ -233,8 +193,5 @@ async fn the_stream_resumes_after_a_sequence_number(app: &TestApp) {
     assert_in_order(&b, last_seq + 1);
     // The GET endpoint agrees.
     let after = app.messages(&conv, last_seq).await;
-    assert_eq!(
-        after["messages"].as_array().unwrap().clone(),
-        a.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()
-    );
+    assert_eq!(after["messages"].as_array().unwrap().clone(), a.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>());
 }

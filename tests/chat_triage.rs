@@ -30,10 +30,7 @@ fn events(turn: &Value) -> Vec<String> {
 async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
     for (text, reason) in [
         ("I want to speak to a person", "customer_requested"),
-        (
-            "this is the worst service ever, I'm furious about how I was treated",
-            "sensitive",
-        ),
+        ("this is the worst service ever, I'm furious about how I was treated", "sensitive"),
         ("I'll file a chargeback with my bank", "sensitive"),
     ] {
         let conv = app.start(None).await;
@@ -41,11 +38,7 @@ async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
         assert_eq!(turn["state"], "queued", "{text}: {turn}");
         assert_eq!(turn["triage"]["decision"], "handoff", "{text}: {turn}");
         assert_eq!(turn["triage"]["reason"], reason, "{text}: {turn}");
-        assert_eq!(
-            events(&turn),
-            vec![format!("state:queued:{reason}")],
-            "{text}: {turn}"
-        );
+        assert_eq!(events(&turn), vec![format!("state:queued:{reason}")], "{text}: {turn}");
         // The shopper is told what happens next; no agent is online, so: by email.
         let told = bot_text(&turn);
         assert!(told.contains("email"), "{text}: {told}");
@@ -66,10 +59,7 @@ async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
         assert_eq!(last.sender, Sender::Shopper);
         assert_eq!(last.text, "thanks");
         assert_eq!(last.triage.as_ref().unwrap().decision, "none");
-        let after_handoff = messages
-            .iter()
-            .skip_while(|m| m.sender != Sender::Event)
-            .skip(1);
+        let after_handoff = messages.iter().skip_while(|m| m.sender != Sender::Event).skip(1);
         for m in after_handoff {
             assert_eq!(m.sender, Sender::Shopper, "only the shopper speaks: {m:?}");
             assert_eq!(m.triage.as_ref().unwrap().decision, "none");
@@ -83,10 +73,7 @@ async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
         // The widget's "Talk to a person" button changes nothing now.
         let r = app.handoff(&conv).await;
         assert_eq!(r["replies"], json!([]), "{r}");
-        assert_eq!(
-            app.stored_conversation(&conv).await.queued_at,
-            stored.queued_at
-        );
+        assert_eq!(app.stored_conversation(&conv).await.queued_at, stored.queued_at);
     }
 }
 
@@ -115,10 +102,7 @@ async fn unclear_twice_clarifies_then_hands_off(app: &TestApp) {
     let turn = app.send(&conv, &unclear).await;
     assert_eq!(turn["triage"]["decision"], "clarify", "{turn}");
     let reason = turn["triage"]["reason"].as_str().unwrap().to_string();
-    assert!(
-        reason == "low_confidence" || reason == "ambiguous",
-        "{reason}"
-    );
+    assert!(reason == "low_confidence" || reason == "ambiguous", "{reason}");
     assert_eq!(turn["state"], "bot");
     let quick = quick_values(&turn);
     assert!(quick.contains(&"handoff".to_string()), "{quick:?}");
@@ -143,10 +127,7 @@ async fn unclear_twice_clarifies_then_hands_off(app: &TestApp) {
     let turn = app.send(&conv, &unclear).await;
     assert_eq!(turn["triage"]["decision"], "handoff", "{turn}");
     let reason = turn["triage"]["reason"].as_str().unwrap().to_string();
-    assert!(
-        reason == "low_confidence" || reason == "ambiguous",
-        "{reason}"
-    );
+    assert!(reason == "low_confidence" || reason == "ambiguous", "{reason}");
     assert_eq!(turn["state"], "queued");
     let stored = app.stored_conversation(&conv).await;
     assert_eq!(stored.handoff_reason.as_deref(), Some(reason.as_str()));
@@ -177,35 +158,22 @@ async fn talk_to_a_person_button_hands_off(app: &TestApp) {
     let r = app.handoff(&conv).await;
     assert_eq!(r["state"], "queued");
     assert_eq!(events(&r), vec!["state:queued:customer_requested"]);
-    assert_eq!(
-        app.stored_conversation(&conv)
-            .await
-            .handoff_reason
-            .as_deref(),
-        Some("customer_requested")
-    );
+    assert_eq!(app.stored_conversation(&conv).await.handoff_reason.as_deref(), Some("customer_requested"));
 }
 
 async fn the_same_client_message_id_stores_one_message(app: &TestApp) {
     let conv = app.start(None).await;
     let cmid = new_cmid();
-    let first = app
-        .send_with(&conv, "what are your delivery options?", None, &cmid)
-        .await;
+    let first = app.send_with(&conv, "what are your delivery options?", None, &cmid).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.raw);
     let stored_after_first = app.stored_messages(&conv).await;
     let counts_after_first = app.write_counts().await;
-    let second = app
-        .send_with(&conv, "what are your delivery options?", None, &cmid)
-        .await;
+    let second = app.send_with(&conv, "what are your delivery options?", None, &cmid).await;
     assert_eq!(second.status, StatusCode::OK);
     assert_eq!(second.raw, first.raw, "the same JSON response");
     assert_eq!(app.stored_messages(&conv).await, stored_after_first);
     assert_eq!(app.write_counts().await, counts_after_first);
-    let shoppers = stored_after_first
-        .iter()
-        .filter(|m| m.sender == Sender::Shopper)
-        .count();
+    let shoppers = stored_after_first.iter().filter(|m| m.sender == Sender::Shopper).count();
     assert_eq!(shoppers, 1, "one stored shopper message");
 
     // The same id with a different text: a conflict, nothing stored.
@@ -242,11 +210,5 @@ async fn the_same_client_message_id_stores_one_message(app: &TestApp) {
     }
     assert!(bodies.iter().all(|b| b == &bodies[0]), "{bodies:?}");
     let stored = app.stored_messages(&conv).await;
-    assert_eq!(
-        stored
-            .iter()
-            .filter(|m| m.text == "do you take paypal")
-            .count(),
-        1
-    );
+    assert_eq!(stored.iter().filter(|m| m.text == "do you take paypal").count(), 1);
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use switchboard::classifier::{
-    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, IntentClassifier, METADATA_FILE,
-    OnnxClassifier, TOKENIZER_FILE,
+    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, IntentClassifier, METADATA_FILE, OnnxClassifier,
+    TOKENIZER_FILE,
 };
 use switchboard::domain::intent::{Action, IntentCatalog, IntentDefinition};
 use switchboard::domain::text::normalise;
@@ -18,10 +18,7 @@ use switchboard::intents::{SensitiveRules, load_dir, load_rules};
 const GOLDEN: &[(&str, [&str; 2])] = &[
     (
         "account_help",
-        [
-            "how do I change the email address on my customer account?",
-            "I want to unsubscribe from your newsletter",
-        ],
+        ["how do I change the email address on my customer account?", "I want to unsubscribe from your newsletter"],
     ),
     (
         "cancel_order",
@@ -44,27 +41,12 @@ const GOLDEN: &[(&str, [&str; 2])] = &[
             "I'm really unhappy with how your store treated me and want to make a formal complaint",
         ],
     ),
-    (
-        "contact_info",
-        [
-            "what's your customer service phone number?",
-            "what time does your shop open on Saturdays?",
-        ],
-    ),
+    ("contact_info", ["what's your customer service phone number?", "what time does your shop open on Saturdays?"]),
     (
         "damaged_or_wrong_item",
-        [
-            "the vase I ordered arrived shattered in the box",
-            "you sent me a blue shirt but I ordered a red one",
-        ],
+        ["the vase I ordered arrived shattered in the box", "you sent me a blue shirt but I ordered a red one"],
     ),
-    (
-        "delivery_options",
-        [
-            "do you ship to Canada, and how much does it cost?",
-            "is next day delivery available?",
-        ],
-    ),
+    ("delivery_options", ["do you ship to Canada, and how much does it cost?", "is next day delivery available?"]),
     (
         "fraud_or_security",
         [
@@ -72,14 +54,8 @@ const GOLDEN: &[(&str, [&str; 2])] = &[
             "my bank statement shows a purchase from your store that wasn't me",
         ],
     ),
-    (
-        "goodbye",
-        ["that's all I needed, bye for now", "alright, see you later"],
-    ),
-    (
-        "greeting",
-        ["hey there, hope you're doing well", "good afternoon to you"],
-    ),
+    ("goodbye", ["that's all I needed, bye for now", "alright, see you later"]),
+    ("greeting", ["hey there, hope you're doing well", "good afternoon to you"]),
     (
         "invoice_request",
         [
@@ -87,48 +63,12 @@ const GOLDEN: &[(&str, [&str; 2])] = &[
             "I need a VAT invoice with my company name on it for order 5520",
         ],
     ),
-    (
-        "order_status",
-        [
-            "when will my headphones be delivered?",
-            "has order 90211 shipped yet?",
-        ],
-    ),
-    (
-        "out_of_scope",
-        [
-            "who won the football world cup in 2018?",
-            "can you recommend a good pizza recipe",
-        ],
-    ),
-    (
-        "password_reset",
-        [
-            "I forgot my password and now I can't log in",
-            "the password reset email never arrived",
-        ],
-    ),
-    (
-        "payment_issue",
-        [
-            "I was charged twice for the same order",
-            "my card keeps getting declined at checkout",
-        ],
-    ),
-    (
-        "payment_methods",
-        [
-            "do you accept PayPal?",
-            "can I pay in instalments with Klarna?",
-        ],
-    ),
-    (
-        "refund_request",
-        [
-            "I want my money back for these shoes",
-            "I'd like a refund for order 3321",
-        ],
-    ),
+    ("order_status", ["when will my headphones be delivered?", "has order 90211 shipped yet?"]),
+    ("out_of_scope", ["who won the football world cup in 2018?", "can you recommend a good pizza recipe"]),
+    ("password_reset", ["I forgot my password and now I can't log in", "the password reset email never arrived"]),
+    ("payment_issue", ["I was charged twice for the same order", "my card keeps getting declined at checkout"]),
+    ("payment_methods", ["do you accept PayPal?", "can I pay in instalments with Klarna?"]),
+    ("refund_request", ["I want my money back for these shoes", "I'd like a refund for order 3321"]),
     (
         "refund_status",
         [
@@ -136,34 +76,10 @@ const GOLDEN: &[(&str, [&str; 2])] = &[
             "when will my refund show up on my card?",
         ],
     ),
-    (
-        "reorder",
-        [
-            "I'd like to order the same coffee beans as last time",
-            "can you repeat my previous order?",
-        ],
-    ),
-    (
-        "return_policy",
-        [
-            "how many days do I have to return an item?",
-            "can I exchange a shirt for a bigger size?",
-        ],
-    ),
-    (
-        "talk_to_human",
-        [
-            "let me speak to an actual human please",
-            "can you connect me with a live agent",
-        ],
-    ),
-    (
-        "thanks",
-        [
-            "thanks a lot, that really helped",
-            "perfect, thank you so much!",
-        ],
-    ),
+    ("reorder", ["I'd like to order the same coffee beans as last time", "can you repeat my previous order?"]),
+    ("return_policy", ["how many days do I have to return an item?", "can I exchange a shirt for a bigger size?"]),
+    ("talk_to_human", ["let me speak to an actual human please", "can you connect me with a live agent"]),
+    ("thanks", ["thanks a lot, that really helped", "perfect, thank you so much!"]),
 ];
 
 fn root() -> &'static Path {
@@ -179,18 +95,13 @@ fn intents_dir() -> PathBuf {
 }
 
 fn options() -> ClassifierOptions {
-    ClassifierOptions {
-        sessions: 1,
-        intra_threads: 1,
-    }
+    ClassifierOptions { sessions: 1, intra_threads: 1 }
 }
 
 /// The shipped model, loaded once for every test in this file.
 fn classifier() -> &'static OnnxClassifier {
     static MODEL: OnceLock<OnnxClassifier> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        OnnxClassifier::load(&models_dir(), options()).expect("the shipped model loads")
-    })
+    MODEL.get_or_init(|| OnnxClassifier::load(&models_dir(), options()).expect("the shipped model loads"))
 }
 
 fn definitions() -> Vec<IntentDefinition> {
@@ -212,31 +123,20 @@ fn rules() -> SensitiveRules {
 #[test]
 fn golden_sentences_cover_every_intent_in_the_intents_folder() {
     let defined: BTreeSet<String> = definitions().into_iter().map(|d| d.intent.name).collect();
-    let golden: BTreeSet<String> = GOLDEN
-        .iter()
-        .map(|(intent, _)| intent.to_string())
-        .collect();
+    let golden: BTreeSet<String> = GOLDEN.iter().map(|(intent, _)| intent.to_string()).collect();
     assert_eq!(defined.len(), 22, "intents/ defines {defined:?}");
     assert_eq!(golden, defined);
     let labels: BTreeSet<String> = classifier().metadata().labels.iter().cloned().collect();
-    assert_eq!(
-        labels, defined,
-        "the shipped head knows exactly the intents of intents/"
-    );
+    assert_eq!(labels, defined, "the shipped head knows exactly the intents of intents/");
 }
 
 #[test]
 fn golden_sentences_are_not_training_examples() {
-    let examples: BTreeSet<String> = definitions()
-        .iter()
-        .flat_map(|d| d.examples.iter().map(|e| normalise(e)))
-        .collect();
+    let examples: BTreeSet<String> =
+        definitions().iter().flat_map(|d| d.examples.iter().map(|e| normalise(e))).collect();
     for (intent, sentences) in GOLDEN {
         for sentence in sentences {
-            assert!(
-                !examples.contains(&normalise(sentence)),
-                "{intent}: {sentence:?} is an example in intents/"
-            );
+            assert!(!examples.contains(&normalise(sentence)), "{intent}: {sentence:?} is an example in intents/");
         }
     }
 }
@@ -249,18 +149,11 @@ fn the_shipped_model_ranks_every_golden_sentence_first_as_its_intent() {
             let ranking = classifier().rank(sentence).expect("ranking");
             let top = ranking.top().expect("a ranking has a top intent");
             if top.intent != *intent {
-                wrong.push(format!(
-                    "{sentence:?}: expected {intent}, got {} ({:.2})",
-                    top.intent, top.confidence
-                ));
+                wrong.push(format!("{sentence:?}: expected {intent}, got {} ({:.2})", top.intent, top.confidence));
             }
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "misranked golden sentences:\n{}",
-        wrong.join("\n")
-    );
+    assert!(wrong.is_empty(), "misranked golden sentences:\n{}", wrong.join("\n"));
 }
 
 #[test]
@@ -270,13 +163,7 @@ fn a_ranking_lists_every_label_once_with_probabilities_summing_to_one() {
     assert_eq!(ranking.scores.len(), labels.len());
     let names: BTreeSet<&str> = ranking.scores.iter().map(|s| s.intent.as_str()).collect();
     assert_eq!(names.len(), labels.len());
-    assert!(
-        ranking
-            .scores
-            .windows(2)
-            .all(|w| w[0].confidence >= w[1].confidence),
-        "sorted, highest first"
-    );
+    assert!(ranking.scores.windows(2).all(|w| w[0].confidence >= w[1].confidence), "sorted, highest first");
     let total: f32 = ranking.scores.iter().map(|s| s.confidence).sum();
     assert!((total - 1.0).abs() < 1e-3, "probabilities sum to {total}");
 }
@@ -396,8 +283,7 @@ fn a_head_onnx_of_random_bytes_is_a_bad_model_error() {
 #[test]
 fn the_head_in_place_of_the_encoder_is_refused_as_not_an_encoder() {
     let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
-    std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE))
-        .unwrap();
+    std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE)).unwrap();
     let reason = assert_bad_model(dir.path(), ENCODER_FILE);
     assert!(reason.contains("not a Switchboard encoder"), "{reason}");
 }
@@ -408,11 +294,7 @@ fn assert_bad_tokenizer(tokenizer_json: &str) -> String {
     match load_error(dir.path()) {
         ClassifierError::BadTokenizer { path, reason } => {
             assert_eq!(path, dir.path().join(TOKENIZER_FILE));
-            let message = ClassifierError::BadTokenizer {
-                path: path.clone(),
-                reason: reason.clone(),
-            }
-            .to_string();
+            let message = ClassifierError::BadTokenizer { path: path.clone(), reason: reason.clone() }.to_string();
             assert!(message.contains("tokenizer.json"), "{message}");
             reason
         }
@@ -443,14 +325,9 @@ fn a_tokenizer_with_a_tiny_vocabulary_is_refused() {
 fn with_metadata(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
     let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE]);
     let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(models_dir().join(METADATA_FILE)).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join(METADATA_FILE)).unwrap()).unwrap();
     edit(&mut meta);
-    std::fs::write(
-        dir.path().join(METADATA_FILE),
-        serde_json::to_string_pretty(&meta).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join(METADATA_FILE), serde_json::to_string_pretty(&meta).unwrap()).unwrap();
     dir
 }
 
@@ -467,11 +344,7 @@ fn assert_bad_metadata(dir: &Path) -> String {
 #[test]
 fn head_json_that_is_not_json_is_a_bad_metadata_error() {
     let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE]);
-    std::fs::write(
-        dir.path().join(METADATA_FILE),
-        "{\"version\": \"x\", \"labels\": [",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join(METADATA_FILE), "{\"version\": \"x\", \"labels\": [").unwrap();
     assert_bad_metadata(dir.path());
 }
 
@@ -511,20 +384,14 @@ fn a_head_whose_class_count_disagrees_with_its_labels_is_refused() {
         m["labels"].as_array_mut().unwrap().pop();
     });
     let reason = assert_bad_model(dir.path(), HEAD_FILE);
-    assert!(
-        reason.contains("outputs 22 classes but its metadata lists 21 labels"),
-        "{reason}"
-    );
+    assert!(reason.contains("outputs 22 classes but its metadata lists 21 labels"), "{reason}");
 }
 
 #[test]
 fn a_head_expecting_another_embedding_size_is_refused() {
     let dir = with_metadata(|m| m["embedding_dim"] = serde_json::json!(128));
     let message = load_error(dir.path()).to_string();
-    assert!(
-        message.contains("head.onnx") || message.contains("head.json"),
-        "{message}"
-    );
+    assert!(message.contains("head.onnx") || message.contains("head.json"), "{message}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,59 +406,29 @@ fn decide_with(text: &str, history: History) -> Decision {
     let ranking = classifier().rank(text).unwrap();
     let rules = rules();
     let phrase = rules.find(text);
-    decide(
-        &ranking,
-        phrase.as_ref().map(|m| m.category),
-        &classifier().metadata().thresholds,
-        &catalog(),
-        history,
-    )
+    decide(&ranking, phrase.as_ref().map(|m| m.category), &classifier().metadata().thresholds, &catalog(), history)
 }
 
 #[test]
 fn asking_for_a_real_person_hands_off_as_customer_requested() {
     assert_eq!(
         decide_fresh("I want to talk to a real person"),
-        Decision::Handoff {
-            reason: HandoffReason::CustomerRequested,
-            intent: Some("talk_to_human".into())
-        }
+        Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: Some("talk_to_human".into()) }
     );
 }
 
 #[test]
 fn threatening_to_sue_hands_off_as_sensitive_through_the_phrase_rule() {
     let text = "I'm going to sue you";
-    assert_eq!(
-        rules()
-            .find(text)
-            .map(|m| m.category.to_string())
-            .as_deref(),
-        Some("legal_threat")
-    );
+    assert_eq!(rules().find(text).map(|m| m.category.to_string()).as_deref(), Some("legal_threat"));
     let decision = decide_fresh(text);
-    assert!(
-        matches!(
-            decision,
-            Decision::Handoff {
-                reason: HandoffReason::Sensitive,
-                ..
-            }
-        ),
-        "{decision:?}"
-    );
+    assert!(matches!(decision, Decision::Handoff { reason: HandoffReason::Sensitive, .. }), "{decision:?}");
 }
 
 #[test]
 fn a_hacked_account_hands_off_as_sensitive() {
     let text = "my account was hacked last night";
-    assert_eq!(
-        rules()
-            .find(text)
-            .map(|m| m.category.to_string())
-            .as_deref(),
-        Some("account_compromised")
-    );
+    assert_eq!(rules().find(text).map(|m| m.category.to_string()).as_deref(), Some("account_compromised"));
     assert_eq!(decide_fresh(text).reason(), "sensitive");
 }
 
@@ -601,10 +438,7 @@ fn a_damaged_parcel_hands_off_as_sensitive_without_any_phrase_rule() {
     assert!(rules().find(text).is_none());
     assert_eq!(
         decide_fresh(text),
-        Decision::Handoff {
-            reason: HandoffReason::Sensitive,
-            intent: Some("damaged_or_wrong_item".into())
-        }
+        Decision::Handoff { reason: HandoffReason::Sensitive, intent: Some("damaged_or_wrong_item".into()) }
     );
 }
 
@@ -612,10 +446,7 @@ fn a_damaged_parcel_hands_off_as_sensitive_without_any_phrase_rule() {
 fn a_clear_order_question_is_answered_with_the_order_status_action() {
     assert_eq!(
         decide_fresh("has my order 1042 shipped yet?"),
-        Decision::Answer {
-            intent: "order_status".into(),
-            action: Action::OrderStatus
-        }
+        Decision::Answer { intent: "order_status".into(), action: Action::OrderStatus }
     );
 }
 
@@ -623,28 +454,14 @@ fn a_clear_order_question_is_answered_with_the_order_status_action() {
 fn a_payment_methods_question_is_answered_from_the_template() {
     assert_eq!(
         decide_fresh("do you take Apple Pay?"),
-        Decision::Answer {
-            intent: "payment_methods".into(),
-            action: Action::Answer
-        }
+        Decision::Answer { intent: "payment_methods".into(), action: Action::Answer }
     );
 }
 
 #[test]
 fn small_talk_is_out_of_scope_and_offers_a_person_the_second_time() {
     let text = "what is the capital of France?";
-    assert_eq!(
-        decide_fresh(text),
-        Decision::OutOfScope {
-            offer_person: false
-        }
-    );
-    let again = History {
-        out_of_scope_last_turn: true,
-        ..History::default()
-    };
-    assert_eq!(
-        decide_with(text, again),
-        Decision::OutOfScope { offer_person: true }
-    );
+    assert_eq!(decide_fresh(text), Decision::OutOfScope { offer_person: false });
+    let again = History { out_of_scope_last_turn: true, ..History::default() };
+    assert_eq!(decide_with(text, again), Decision::OutOfScope { offer_person: true });
 }

@@ -39,33 +39,16 @@ fn stderr(out: &Output) -> String {
 }
 
 fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status, stdout(out), stderr(out));
 }
 
 /// A failed run: non-zero exit, an `error:` line, and no panic.
 fn assert_clean_failure(out: &Output) -> String {
     let err = stderr(out);
-    assert!(
-        !out.status.success(),
-        "expected failure, got success\nstdout:\n{}\nstderr:\n{err}",
-        stdout(out)
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a handled error exits with 1, not a crash: {err}"
-    );
+    assert!(!out.status.success(), "expected failure, got success\nstdout:\n{}\nstderr:\n{err}", stdout(out));
+    assert_eq!(out.status.code(), Some(1), "a handled error exits with 1, not a crash: {err}");
     assert!(!err.contains("panicked"), "the binary panicked:\n{err}");
-    assert!(
-        !err.contains("RUST_BACKTRACE"),
-        "the binary panicked:\n{err}"
-    );
+    assert!(!err.contains("RUST_BACKTRACE"), "the binary panicked:\n{err}");
     err
 }
 
@@ -156,19 +139,8 @@ fn eval_on_a_benchmark_slice_prints_every_documented_figure_as_json() {
     ] {
         assert!(json.get(key).is_some(), "missing {key} in {json:#}");
     }
-    for key in [
-        "accuracy",
-        "in_scope_accuracy",
-        "macro_f1",
-        "oos_recall",
-        "oos_precision",
-        "embed_per_sec",
-    ] {
-        assert!(
-            json[key].is_number(),
-            "{key} is not a number: {}",
-            json[key]
-        );
+    for key in ["accuracy", "in_scope_accuracy", "macro_f1", "oos_recall", "oos_precision", "embed_per_sec"] {
+        assert!(json[key].is_number(), "{key} is not a number: {}", json[key]);
     }
     let per_intent = json["per_intent"].as_object().unwrap();
     assert_eq!(per_intent.len(), 8, "{per_intent:?}");
@@ -176,22 +148,15 @@ fn eval_on_a_benchmark_slice_prints_every_documented_figure_as_json() {
         for key in ["precision", "recall", "f1", "support"] {
             assert!(figures[key].is_number(), "{name}.{key} in {figures}");
         }
-        assert!(
-            figures["confused_with"].is_array(),
-            "{name}.confused_with in {figures}"
-        );
+        assert!(figures["confused_with"].is_array(), "{name}.confused_with in {figures}");
         assert_eq!(figures["support"], 5, "{name}");
     }
     // 8 classes: chance is 12.5 %.
     let accuracy = json["accuracy"].as_f64().unwrap();
-    assert!(
-        accuracy >= 0.6,
-        "accuracy {accuracy} is not well above chance"
-    );
+    assert!(accuracy >= 0.6, "accuracy {accuracy} is not well above chance");
     assert!(json["embed_per_sec"].as_f64().unwrap() > 0.0);
 
-    let html =
-        std::fs::read_to_string(report.join("report.html")).expect("--report writes report.html");
+    let html = std::fs::read_to_string(report.join("report.html")).expect("--report writes report.html");
     assert!(html.contains("<svg"), "the report has charts");
 }
 
@@ -207,49 +172,25 @@ fn eval_of_the_shipped_model_writes_one_prediction_line_per_row() {
         ("I will take you to court over this", "complaint"),
         ("what's the tallest mountain in the world", "oos"),
     ];
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|(t, i)| serde_json::json!({"text": t, "intent": i}))
-        .collect();
+    let rows: Vec<Value> = rows.iter().map(|(t, i)| serde_json::json!({"text": t, "intent": i})).collect();
     write_rows(&test, &rows);
     let predictions = dir.path().join("predictions.jsonl");
-    let out = run(switchboard()
-        .args(["eval", "--quiet", "--test"])
-        .arg(&test)
-        .arg("--predictions")
-        .arg(&predictions));
+    let out = run(switchboard().args(["eval", "--quiet", "--test"]).arg(&test).arg("--predictions").arg(&predictions));
     assert_success(&out);
-    assert!(
-        stdout(&out).contains("accuracy"),
-        "a readable summary: {}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("accuracy"), "a readable summary: {}", stdout(&out));
     let lines = read_rows(&predictions);
     assert_eq!(lines.len(), rows.len());
     for (line, row) in lines.iter().zip(&rows) {
         assert_eq!(line["text"], row["text"]);
-        assert!(
-            line["intent"].is_string() && line["predicted"].is_string(),
-            "{line}"
-        );
+        assert!(line["intent"].is_string() && line["predicted"].is_string(), "{line}");
         let confidence = line["confidence"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&confidence), "{line}");
         let decision = line["decision"].as_str().unwrap();
-        assert!(
-            ["answer", "clarify", "handoff", "out_of_scope"].contains(&decision),
-            "{line}"
-        );
+        assert!(["answer", "clarify", "handoff", "out_of_scope"].contains(&decision), "{line}");
     }
     assert_eq!(lines[0]["predicted"], "order_status");
-    assert_eq!(
-        lines[4]["decision"], "handoff",
-        "a legal threat is handed off: {}",
-        lines[4]
-    );
-    assert_eq!(
-        lines[5]["intent"], "out_of_scope",
-        "`oos` rows are read as out of scope"
-    );
+    assert_eq!(lines[4]["decision"], "handoff", "a legal threat is handed off: {}", lines[4]);
+    assert_eq!(lines[5]["intent"], "out_of_scope", "`oos` rows are read as out of scope");
 }
 
 #[test]
@@ -260,10 +201,7 @@ fn classify_prints_the_intent_and_the_decision_as_json() {
     assert_eq!(json["intents"][0]["intent"], "order_status", "{json:#}");
     assert!(json["intents"][0]["confidence"].as_f64().unwrap() > 0.5);
     assert_eq!(json["decision"], "answer", "{json:#}");
-    assert!(
-        json["reason"].is_string() && json["model_version"].is_string(),
-        "{json:#}"
-    );
+    assert!(json["reason"].is_string() && json["model_version"].is_string(), "{json:#}");
 }
 
 #[test]
@@ -271,19 +209,14 @@ fn classify_prints_a_readable_table_without_json() {
     let out = run(switchboard().args(["classify", "can I pay with PayPal?"]));
     assert_success(&out);
     let text = stdout(&out);
-    assert!(
-        text.contains("payment_methods") && text.contains("decision: answer"),
-        "{text}"
-    );
+    assert!(text.contains("payment_methods") && text.contains("decision: answer"), "{text}");
 }
 
 #[test]
 fn eval_of_a_missing_file_fails_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere.jsonl");
-    let out = run(switchboard()
-        .args(["eval", "--quiet", "--test"])
-        .arg(&missing));
+    let out = run(switchboard().args(["eval", "--quiet", "--test"]).arg(&missing));
     let err = assert_clean_failure(&out);
     assert!(err.contains(&missing.display().to_string()), "{err}");
 }
@@ -292,11 +225,8 @@ fn eval_of_a_missing_file_fails_naming_the_file() {
 fn a_malformed_jsonl_line_fails_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(
-        &bad,
-        "{\"text\": \"where is my order\", \"intent\": \"order_status\"}\n{\"text\": \"oops\"\n",
-    )
-    .unwrap();
+    std::fs::write(&bad, "{\"text\": \"where is my order\", \"intent\": \"order_status\"}\n{\"text\": \"oops\"\n")
+        .unwrap();
     let out = run(switchboard().args(["eval", "--quiet", "--test"]).arg(&bad));
     let err = assert_clean_failure(&out);
     assert!(err.contains(&format!("{}:2:", bad.display())), "{err}");
@@ -307,16 +237,8 @@ fn a_training_file_with_a_malformed_line_fails_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let (_, test) = hwu64_slice(dir.path());
     let train = dir.path().join("broken-train.jsonl");
-    std::fs::write(
-        &train,
-        "{\"text\": \"set an alarm\", \"intent\": \"alarm_set\"}\nnot json at all\n",
-    )
-    .unwrap();
-    let out = run(switchboard()
-        .args(["eval", "--quiet", "--train"])
-        .arg(&train)
-        .arg("--test")
-        .arg(&test));
+    std::fs::write(&train, "{\"text\": \"set an alarm\", \"intent\": \"alarm_set\"}\nnot json at all\n").unwrap();
+    let out = run(switchboard().args(["eval", "--quiet", "--train"]).arg(&train).arg("--test").arg(&test));
     let err = assert_clean_failure(&out);
     assert!(err.contains("broken-train.jsonl:2:"), "{err}");
 }
@@ -325,10 +247,7 @@ fn a_training_file_with_a_malformed_line_fails_before_any_work() {
 fn eval_with_no_arguments_explains_what_it_needs() {
     let out = run(switchboard().arg("eval"));
     let err = assert_clean_failure(&out);
-    assert!(
-        err.contains("--test") && err.contains("--train") && err.contains("--intents"),
-        "{err}"
-    );
+    assert!(err.contains("--test") && err.contains("--train") && err.contains("--intents"), "{err}");
 }
 
 #[test]
@@ -340,29 +259,15 @@ fn train_writes_a_head_and_leaves_the_encoder_untouched() {
         std::fs::copy(root().join("models").join(file), models.join(file)).unwrap();
     }
     let encoder_before = std::fs::read(models.join("encoder.onnx")).unwrap();
-    let out = run(switchboard().arg("--models").arg(&models).args([
-        "--intents-dir",
-        "intents",
-        "train",
-        "--quiet",
-    ]));
+    let out = run(switchboard().arg("--models").arg(&models).args(["--intents-dir", "intents", "train", "--quiet"]));
     assert_success(&out);
     assert!(stdout(&out).contains("written to"), "{}", stdout(&out));
     assert!(models.join("head.onnx").is_file(), "head.onnx written");
-    let meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(models.join("head.json")).unwrap()).unwrap();
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(models.join("head.json")).unwrap()).unwrap();
     assert_eq!(meta["labels"].as_array().unwrap().len(), 22);
-    assert_eq!(
-        std::fs::read(models.join("encoder.onnx")).unwrap(),
-        encoder_before,
-        "the encoder is unchanged"
-    );
+    assert_eq!(std::fs::read(models.join("encoder.onnx")).unwrap(), encoder_before, "the encoder is unchanged");
     // The freshly trained model classifies.
-    let out = run(switchboard().arg("--models").arg(&models).args([
-        "classify",
-        "where is my parcel",
-        "--json",
-    ]));
+    let out = run(switchboard().arg("--models").arg(&models).args(["classify", "where is my parcel", "--json"]));
     assert_success(&out);
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["intents"][0]["intent"], "order_status");

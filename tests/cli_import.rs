@@ -32,13 +32,7 @@ fn stdout(out: &Output) -> String {
 }
 
 fn import(file: &Path, db: &TestDb) -> Output {
-    switchboard()
-        .arg("import")
-        .arg(file)
-        .arg("--database")
-        .arg(&db.url)
-        .output()
-        .expect("the binary runs")
+    switchboard().arg("import").arg(file).arg("--database").arg(&db.url).output().expect("the binary runs")
 }
 
 fn customer(id: &str, email: &str) -> Value {
@@ -89,10 +83,7 @@ async fn import_scenario(engine: Engine) {
     let out = import(&bad_file, &db);
     assert!(!out.status.success(), "stdout: {}", stdout(&out));
     let err = stderr(&out);
-    assert!(
-        err.contains(&format!("{}:4", bad_file.display())),
-        "names file:line: {err}"
-    );
+    assert!(err.contains(&format!("{}:4", bad_file.display())), "names file:line: {err}");
     assert!(!err.contains("panicked"), "{err}");
     let store = Store::connect(&db.url).await.unwrap();
     for n in ["30001", "30002", "30003"] {
@@ -127,11 +118,7 @@ async fn import_scenario(engine: Engine) {
         "no half import: the file's customers are not imported either"
     );
     assert!(
-        store
-            .products(&["SKU-LAMP".to_string()])
-            .await
-            .unwrap()
-            .is_empty(),
+        store.products(&["SKU-LAMP".to_string()]).await.unwrap().is_empty(),
         "no half import: the file's products are not imported either"
     );
 
@@ -139,11 +126,7 @@ async fn import_scenario(engine: Engine) {
     let good = write_lines(dir.path(), "good.jsonl", &good_rows);
     let out = import(&good, &db);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("1 customers, 1 products, 2 orders"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("1 customers, 1 products, 2 orders"), "{}", stdout(&out));
     let o = store.order("30001").await.unwrap().expect("imported");
     assert_eq!(o.customer_id.as_deref(), Some("imp_1"));
     assert_eq!(o.items.len(), 1);
@@ -170,10 +153,7 @@ async fn import_on_postgres() {
 on_both_engines!(the_printed_token_signs_the_shopper_in);
 
 async fn the_printed_token_signs_the_shopper_in(app: &TestApp) {
-    let out = switchboard()
-        .args(["token", "--customer", "cust_0001", "--demo"])
-        .output()
-        .unwrap();
+    let out = switchboard().args(["token", "--customer", "cust_0001", "--demo"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_string();
     assert_eq!(token.lines().count(), 1, "one line: {token}");
@@ -189,10 +169,7 @@ async fn the_printed_token_signs_the_shopper_in(app: &TestApp) {
     assert!(common::bot_text(&turn).contains("#10001"), "{turn}");
 
     // Without --demo and without keys in the environment: a clear error, no token.
-    let out = switchboard()
-        .args(["token", "--customer", "cust_0001"])
-        .output()
-        .unwrap();
+    let out = switchboard().args(["token", "--customer", "cust_0001"]).output().unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("SWITCHBOARD_IDENTITY_KEYS"));
     assert!(stdout(&out).trim().is_empty());

@@ -19,14 +19,8 @@ fn classifier() -> Arc<OnnxClassifier> {
     static MODEL: OnceLock<Arc<OnnxClassifier>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let options = ClassifierOptions {
-                sessions: 1,
-                intra_threads: 1,
-            };
-            Arc::new(
-                OnnxClassifier::load(&root().join("models"), options)
-                    .expect("the shipped model loads"),
-            )
+            let options = ClassifierOptions { sessions: 1, intra_threads: 1 };
+            Arc::new(OnnxClassifier::load(&root().join("models"), options).expect("the shipped model loads"))
         })
         .clone()
 }
@@ -37,9 +31,7 @@ fn state(demo: bool) -> AppState {
     let rules = load_rules(&intents).expect("rules load");
     AppState {
         classifier: classifier(),
-        catalog: Arc::new(IntentCatalog::new(
-            defs.into_iter().map(|d| d.intent).collect(),
-        )),
+        catalog: Arc::new(IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect())),
         rules: Arc::new(rules),
         demo,
     }
@@ -47,9 +39,7 @@ fn state(demo: bool) -> AppState {
 
 /// Serves the router on a free loopback port; the server lives as long as the test's runtime.
 async fn serve(demo: bool) -> String {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(state(demo));
     tokio::spawn(async move {
@@ -59,24 +49,13 @@ async fn serve(demo: bool) -> String {
 }
 
 async fn post_json(base: &str, body: &Value) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/classify"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let response = reqwest::Client::new().post(format!("{base}/api/v1/classify")).json(body).send().await.unwrap();
     let status = response.status();
     (status, response.json().await.expect("a JSON body"))
 }
 
-async fn post_raw(
-    base: &str,
-    body: &'static str,
-    content_type: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}/api/v1/classify"))
-        .body(body);
+async fn post_raw(base: &str, body: &'static str, content_type: Option<&str>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().post(format!("{base}/api/v1/classify")).body(body);
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
     }
@@ -88,12 +67,8 @@ async fn post_raw(
 /// A 4xx answer in the API's error shape; returns its code.
 fn assert_client_error(status: StatusCode, body: &Value) -> String {
     assert!(status.is_client_error(), "status {status}, body {body}");
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.code in {body}"));
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.message in {body}"));
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {body}"));
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error.message in {body}"));
     assert!(!message.is_empty(), "{body}");
     code.to_string()
 }
@@ -106,14 +81,8 @@ async fn a_message_is_answered_with_ranked_intents_and_a_decision() {
     let intents = body["intents"].as_array().unwrap();
     assert_eq!(intents.len(), 5, "the top five intents: {body}");
     assert_eq!(intents[0]["intent"], "order_status", "{body}");
-    let confidences: Vec<f64> = intents
-        .iter()
-        .map(|i| i["confidence"].as_f64().unwrap())
-        .collect();
-    assert!(
-        confidences.windows(2).all(|w| w[0] >= w[1]),
-        "ranked, highest first: {confidences:?}"
-    );
+    let confidences: Vec<f64> = intents.iter().map(|i| i["confidence"].as_f64().unwrap()).collect();
+    assert!(confidences.windows(2).all(|w| w[0] >= w[1]), "ranked, highest first: {confidences:?}");
     assert_eq!(body["decision"], "answer", "{body}");
     assert_eq!(body["reason"], "confident", "{body}");
     assert!(body["model_version"].is_string(), "{body}");
@@ -124,11 +93,7 @@ async fn a_sensitive_message_is_handed_off() {
     let base = serve(true).await;
     let (status, body) = post_json(&base, &json!({"text": "I'm going to sue you"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        (body["decision"].as_str(), body["reason"].as_str()),
-        (Some("handoff"), Some("sensitive")),
-        "{body}"
-    );
+    assert_eq!((body["decision"].as_str(), body["reason"].as_str()), (Some("handoff"), Some("sensitive")), "{body}");
 }
 
 #[tokio::test]
@@ -152,10 +117,7 @@ async fn an_unknown_field_is_a_bad_request() {
     let (status, body) = post_json(&base, &json!({"text": "hello", "shop": "acme"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(assert_client_error(status, &body), "invalid_body");
-    assert!(
-        body["error"]["message"].as_str().unwrap().contains("shop"),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("shop"), "{body}");
 }
 
 #[tokio::test]
@@ -189,15 +151,8 @@ async fn a_text_of_2001_characters_is_a_bad_request_and_2000_is_fine() {
     let (status, body) = post_json(&base, &json!({ "text": "é".repeat(2001) })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(assert_client_error(status, &body), "invalid_message");
-    assert!(
-        body["error"]["message"].as_str().unwrap().contains("2000"),
-        "{body}"
-    );
-    let long = "where is my order? "
-        .repeat(200)
-        .chars()
-        .take(2000)
-        .collect::<String>();
+    assert!(body["error"]["message"].as_str().unwrap().contains("2000"), "{body}");
+    let long = "where is my order? ".repeat(200).chars().take(2000).collect::<String>();
     let (status, body) = post_json(&base, &json!({ "text": long })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -230,12 +185,7 @@ async fn healthz_answers_ok() {
 #[tokio::test]
 async fn concurrent_requests_are_all_answered() {
     let base = serve(true).await;
-    let texts = [
-        "where is my order",
-        "do you accept PayPal?",
-        "thanks, bye",
-        "I want to talk to a person",
-    ];
+    let texts = ["where is my order", "do you accept PayPal?", "thanks, bye", "I want to talk to a person"];
     let requests = (0..16).map(|i| {
         let base = base.clone();
         let text = texts[i % texts.len()];

@@ -25,11 +25,7 @@ fn sign(body: &[u8]) -> String {
 }
 
 async fn push(app: &TestApp, path: &str, body: &[u8], signature: Option<&str>) -> Reply {
-    let mut request = app
-        .client
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
+    let mut request = app.client.post(app.url(path)).header("content-type", "application/json").body(body.to_vec());
     if let Some(s) = signature {
         request = request.header("X-Switchboard-Signature", s);
     }
@@ -73,12 +69,7 @@ fn new_order(number: &str, status: &str) -> Value {
 }
 
 async fn signed_orders_are_upserted_and_answered_in_the_chat(app: &TestApp) {
-    let r = push_signed(
-        app,
-        "/api/v1/store/orders",
-        &new_order("20001", "out_for_delivery"),
-    )
-    .await;
+    let r = push_signed(app, "/api/v1/store/orders", &new_order("20001", "out_for_delivery")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(r.json["upserted"], 1);
     let stored = app.store.order("20001").await.unwrap().expect("upserted");
@@ -92,10 +83,7 @@ async fn signed_orders_are_upserted_and_answered_in_the_chat(app: &TestApp) {
     assert!(text.contains("#20001"), "{text}");
     assert!(text.contains("out for delivery today"), "{text}");
     assert!(text.contains("Evri"), "{text}");
-    assert!(
-        text.contains("https://www.evri.com/track/parcel/EV0000123456"),
-        "{text}"
-    );
+    assert!(text.contains("https://www.evri.com/track/parcel/EV0000123456"), "{text}");
     assert!(text.contains("Linen Towel Set"), "{text}");
 
     // An update replaces the order, with its shipments.
@@ -133,11 +121,7 @@ async fn unsigned_badly_signed_and_invalid_pushes_store_nothing(app: &TestApp) {
         ("not hex", body.clone(), Some("sha256=zz".to_string())),
         ("another key", body.clone(), Some(other_key)),
         ("a tampered body", tampered, Some(good.clone())),
-        (
-            "a truncated signature",
-            body.clone(),
-            Some(good[..good.len() - 2].to_string()),
-        ),
+        ("a truncated signature", body.clone(), Some(good[..good.len() - 2].to_string())),
     ] {
         let r = push(app, "/api/v1/store/orders", &bytes, signature.as_deref()).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.raw);
@@ -161,10 +145,7 @@ async fn unsigned_badly_signed_and_invalid_pushes_store_nothing(app: &TestApp) {
         ("an unknown customer", unknown_customer),
         ("an unknown field", unknown_field),
         ("an unknown status", bad_status),
-        (
-            "a good order next to a bad one",
-            json!([new_order("20008", "paid"), {"number": "20009"}]),
-        ),
+        ("a good order next to a bad one", json!([new_order("20008", "paid"), {"number": "20009"}])),
     ] {
         let r = push_signed(app, "/api/v1/store/orders", &body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.raw);
@@ -215,12 +196,9 @@ async fn customers_and_products_are_upserted(app: &TestApp) {
     assert!(text.contains("packed and ready to ship"), "{text}");
     assert!(text.contains("2 × Brand New Thing"), "{text}");
 
-    let bad = push_signed(
-        app,
-        "/api/v1/store/customers",
-        &json!({"id": "cust_9002", "email": "not an email", "name": "X"}),
-    )
-    .await;
+    let bad =
+        push_signed(app, "/api/v1/store/customers", &json!({"id": "cust_9002", "email": "not an email", "name": "X"}))
+            .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.raw);
     assert!(app.store.customer("cust_9002").await.unwrap().is_none());
 }
@@ -235,10 +213,7 @@ async fn health_readiness_and_metrics(app: &TestApp) {
     let ready: Value = r.json().await.unwrap();
     assert_eq!(ready["database"], "ok", "{ready}");
     assert_eq!(ready["status"], "ready", "{ready}");
-    assert!(
-        ready["model"].as_str().is_some_and(|m| !m.is_empty()),
-        "{ready}"
-    );
+    assert!(ready["model"].as_str().is_some_and(|m| !m.is_empty()), "{ready}");
 
     let conv = app.start(None).await;
     app.send(&conv, "what are your delivery options?").await;

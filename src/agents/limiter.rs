@@ -33,7 +33,8 @@ impl LoginLimiter {
 
     /// Whether another attempt from this IP for this account may be tried now.
     pub fn allowed(&self, ip: &str, account: &str) -> bool {
-        self.count(&format!("ip:{ip}")) < self.max_per_ip && self.count(&format!("account:{account}")) < self.max_per_account
+        self.count(&format!("ip:{ip}")) < self.max_per_ip
+            && self.count(&format!("account:{account}")) < self.max_per_account
     }
 
     pub fn record_failure(&self, ip: &str, account: &str) {

@@ -65,7 +65,8 @@ impl AgentService {
         let record = self.store.agent_login(&account).await?;
         let hash = record.as_ref().map(|(_, h)| h.clone());
         let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&password, hash.as_deref())).await.unwrap_or(false);
+        let ok =
+            tokio::task::spawn_blocking(move || password::verify(&password, hash.as_deref())).await.unwrap_or(false);
         match record {
             Some((agent, _)) if ok && !agent.disabled => {
                 self.limiter.record_success(&account);
@@ -91,7 +92,14 @@ impl AgentService {
         Ok(conversation)
     }
 
-    async fn finish(&self, mut tx: Tx, conversation: &Conversation, agent: &Agent, action: &str, detail: serde_json::Value) -> Result<(), AgentError> {
+    async fn finish(
+        &self,
+        mut tx: Tx,
+        conversation: &Conversation,
+        agent: &Agent,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), AgentError> {
         tx.save_conversation(conversation).await?;
         tx.audit(&format!("agent:{}", agent.id), action, Some(&conversation.id), detail).await?;
         tx.notify(&conversation.id, conversation.last_seq).await?;
@@ -110,7 +118,9 @@ impl AgentService {
         if !tx.claim(id, &agent.id).await? {
             return match self.store.conversation(id).await? {
                 None => Err(AgentError::NotFound),
-                Some(_) => Err(AgentError::Conflict("someone else has already claimed this conversation, or it is not queued".into())),
+                Some(_) => Err(AgentError::Conflict(
+                    "someone else has already claimed this conversation, or it is not queued".into(),
+                )),
             };
         }
         let mut conversation = tx.lock_conversation(id).await?.ok_or(AgentError::NotFound)?;
@@ -123,7 +133,12 @@ impl AgentService {
         if !admin.is_admin {
             return Err(AgentError::Forbidden("only admins can reassign".into()));
         }
-        let target = self.store.agent(to).await?.filter(|a| !a.disabled).ok_or_else(|| AgentError::Invalid("no such active agent".into()))?;
+        let target = self
+            .store
+            .agent(to)
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or_else(|| AgentError::Invalid("no such active agent".into()))?;
         let mut tx = self.store.begin().await?;
         let mut conversation = self.lock(&mut tx, admin, id, true).await?;
         conversation.state = ConversationState::Assigned;
@@ -133,7 +148,13 @@ impl AgentService {
     }
 
     /// A reply the shopper sees, or a private note (`private`) they never see.
-    pub async fn write(&self, agent: &Agent, id: &str, text: &str, private: bool) -> Result<crate::domain::conversation::Message, AgentError> {
+    pub async fn write(
+        &self,
+        agent: &Agent,
+        id: &str,
+        text: &str,
+        private: bool,
+    ) -> Result<crate::domain::conversation::Message, AgentError> {
         validate_message(text).map_err(|e| AgentError::Invalid(e.to_string()))?;
         let mut tx = self.store.begin().await?;
         let mut conversation = self.lock(&mut tx, agent, id, true).await?;
@@ -142,9 +163,24 @@ impl AgentService {
         }
         let sender = if private { Sender::Note } else { Sender::Agent };
         let message = tx
-            .append(&mut conversation, NewMessage { sender: Some(sender), text: text.to_string(), agent_id: Some(agent.id.clone()), ..Default::default() })
+            .append(
+                &mut conversation,
+                NewMessage {
+                    sender: Some(sender),
+                    text: text.to_string(),
+                    agent_id: Some(agent.id.clone()),
+                    ..Default::default()
+                },
+            )
             .await?;
-        self.finish(tx, &conversation, agent, if private { "note" } else { "reply" }, serde_json::json!({"message": message.id})).await?;
+        self.finish(
+            tx,
+            &conversation,
+            agent,
+            if private { "note" } else { "reply" },
+            serde_json::json!({"message": message.id}),
+        )
+        .await?;
         Ok(message)
     }
 
@@ -160,7 +196,14 @@ impl AgentService {
         self.transition(agent, id, "return_to_bot", ConversationState::Bot, "state:bot").await
     }
 
-    async fn transition(&self, agent: &Agent, id: &str, action: &str, to: ConversationState, event: &str) -> Result<(), AgentError> {
+    async fn transition(
+        &self,
+        agent: &Agent,
+        id: &str,
+        action: &str,
+        to: ConversationState,
+        event: &str,
+    ) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
         let mut conversation = self.lock(&mut tx, agent, id, true).await?;
         if conversation.state != ConversationState::Assigned {
@@ -197,15 +240,24 @@ impl AgentService {
         let conversation = self.store.conversation(&conversation_id).await?.ok_or(AgentError::NotFound)?;
         self.check_read(agent, &conversation)?;
         let mut tx = self.store.begin().await?;
-        let id = tx.insert_training_example(&mask_personal_data(&text), intent, message_id, &conversation_id, &agent.id).await?;
-        tx.audit(&format!("agent:{}", agent.id), "label", Some(&conversation_id), serde_json::json!({"message": message_id, "intent": intent})).await?;
+        let id = tx
+            .insert_training_example(&mask_personal_data(&text), intent, message_id, &conversation_id, &agent.id)
+            .await?;
+        tx.audit(
+            &format!("agent:{}", agent.id),
+            "label",
+            Some(&conversation_id),
+            serde_json::json!({"message": message_id, "intent": intent}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Agents read any conversation except one assigned to somebody else (admins read all).
     pub fn check_read(&self, agent: &Agent, conversation: &Conversation) -> Result<(), AgentError> {
-        let others = conversation.state == ConversationState::Assigned && conversation.assigned_agent.as_deref() != Some(agent.id.as_str());
+        let others = conversation.state == ConversationState::Assigned
+            && conversation.assigned_agent.as_deref() != Some(agent.id.as_str());
         if others && !agent.is_admin {
             return Err(AgentError::Forbidden("this conversation is assigned to another agent".into()));
         }

@@ -1,17 +1,52 @@
 //! Agent passwords: argon2id hashes; 8 to 128 characters, no composition rules, common
 //! passwords refused.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// A small list of the most common passwords (and the product's own name).
 const COMMON: [&str; 40] = [
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123",
-    "iloveyou", "11111111", "00000000", "abc12345", "abcd1234", "passw0rd", "p@ssw0rd", "letmein1", "welcome1",
-    "welcome123", "sunshine", "princess", "football", "baseball", "superman", "trustno1", "1q2w3e4r", "zaq12wsx",
-    "qwertyui", "asdfghjk", "monkey123", "dragon123", "master123", "changeme", "changeme123", "admin123",
-    "administrator", "switchboard", "switchboard1", "support123", "customer", "helpdesk",
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "iloveyou",
+    "11111111",
+    "00000000",
+    "abc12345",
+    "abcd1234",
+    "passw0rd",
+    "p@ssw0rd",
+    "letmein1",
+    "welcome1",
+    "welcome123",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "superman",
+    "trustno1",
+    "1q2w3e4r",
+    "zaq12wsx",
+    "qwertyui",
+    "asdfghjk",
+    "monkey123",
+    "dragon123",
+    "master123",
+    "changeme",
+    "changeme123",
+    "admin123",
+    "administrator",
+    "switchboard",
+    "switchboard1",
+    "support123",
+    "customer",
+    "helpdesk",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -54,7 +89,9 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         std::sync::LazyLock::new(|| hash("dummy-password-for-timing").unwrap_or_default());
     let known = stored.is_some();
     let target = stored.unwrap_or(DUMMY.as_str());
-    let ok = PasswordHash::new(target).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false);
+    let ok = PasswordHash::new(target)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false);
     ok && known
 }
 

@@ -28,18 +28,12 @@ impl Default for EventHub {
 impl EventHub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
-        Self {
-            sender,
-            online_agents: Arc::new(AtomicUsize::new(0)),
-        }
+        Self { sender, online_agents: Arc::new(AtomicUsize::new(0)) }
     }
 
     pub fn publish(&self, conversation_id: &str, seq: i64) {
         // No receivers is fine: nobody is watching.
-        let _ = self.sender.send(Changed {
-            conversation_id: conversation_id.to_string(),
-            seq,
-        });
+        let _ = self.sender.send(Changed { conversation_id: conversation_id.to_string(), seq });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Changed> {

@@ -3,7 +3,7 @@
 
 use super::replies;
 use super::service::{ChatError, ChatService};
-use super::turn::{QUICK_NO, QUICK_YES, Turn, quick, talk_to_person};
+use super::turn::{QUICK_NO, QUICK_ORDER_PREFIX, QUICK_YES, Turn, quick, talk_to_person};
 use crate::domain::conversation::{Conversation, Identity, Pending};
 use crate::domain::intent::Action;
 use crate::domain::orders::{Availability, Order, OrderItem, OrderStatus, money};
@@ -17,29 +17,19 @@ impl ChatService {
     /// The shopper's own orders, newest first.
     async fn visible_orders(&self, identity: &Identity) -> Result<Vec<Order>, ChatError> {
         if let Some(customer) = &identity.customer_id {
-            return Ok(self
-                .store
-                .orders_of_customer(customer, RECENT_ORDERS)
-                .await?);
+            return Ok(self.store.orders_of_customer(customer, RECENT_ORDERS).await?);
         }
         // A verified guest without a customer account sees orders placed with the same email.
         let Some(number) = &identity.order else {
             return Ok(Vec::new());
         };
         match self.store.order(number).await? {
-            Some(order) => Ok(self
-                .store
-                .orders_of_email(&order.email, RECENT_ORDERS)
-                .await?),
+            Some(order) => Ok(self.store.orders_of_email(&order.email, RECENT_ORDERS).await?),
             None => Ok(Vec::new()),
         }
     }
 
-    async fn own_order(
-        &self,
-        identity: &Identity,
-        number: &str,
-    ) -> Result<Option<Order>, ChatError> {
+    async fn own_order(&self, identity: &Identity, number: &str) -> Result<Option<Order>, ChatError> {
         let Some(order) = self.store.order(number).await? else {
             return Ok(None);
         };
@@ -63,10 +53,7 @@ impl ChatService {
         turn: &mut Turn,
     ) -> Result<(), ChatError> {
         let Some(identity) = conversation.identity.clone() else {
-            return Err(ChatError::Invalid(
-                "not_verified",
-                "order data needs a verified shopper".into(),
-            ));
+            return Err(ChatError::Invalid("not_verified", "order data needs a verified shopper".into()));
         };
         let named = match order_number {
             Some(number) => match self.own_order(&identity, number).await? {
@@ -78,11 +65,7 @@ impl ChatService {
             },
             None => None,
         };
-        let orders = if named.is_some() {
-            Vec::new()
-        } else {
-            self.visible_orders(&identity).await?
-        };
+        let orders = if named.is_some() { Vec::new() } else { self.visible_orders(&identity).await? };
         if named.is_none() && orders.is_empty() {
             turn.say("I couldn't find any orders for you. If you ordered as a guest with another email address, tell me that order's number.");
             return Ok(());
@@ -92,17 +75,25 @@ impl ChatService {
                 let open: Vec<&Order> = orders.iter().filter(|o| o.status.is_open()).collect();
                 match (&named, open.as_slice()) {
                     (Some(order), _) => turn.say(replies::order_status(order)),
-                    (None, [_, _, ..]) => turn.say(replies::open_orders(&open)),
+                    (None, [_, _, ..]) => {
+                        // The next message may be just one of these numbers, or a click.
+                        conversation.pending = Some(Pending::OrderChoice { intent: action.name().to_string() });
+                        let choices = open
+                            .iter()
+                            .take(5)
+                            .map(|o| quick(&format!("#{}", o.number), &format!("{QUICK_ORDER_PREFIX}{}", o.number)))
+                            .collect();
+                        turn.say_with(replies::open_orders(&open), choices);
+                    }
                     (None, [only]) => turn.say(replies::order_status(only)),
                     (None, []) => turn.say(replies::order_status(&orders[0])),
                 }
             }
             Action::Reorder => {
                 let source = named.or_else(|| {
-                    orders.into_iter().find(|o| {
-                        o.status != OrderStatus::AwaitingPayment
-                            && o.status != OrderStatus::Cancelled
-                    })
+                    orders
+                        .into_iter()
+                        .find(|o| o.status != OrderStatus::AwaitingPayment && o.status != OrderStatus::Cancelled)
                 });
                 match source {
                     Some(order) => self.propose_reorder(conversation, &order, turn).await?,
@@ -114,11 +105,7 @@ impl ChatService {
                     .or_else(|| orders.iter().find(|o| !o.refunds.is_empty()).cloned())
                     .or_else(|| self.first(&orders));
                 if let Some(order) = order {
-                    let offer = if order.refunds.is_empty() {
-                        vec![talk_to_person()]
-                    } else {
-                        Vec::new()
-                    };
+                    let offer = if order.refunds.is_empty() { vec![talk_to_person()] } else { Vec::new() };
                     turn.say_with(replies::refund_status(&order), offer);
                 }
             }
@@ -146,29 +133,14 @@ impl ChatService {
 
     /// Cancel or re-address: before shipping a person does it (with the order attached);
     /// after, explain what can be done instead.
-    fn order_change(
-        &self,
-        conversation: &mut Conversation,
-        action: Action,
-        order: &Order,
-        turn: &mut Turn,
-    ) {
+    fn order_change(&self, conversation: &mut Conversation, action: Action, order: &Order, turn: &mut Turn) {
         let intent = action.name();
         if order.status.before_shipping() {
             turn.say(replies::change_requested(action, order));
-            self.hand_off(
-                conversation,
-                HandoffReason::CustomerRequested,
-                Some(intent),
-                None,
-                turn,
-            );
+            self.hand_off(conversation, HandoffReason::CustomerRequested, Some(intent), None, turn);
             conversation.attached_order = Some(order.number.clone());
         } else {
-            turn.say_with(
-                replies::change_too_late(action, order, &self.profile),
-                vec![talk_to_person()],
-            );
+            turn.say_with(replies::change_too_late(action, order, &self.profile), vec![talk_to_person()]);
             conversation.attached_order = Some(order.number.clone());
         }
     }
@@ -186,10 +158,7 @@ impl ChatService {
             return Ok(());
         }
         let key = crate::util::random_hex(16);
-        conversation.pending = Some(Pending::ReorderConfirmation {
-            source: source.number.clone(),
-            key,
-        });
+        conversation.pending = Some(Pending::ReorderConfirmation { source: source.number.clone(), key });
         conversation.attached_order = Some(source.number.clone());
         turn.say_with(
             replies::reorder_summary(source, &available, &unavailable),
@@ -199,10 +168,7 @@ impl ChatService {
     }
 
     /// The source order's items at current prices, split into available and unavailable.
-    async fn reorder_lines(
-        &self,
-        source: &Order,
-    ) -> Result<(Vec<OrderItem>, Vec<(String, Availability)>), ChatError> {
+    async fn reorder_lines(&self, source: &Order) -> Result<(Vec<OrderItem>, Vec<(String, Availability)>), ChatError> {
         let skus: Vec<String> = source.items.iter().map(|i| i.sku.clone()).collect();
         let products = self.store.products(&skus).await?;
         let mut available = Vec::new();
@@ -232,10 +198,7 @@ impl ChatService {
         turn: &mut Turn,
     ) -> Result<(), ChatError> {
         let Some(identity) = conversation.identity.clone() else {
-            return Err(ChatError::Invalid(
-                "not_verified",
-                "order data needs a verified shopper".into(),
-            ));
+            return Err(ChatError::Invalid("not_verified", "order data needs a verified shopper".into()));
         };
         let Some(source) = self.own_order(&identity, source_number).await? else {
             turn.say(replies::order_not_found(source_number));
@@ -250,10 +213,7 @@ impl ChatService {
         }
         let number = reorder_number(key);
         let currency = source.currency.clone();
-        let total = available
-            .iter()
-            .map(|i| i.unit_price_cents * i.quantity)
-            .sum();
+        let total = available.iter().map(|i| i.unit_price_cents * i.quantity).sum();
         let draft = Order {
             number: number.clone(),
             customer_id: source.customer_id.clone(),
@@ -271,9 +231,7 @@ impl ChatService {
             shipments: Vec::new(),
             refunds: Vec::new(),
         };
-        let order = tx
-            .create_reorder(&draft, &format!("{}:{key}", conversation.id))
-            .await?;
+        let order = tx.create_reorder(&draft, &format!("{}:{key}", conversation.id)).await?;
         tx.audit(
             "bot",
             "reorder",
@@ -285,10 +243,7 @@ impl ChatService {
             "Done! Your new order #{} ({}) is waiting for payment. Complete it here: {}",
             order.number,
             money(order.total_cents, &order.currency),
-            order
-                .checkout_url
-                .as_deref()
-                .unwrap_or(&self.profile.store_url)
+            order.checkout_url.as_deref().unwrap_or(&self.profile.store_url)
         ));
         conversation.attached_order = Some(order.number.clone());
         Ok(())

@@ -52,13 +52,10 @@ impl IdentityKeys {
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut keys = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (kid, secret) = part
-                .split_once(':')
-                .ok_or_else(|| format!("identity key {:?} is not kid:secret", kid_only(part)))?;
+            let (kid, secret) =
+                part.split_once(':').ok_or_else(|| format!("identity key {:?} is not kid:secret", kid_only(part)))?;
             if kid.is_empty() || secret.len() < 16 {
-                return Err(format!(
-                    "identity key {kid:?}: the secret must be at least 16 characters"
-                ));
+                return Err(format!("identity key {kid:?}: the secret must be at least 16 characters"));
             }
             if keys.iter().any(|(k, _): &(String, Secret)| k == kid) {
                 return Err(format!("identity key {kid:?} appears twice"));
@@ -79,10 +76,8 @@ impl IdentityKeys {
     /// Signs claims with the key their `kid` names.
     pub fn sign(&self, claims: &CustomerClaims) -> Result<String, TokenError> {
         let secret = self.secret(&claims.kid).ok_or(TokenError::UnknownKey)?;
-        let payload =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|_| TokenError::Malformed)?);
-        let signature =
-            URL_SAFE_NO_PAD.encode(mac(secret, payload.as_bytes()).finalize().into_bytes());
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|_| TokenError::Malformed)?);
+        let signature = URL_SAFE_NO_PAD.encode(mac(secret, payload.as_bytes()).finalize().into_bytes());
         Ok(format!("{payload}.{signature}"))
     }
 
@@ -99,13 +94,9 @@ impl IdentityKeys {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or(TokenError::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
         let secret = self.secret(&claims.kid).ok_or(TokenError::UnknownKey)?;
-        mac(secret, payload.as_bytes())
-            .verify_slice(&signature)
-            .map_err(|_| TokenError::BadSignature)?;
+        mac(secret, payload.as_bytes()).verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
         if claims.exp <= now_secs {
             return Err(TokenError::Expired);
         }
@@ -122,8 +113,7 @@ fn kid_only(part: &str) -> &str {
 }
 
 fn mac(secret: &Secret, data: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
-        .expect("HMAC accepts any key length");
+    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC accepts any key length");
     mac.update(data);
     mac
 }
@@ -137,12 +127,7 @@ mod tests {
     }
 
     fn claims(kid: &str, exp: i64) -> CustomerClaims {
-        CustomerClaims {
-            customer_id: "c1".into(),
-            email: "a@b.co".into(),
-            exp,
-            kid: kid.into(),
-        }
+        CustomerClaims { customer_id: "c1".into(), email: "a@b.co".into(), exp, kid: kid.into() }
     }
 
     #[test]
@@ -163,17 +148,9 @@ mod tests {
     fn a_tampered_token_is_refused() {
         let token = keys().sign(&claims("k1", 2000)).unwrap();
         let (_, sig) = token.split_once('.').unwrap();
-        let forged = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&CustomerClaims {
-                customer_id: "c2".into(),
-                ..claims("k1", 2000)
-            })
-            .unwrap(),
-        );
-        assert_eq!(
-            keys().verify(&format!("{forged}.{sig}"), 1000),
-            Err(TokenError::BadSignature)
-        );
+        let forged = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&CustomerClaims { customer_id: "c2".into(), ..claims("k1", 2000) }).unwrap());
+        assert_eq!(keys().verify(&format!("{forged}.{sig}"), 1000), Err(TokenError::BadSignature));
         assert_eq!(keys().verify("garbage", 1000), Err(TokenError::Malformed));
     }
 

@@ -10,6 +10,6 @@ mod turn;
 mod verify;
 
 pub use events::{Changed, EventHub};
-pub use listener::{RESYNC, listen_postgres};
 pub use identity::{CustomerClaims, IdentityKeys, TokenError};
+pub use listener::{RESYNC, listen_postgres};
 pub use service::{ChatError, ChatService, MessageInput, Started, TurnResult};

@@ -12,10 +12,7 @@ pub fn order_not_found(number: &str) -> String {
 }
 
 fn items_line(items: &[OrderItem]) -> String {
-    let names: Vec<String> = items
-        .iter()
-        .map(|i| format!("{} × {}", i.quantity, i.name))
-        .collect();
+    let names: Vec<String> = items.iter().map(|i| format!("{} × {}", i.quantity, i.name)).collect();
     names.join(", ")
 }
 
@@ -30,24 +27,13 @@ pub fn order_status(order: &Order) -> String {
         lines.push(format!("Items: {}.", items_line(&order.items)));
     }
     for s in &order.shipments {
-        lines.push(format!(
-            "Carrier: {}, tracking number {}: {}",
-            s.carrier, s.tracking_number, s.tracking_url
-        ));
+        lines.push(format!("Carrier: {}, tracking number {}: {}", s.carrier, s.tracking_number, s.tracking_url));
     }
-    let delivered = order
-        .delivered_at
-        .or_else(|| order.shipments.iter().find_map(|s| s.delivered_at));
-    let estimate = order
-        .shipments
-        .iter()
-        .find_map(|s| s.estimated_delivery)
-        .or(order.estimated_delivery);
+    let delivered = order.delivered_at.or_else(|| order.shipments.iter().find_map(|s| s.delivered_at));
+    let estimate = order.shipments.iter().find_map(|s| s.estimated_delivery).or(order.estimated_delivery);
     match (delivered, estimate) {
         (Some(d), _) => lines.push(format!("Delivered on {}.", day(d))),
-        (None, Some(e)) if order.status.is_open() => {
-            lines.push(format!("Estimated delivery: {}.", day(e)))
-        }
+        (None, Some(e)) if order.status.is_open() => lines.push(format!("Estimated delivery: {}.", day(e))),
         _ => {}
     }
     lines.join("\n")
@@ -56,19 +42,9 @@ pub fn order_status(order: &Order) -> String {
 pub fn open_orders(orders: &[&Order]) -> String {
     let mut lines = vec![format!("You have {} orders on the way:", orders.len())];
     for o in orders {
-        let eta = o
-            .shipments
-            .iter()
-            .find_map(|s| s.estimated_delivery)
-            .or(o.estimated_delivery);
-        let eta = eta
-            .map(|e| format!(", expected {}", day(e)))
-            .unwrap_or_default();
-        lines.push(format!(
-            "• #{}: {}{eta}",
-            o.number,
-            o.status.customer_facing()
-        ));
+        let eta = o.shipments.iter().find_map(|s| s.estimated_delivery).or(o.estimated_delivery);
+        let eta = eta.map(|e| format!(", expected {}", day(e))).unwrap_or_default();
+        lines.push(format!("• #{}: {}{eta}", o.number, o.status.customer_facing()));
     }
     lines.push("Tell me an order number for the details and tracking link.".into());
     lines.join("\n")
@@ -84,36 +60,23 @@ pub fn refund_status(order: &Order) -> String {
     let mut lines = vec![format!("Refunds on order #{}:", order.number)];
     for r in &order.refunds {
         let state = match r.status {
-            crate::domain::orders::RefundStatus::Requested => {
-                "requested, waiting for review".to_string()
-            }
+            crate::domain::orders::RefundStatus::Requested => "requested, waiting for review".to_string(),
             crate::domain::orders::RefundStatus::Processing => {
                 "being processed; it usually reaches your account within 5 working days".to_string()
             }
             crate::domain::orders::RefundStatus::Completed => {
-                format!(
-                    "paid back{}",
-                    r.completed_at
-                        .map(|d| format!(" on {}", day(d)))
-                        .unwrap_or_default()
-                )
+                format!("paid back{}", r.completed_at.map(|d| format!(" on {}", day(d))).unwrap_or_default())
             }
             crate::domain::orders::RefundStatus::Rejected => "not approved".to_string(),
         };
-        lines.push(format!(
-            "• {}: {state}",
-            money(r.amount_cents, &order.currency)
-        ));
+        lines.push(format!("• {}: {state}", money(r.amount_cents, &order.currency)));
     }
     lines.join("\n")
 }
 
 pub fn invoice(order: &Order, profile: &StoreProfile) -> String {
     if order.status == crate::domain::orders::OrderStatus::AwaitingPayment {
-        return format!(
-            "Order #{} isn't paid yet; the invoice is issued once payment is complete.",
-            order.number
-        );
+        return format!("Order #{} isn't paid yet; the invoice is issued once payment is complete.", order.number);
     }
     format!(
         "Here is the invoice for order #{}: {}/account/orders/{}/invoice",
@@ -136,11 +99,8 @@ pub fn change_requested(action: Action, order: &Order) -> String {
 
 pub fn change_too_late(action: Action, order: &Order, profile: &StoreProfile) -> String {
     use crate::domain::orders::OrderStatus as S;
-    let tracking = order
-        .shipments
-        .first()
-        .map(|s| format!(" You can follow it here: {}", s.tracking_url))
-        .unwrap_or_default();
+    let tracking =
+        order.shipments.first().map(|s| format!(" You can follow it here: {}", s.tracking_url)).unwrap_or_default();
     match (action, order.status) {
         (_, S::Cancelled) => format!("Order #{} is already cancelled.", order.number),
         (_, S::Refunded | S::PartiallyRefunded) => {
@@ -154,10 +114,9 @@ pub fn change_too_late(action: Action, order: &Order, profile: &StoreProfile) ->
             "Order #{} has already shipped, so it can't be cancelled any more. Once it arrives you can return it within {} days: {}{tracking}",
             order.number, profile.return_window_days, profile.returns_url
         ),
-        (_, S::Delivered) => format!(
-            "Order #{} has already been delivered, so its address can't be changed.",
-            order.number
-        ),
+        (_, S::Delivered) => {
+            format!("Order #{} has already been delivered, so its address can't be changed.", order.number)
+        }
         _ => format!(
             "Order #{} is already with the carrier, so we can't change the address any more. The carrier may let you redirect it.{tracking}",
             order.number
@@ -165,33 +124,15 @@ pub fn change_too_late(action: Action, order: &Order, profile: &StoreProfile) ->
     }
 }
 
-pub fn reorder_summary(
-    source: &Order,
-    available: &[OrderItem],
-    unavailable: &[(String, Availability)],
-) -> String {
-    let mut lines = vec![format!(
-        "I can order these from #{} again at today's prices:",
-        source.number
-    )];
+pub fn reorder_summary(source: &Order, available: &[OrderItem], unavailable: &[(String, Availability)]) -> String {
+    let mut lines = vec![format!("I can order these from #{} again at today's prices:", source.number)];
     for i in available {
-        lines.push(format!(
-            "• {} × {}: {} each",
-            i.quantity,
-            i.name,
-            money(i.unit_price_cents, &source.currency)
-        ));
+        lines.push(format!("• {} × {}: {} each", i.quantity, i.name, money(i.unit_price_cents, &source.currency)));
     }
-    let total: i64 = available
-        .iter()
-        .map(|i| i.unit_price_cents * i.quantity)
-        .sum();
+    let total: i64 = available.iter().map(|i| i.unit_price_cents * i.quantity).sum();
     lines.push(format!("Total: {}", money(total, &source.currency)));
     if !unavailable.is_empty() {
-        lines.push(format!(
-            "Not available, so left out: {}.",
-            unavailable_names(unavailable)
-        ));
+        lines.push(format!("Not available, so left out: {}.", unavailable_names(unavailable)));
     }
     lines.push("Shall I place this order?".into());
     lines.join("\n")

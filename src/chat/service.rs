@@ -10,9 +10,7 @@ use super::identity::IdentityKeys;
 use super::turn::{Input, Turn};
 use crate::classifier::{ClassifierError, IntentClassifier};
 use crate::config::{Secret, StoreProfile};
-use crate::domain::conversation::{
-    Conversation, ConversationState, Identity, Message, Sender, TriageRecord,
-};
+use crate::domain::conversation::{Conversation, ConversationState, Identity, Message, Sender, TriageRecord};
 use crate::domain::intent::IntentCatalog;
 use crate::domain::text::{TextError, validate_message};
 use crate::domain::triage::Ranking;
@@ -96,16 +94,7 @@ impl ChatService {
         events: EventHub,
         ip_key: Secret,
     ) -> Self {
-        Self {
-            store,
-            classifier,
-            catalog,
-            rules,
-            identity,
-            profile,
-            events,
-            ip_key,
-        }
+        Self { store, classifier, catalog, rules, identity, profile, events, ip_key }
     }
 
     pub fn store(&self) -> &Store {
@@ -142,9 +131,7 @@ impl ChatService {
         let id = random_hex(16);
         let token = random_hex(32);
         let mut tx = self.store.begin().await?;
-        let mut conversation = tx
-            .create_conversation(&id, &hash_token(&token), identity.as_ref())
-            .await?;
+        let mut conversation = tx.create_conversation(&id, &hash_token(&token), identity.as_ref()).await?;
         let greeting = match &identity {
             Some(_) => format!(
                 "Hi! I'm the {} assistant. I can track your orders, order something again, and answer questions about delivery, returns and payment. How can I help?",
@@ -156,14 +143,7 @@ impl ChatService {
             ),
         };
         let message = tx
-            .append(
-                &mut conversation,
-                NewMessage {
-                    sender: Some(Sender::Bot),
-                    text: greeting,
-                    ..Default::default()
-                },
-            )
+            .append(&mut conversation, NewMessage { sender: Some(Sender::Bot), text: greeting, ..Default::default() })
             .await?;
         tx.save_conversation(&conversation).await?;
         tx.commit().await?;
@@ -191,11 +171,7 @@ impl ChatService {
             tracing::info!("customer token names an unknown customer; continuing as a guest");
             return Ok(None);
         }
-        Ok(Some(Identity {
-            customer_id: Some(claims.customer_id),
-            via: "token".into(),
-            order: None,
-        }))
+        Ok(Some(Identity { customer_id: Some(claims.customer_id), via: "token".into(), order: None }))
     }
 
     /// The conversation behind an id and token, or `NotFound`.
@@ -203,10 +179,7 @@ impl ChatService {
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || token.is_empty() {
             return Err(ChatError::NotFound);
         }
-        self.store
-            .conversation_for_token(id, &hash_token(token))
-            .await?
-            .ok_or(ChatError::NotFound)
+        self.store.conversation_for_token(id, &hash_token(token)).await?.ok_or(ChatError::NotFound)
     }
 
     pub async fn messages_after(
@@ -222,47 +195,24 @@ impl ChatService {
 
     /// Handles one shopper message. The same `client_message_id` again returns the stored
     /// result and stores nothing new.
-    pub async fn send(
-        &self,
-        id: &str,
-        token: &str,
-        input: MessageInput,
-        ip: &str,
-    ) -> Result<TurnResult, ChatError> {
+    pub async fn send(&self, id: &str, token: &str, input: MessageInput, ip: &str) -> Result<TurnResult, ChatError> {
         validate_message(&input.text)?;
         let cmid = input.client_message_id.trim();
-        if cmid.is_empty()
-            || cmid.len() > MAX_CLIENT_MESSAGE_ID
-            || cmid.chars().any(char::is_control)
-        {
+        if cmid.is_empty() || cmid.len() > MAX_CLIENT_MESSAGE_ID || cmid.chars().any(char::is_control) {
             return Err(ChatError::Invalid(
                 "invalid_client_message_id",
-                format!(
-                    "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID} printable characters"
-                ),
+                format!("client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID} printable characters"),
             ));
         }
         if let Some(q) = &input.quick_reply
             && (q.len() > 100 || q.chars().any(char::is_control))
         {
-            return Err(ChatError::Invalid(
-                "invalid_quick_reply",
-                "quick_reply is not a value the bot offered".into(),
-            ));
+            return Err(ChatError::Invalid("invalid_quick_reply", "quick_reply is not a value the bot offered".into()));
         }
         let conversation = self.authorize(id, token).await?;
-        let request_hash = sha256_hex(
-            format!(
-                "{}\u{0}{}",
-                input.text,
-                input.quick_reply.as_deref().unwrap_or("")
-            )
-            .as_bytes(),
-        );
-        if let Some(result) = self.replay(
-            self.store.idempotent_response(id, cmid).await?,
-            &request_hash,
-        )? {
+        let request_hash =
+            sha256_hex(format!("{}\u{0}{}", input.text, input.quick_reply.as_deref().unwrap_or("")).as_bytes());
+        if let Some(result) = self.replay(self.store.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
         let ranking = self.classify(&input.text).await?;
@@ -275,14 +225,8 @@ impl ChatService {
         }
         let mut turn = Turn::default();
         let ip_hash = self.hash_ip(ip);
-        let input = Input {
-            text: &input.text,
-            quick_reply: input.quick_reply.as_deref(),
-            ip_hash: &ip_hash,
-        };
-        let triage = self
-            .respond(&mut tx, &mut conversation, &input, &ranking, &mut turn)
-            .await?;
+        let input = Input { text: &input.text, quick_reply: input.quick_reply.as_deref(), ip_hash: &ip_hash };
+        let triage = self.respond(&mut tx, &mut conversation, &input, &ranking, &mut turn).await?;
         let shopper = NewMessage {
             sender: Some(Sender::Shopper),
             text: input.text.to_string(),
@@ -290,15 +234,7 @@ impl ChatService {
             triage: Some(triage.clone()),
             ..Default::default()
         };
-        let result = self
-            .commit_turn(
-                tx,
-                conversation,
-                Some(shopper),
-                turn,
-                Some((cmid, request_hash)),
-            )
-            .await?;
+        let result = self.commit_turn(tx, conversation, Some(shopper), turn, Some((cmid, request_hash))).await?;
         tracing::info!(conversation = %id, decision = %triage.decision, reason = %triage.reason, "message handled");
         Ok(result)
     }
@@ -312,15 +248,8 @@ impl ChatService {
         email: &str,
         ip: &str,
     ) -> Result<TurnResult, ChatError> {
-        if order_number.trim().is_empty()
-            || order_number.len() > 64
-            || email.trim().is_empty()
-            || email.len() > 254
-        {
-            return Err(ChatError::Invalid(
-                "invalid_verification",
-                "order_number and email are required".into(),
-            ));
+        if order_number.trim().is_empty() || order_number.len() > 64 || email.trim().is_empty() || email.len() > 254 {
+            return Err(ChatError::Invalid("invalid_verification", "order_number and email are required".into()));
         }
         let conversation = self.authorize(id, token).await?;
         let mut tx = self.store.begin().await?;
@@ -340,15 +269,7 @@ impl ChatService {
         }
         let mut turn = Turn::default();
         let ip_hash = self.hash_ip(ip);
-        self.verify_guest(
-            &mut tx,
-            &mut conversation,
-            order_number,
-            email,
-            &ip_hash,
-            &mut turn,
-        )
-        .await?;
+        self.verify_guest(&mut tx, &mut conversation, order_number, email, &ip_hash, &mut turn).await?;
         self.commit_turn(tx, conversation, None, turn, None).await
     }
 
@@ -376,14 +297,10 @@ impl ChatService {
         comment: Option<&str>,
     ) -> Result<TurnResult, ChatError> {
         if !(1..=5).contains(&score) {
-            return Err(ChatError::Invalid(
-                "invalid_score",
-                "score must be a whole number from 1 to 5".into(),
-            ));
+            return Err(ChatError::Invalid("invalid_score", "score must be a whole number from 1 to 5".into()));
         }
         if let Some(c) = comment {
-            validate_message(c)
-                .map_err(|e| ChatError::Invalid("invalid_comment", e.to_string()))?;
+            validate_message(c).map_err(|e| ChatError::Invalid("invalid_comment", e.to_string()))?;
         }
         let conversation = self.authorize(id, token).await?;
         let mut tx = self.store.begin().await?;
@@ -394,28 +311,16 @@ impl ChatService {
         tx.save_rating_comment(id, comment).await?;
         let mut turn = Turn::default();
         turn.say("Thank you for your feedback!");
-        tx.audit(
-            "shopper",
-            "rate",
-            Some(id),
-            serde_json::json!({"score": score}),
-        )
-        .await?;
+        tx.audit("shopper", "rate", Some(id), serde_json::json!({"score": score})).await?;
         self.commit_turn(tx, conversation, None, turn, None).await
     }
 
-    fn replay(
-        &self,
-        stored: Option<(String, String)>,
-        request_hash: &str,
-    ) -> Result<Option<TurnResult>, ChatError> {
+    fn replay(&self, stored: Option<(String, String)>, request_hash: &str) -> Result<Option<TurnResult>, ChatError> {
         let Some((hash, response)) = stored else {
             return Ok(None);
         };
         if hash != request_hash {
-            return Err(ChatError::Conflict(
-                "this client_message_id was already used for a different message".into(),
-            ));
+            return Err(ChatError::Conflict("this client_message_id was already used for a different message".into()));
         }
         serde_json::from_str(&response)
             .map(Some)
@@ -462,10 +367,8 @@ impl ChatService {
             verified: conversation.identity.is_some(),
         };
         if let Some((cmid, hash)) = idempotency {
-            let response =
-                serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            tx.save_idempotency(&conversation.id, cmid, &hash, &response)
-                .await?;
+            let response = serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            tx.save_idempotency(&conversation.id, cmid, &hash, &response).await?;
         }
         tx.notify(&conversation.id, conversation.last_seq).await?;
         tx.commit().await?;

@@ -2,9 +2,7 @@
 //! then the chosen action. Replies are collected in a [`Turn`] and stored by the service.
 
 use super::service::{ChatError, ChatService};
-use crate::domain::conversation::{
-    Conversation, ConversationState, Pending, QuickReply, Sender, TriageRecord,
-};
+use crate::domain::conversation::{Conversation, ConversationState, Pending, QuickReply, Sender, TriageRecord};
 use crate::domain::intent::{Action, Priority};
 use crate::domain::parse;
 use crate::domain::triage::{Decision, HandoffReason, History, Ranking, decide};
@@ -16,6 +14,7 @@ pub const QUICK_VERIFY_FORM: &str = "verify_form";
 pub const QUICK_YES: &str = "confirm:yes";
 pub const QUICK_NO: &str = "confirm:no";
 pub const QUICK_INTENT_PREFIX: &str = "intent:";
+pub const QUICK_ORDER_PREFIX: &str = "order:";
 
 /// The bot's side of a turn, in order.
 #[derive(Default)]
@@ -39,19 +38,12 @@ impl Turn {
 
     /// A state change shown as a status line.
     pub fn event(&mut self, text: impl Into<String>) {
-        self.messages.push(NewMessage {
-            sender: Some(Sender::Event),
-            text: text.into(),
-            ..Default::default()
-        });
+        self.messages.push(NewMessage { sender: Some(Sender::Event), text: text.into(), ..Default::default() });
     }
 }
 
 pub fn quick(label: &str, value: &str) -> QuickReply {
-    QuickReply {
-        label: label.to_string(),
-        value: value.to_string(),
-    }
+    QuickReply { label: label.to_string(), value: value.to_string() }
 }
 
 pub fn talk_to_person() -> QuickReply {
@@ -96,24 +88,17 @@ impl ChatService {
             return Ok(record(outcome.0, outcome.1));
         }
         let decision = match input.quick_reply {
-            Some(QUICK_HANDOFF) => Decision::Handoff {
-                reason: HandoffReason::CustomerRequested,
-                intent: None,
-            },
+            Some(QUICK_HANDOFF) => Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: None },
             Some(value) if value.starts_with(QUICK_INTENT_PREFIX) => {
                 match self.catalog.get(&value[QUICK_INTENT_PREFIX.len()..]) {
-                    Some(intent) if intent.sensitive => Decision::Handoff {
-                        reason: HandoffReason::Sensitive,
-                        intent: Some(intent.name.clone()),
-                    },
+                    Some(intent) if intent.sensitive => {
+                        Decision::Handoff { reason: HandoffReason::Sensitive, intent: Some(intent.name.clone()) }
+                    }
                     Some(intent) if intent.action == Action::Handoff => Decision::Handoff {
                         reason: HandoffReason::CustomerRequested,
                         intent: Some(intent.name.clone()),
                     },
-                    Some(intent) => Decision::Answer {
-                        intent: intent.name.clone(),
-                        action: intent.action,
-                    },
+                    Some(intent) => Decision::Answer { intent: intent.name.clone(), action: intent.action },
                     None => {
                         return Err(ChatError::Invalid(
                             "invalid_quick_reply",
@@ -129,13 +114,7 @@ impl ChatService {
                     out_of_scope_last_turn: conversation.out_of_scope_last,
                 };
                 let thresholds = &self.classifier.metadata().thresholds;
-                decide(
-                    ranking,
-                    phrase.as_ref().map(|m| m.category),
-                    thresholds,
-                    &self.catalog,
-                    history,
-                )
+                decide(ranking, phrase.as_ref().map(|m| m.category), thresholds, &self.catalog, history)
             }
         };
         let phrase_priority = self.rules.find(input.text).map(|m| m.priority);
@@ -148,35 +127,18 @@ impl ChatService {
         };
         let triage = record(decision.kind(), reason);
         match decision {
-            Decision::Answer { intent, action } => {
-                self.act(tx, conversation, &intent, action, input, turn)
-                    .await?
-            }
+            Decision::Answer { intent, action } => self.act(tx, conversation, &intent, action, input, turn).await?,
             Decision::Clarify { options, .. } => {
                 let mut replies: Vec<QuickReply> = options
                     .iter()
-                    .map(|name| {
-                        quick(
-                            self.catalog.label_of(name),
-                            &format!("{QUICK_INTENT_PREFIX}{name}"),
-                        )
-                    })
+                    .map(|name| quick(self.catalog.label_of(name), &format!("{QUICK_INTENT_PREFIX}{name}")))
                     .collect();
                 replies.push(talk_to_person());
-                turn.say_with(
-                    "Sorry, I'm not sure I understood. Did you mean one of these?",
-                    replies,
-                );
+                turn.say_with("Sorry, I'm not sure I understood. Did you mean one of these?", replies);
             }
             Decision::Handoff { reason, intent } => {
                 let order = parse::order_number(input.text);
-                self.hand_off(
-                    conversation,
-                    reason,
-                    intent.as_deref(),
-                    phrase_priority,
-                    turn,
-                );
+                self.hand_off(conversation, reason, intent.as_deref(), phrase_priority, turn);
                 if conversation.attached_order.is_none() {
                     conversation.attached_order = order;
                 }
@@ -185,11 +147,7 @@ impl ChatService {
                 let text = self.template("out_of_scope").unwrap_or_else(|| {
                     "I can help with tracking orders, ordering again, refunds, invoices, delivery, returns, payments and your account.".into()
                 });
-                let replies = if offer_person {
-                    vec![talk_to_person()]
-                } else {
-                    Vec::new()
-                };
+                let replies = if offer_person { vec![talk_to_person()] } else { Vec::new() };
                 turn.say_with(text, replies);
             }
         }
@@ -208,37 +166,17 @@ impl ChatService {
     ) -> Result<(), ChatError> {
         match action {
             Action::Answer => {
-                let text = self
-                    .template(intent)
-                    .unwrap_or_else(|| "Happy to help.".to_string());
+                let text = self.template(intent).unwrap_or_else(|| "Happy to help.".to_string());
                 turn.say(text);
             }
-            Action::Handoff => self.hand_off(
-                conversation,
-                HandoffReason::CustomerRequested,
-                Some(intent),
-                None,
-                turn,
-            ),
-            _ if conversation.identity.is_none() => {
-                self.ask_to_verify(tx, conversation, intent, input, turn)
-                    .await?
-            }
+            Action::Handoff => self.hand_off(conversation, HandoffReason::CustomerRequested, Some(intent), None, turn),
+            _ if conversation.identity.is_none() => self.ask_to_verify(tx, conversation, intent, input, turn).await?,
             _ => {
                 let order_number = parse::order_number(input.text);
-                if let Err(e) = self
-                    .run_handler(conversation, action, order_number.as_deref(), turn)
-                    .await
-                {
+                if let Err(e) = self.run_handler(conversation, action, order_number.as_deref(), turn).await {
                     tracing::error!(conversation = %conversation.id, error = %e, "order handler failed");
                     turn.messages.clear();
-                    self.hand_off(
-                        conversation,
-                        HandoffReason::HandlerError,
-                        Some(intent),
-                        None,
-                        turn,
-                    );
+                    self.hand_off(conversation, HandoffReason::HandlerError, Some(intent), None, turn);
                 }
             }
         }
@@ -247,10 +185,7 @@ impl ChatService {
 
     /// The first response template of an intent, filled from the store profile.
     pub(super) fn template(&self, intent: &str) -> Option<String> {
-        self.catalog
-            .get(intent)
-            .and_then(|i| i.responses.first())
-            .map(|t| self.profile.fill(t))
+        self.catalog.get(intent).and_then(|i| i.responses.first()).map(|t| self.profile.fill(t))
     }
 
     /// Queues the conversation for a person and tells the shopper what happens next.
@@ -263,11 +198,8 @@ impl ChatService {
         turn: &mut Turn,
     ) {
         let intent_def = intent.and_then(|i| self.catalog.get(i));
-        let priority = [intent_def.map(|i| i.priority), phrase_priority]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(Priority::Normal);
+        let priority =
+            [intent_def.map(|i| i.priority), phrase_priority].into_iter().flatten().max().unwrap_or(Priority::Normal);
         conversation.state = ConversationState::Queued;
         conversation.pending = None;
         conversation.clarified_last = false;
@@ -276,10 +208,7 @@ impl ChatService {
         conversation.handoff_priority = Some(priority as i64);
         conversation.handoff_intent = intent.map(str::to_string);
         conversation.queued_at = Some(crate::store::now_ms());
-        if let Some(lead) = intent_def
-            .filter(|i| i.action == Action::Handoff)
-            .and_then(|i| i.responses.first())
-        {
+        if let Some(lead) = intent_def.filter(|i| i.action == Action::Handoff).and_then(|i| i.responses.first()) {
             turn.say(self.profile.fill(lead));
         }
         let online = self.events.online_agents() > 0;
@@ -315,28 +244,17 @@ impl ChatService {
                 };
                 match answer {
                     Some(true) => {
-                        if let Err(e) = self
-                            .confirm_reorder(tx, conversation, &source, &key, turn)
-                            .await
-                        {
+                        if let Err(e) = self.confirm_reorder(tx, conversation, &source, &key, turn).await {
                             tracing::error!(conversation = %conversation.id, error = %e, "reorder failed");
                             turn.messages.clear();
-                            self.hand_off(
-                                conversation,
-                                HandoffReason::HandlerError,
-                                Some("reorder"),
-                                None,
-                                turn,
-                            );
+                            self.hand_off(conversation, HandoffReason::HandlerError, Some("reorder"), None, turn);
                             return Ok(Some(("handoff", "handler_error")));
                         }
                         Ok(Some(("answer", "confirmed")))
                     }
                     Some(false) => {
                         conversation.pending = None;
-                        turn.say(
-                            "No problem, I haven't placed anything. Anything else I can help with?",
-                        );
+                        turn.say("No problem, I haven't placed anything. Anything else I can help with?");
                         Ok(Some(("answer", "declined")))
                     }
                     None => {
@@ -345,28 +263,35 @@ impl ChatService {
                     }
                 }
             }
-            Some(Pending::Verification {
-                intent,
-                order_number,
-                email,
-            }) => {
+            Some(Pending::OrderChoice { intent }) => {
+                let chosen = match input.quick_reply {
+                    Some(value) => value.strip_prefix(QUICK_ORDER_PREFIX).map(str::to_string),
+                    None => parse::order_number(input.text),
+                };
+                conversation.pending = None;
+                let action = self.catalog.get(&intent).map(|i| i.action).filter(|a| a.needs_order_data());
+                match (chosen, action) {
+                    (Some(number), Some(action)) if conversation.identity.is_some() => {
+                        if let Err(e) = self.run_handler(conversation, action, Some(&number), turn).await {
+                            tracing::error!(conversation = %conversation.id, error = %e, "order handler failed");
+                            turn.messages.clear();
+                            self.hand_off(conversation, HandoffReason::HandlerError, Some(&intent), None, turn);
+                            return Ok(Some(("handoff", "handler_error")));
+                        }
+                        Ok(Some(("answer", "order_choice")))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            Some(Pending::Verification { intent, order_number, email }) => {
                 let order_number = parse::order_number(input.text).or(order_number);
                 let email = parse::email(input.text).or(email);
                 if input.quick_reply.is_none()
-                    && (parse::order_number(input.text).is_some()
-                        || parse::email(input.text).is_some())
+                    && (parse::order_number(input.text).is_some() || parse::email(input.text).is_some())
                 {
                     match (order_number, email) {
                         (Some(number), Some(email)) => {
-                            self.verify_guest(
-                                tx,
-                                conversation,
-                                &number,
-                                &email,
-                                input.ip_hash,
-                                turn,
-                            )
-                            .await?;
+                            self.verify_guest(tx, conversation, &number, &email, input.ip_hash, turn).await?;
                             return Ok(Some(("answer", "verification")));
                         }
                         (number, email) => {
@@ -375,11 +300,7 @@ impl ChatService {
                             } else {
                                 "the email address you used for the order"
                             };
-                            conversation.pending = Some(Pending::Verification {
-                                intent,
-                                order_number: number,
-                                email,
-                            });
+                            conversation.pending = Some(Pending::Verification { intent, order_number: number, email });
                             turn.say_with(
                                 format!("Thanks! Please also send {missing}."),
                                 vec![quick("Enter order details", QUICK_VERIFY_FORM)],
@@ -412,9 +333,7 @@ impl ChatService {
             email: email.clone(),
         });
         if let (Some(number), Some(email)) = (&order_number, &email) {
-            return self
-                .verify_guest(tx, conversation, number, email, input.ip_hash, turn)
-                .await;
+            return self.verify_guest(tx, conversation, number, email, input.ip_hash, turn).await;
         }
         turn.say_with(
             "I can look into that. First I need to confirm it's your order: please send your order number and the email address you used when ordering.",

@@ -32,55 +32,29 @@ impl ChatService {
         let email = normalise_email(email);
         let order_hash = sha256_hex(number.as_bytes());
         let since = now_ms() - WINDOW_MS;
-        let failures = self
-            .store
-            .verification_failures(&conversation.id, ip_hash, &order_hash, since)
-            .await?;
+        let failures = self.store.verification_failures(&conversation.id, ip_hash, &order_hash, since).await?;
         let limited = failures.conversation >= MAX_FAILURES_PER_CONVERSATION
             || failures.ip >= MAX_FAILURES_PER_IP
             || failures.order >= MAX_FAILURES_PER_ORDER;
         if limited {
             tracing::warn!(conversation = %conversation.id, "verification limit reached; handing off");
-            tx.audit(
-                "system",
-                "verification_limit",
-                Some(&conversation.id),
-                serde_json::json!({}),
-            )
-            .await?;
+            tx.audit("system", "verification_limit", Some(&conversation.id), serde_json::json!({})).await?;
             turn.say("I couldn't verify those details, so I'm passing you to a member of our team who can help.");
-            self.hand_off(
-                conversation,
-                HandoffReason::VerificationFailed,
-                None,
-                None,
-                turn,
-            );
+            self.hand_off(conversation, HandoffReason::VerificationFailed, None, None, turn);
             return Ok(());
         }
         let order = self.store.order(&number).await?;
-        let matched =
-            order.filter(|o| crate::util::constant_time_eq(o.email.as_bytes(), email.as_bytes()));
-        tx.record_verification(&conversation.id, ip_hash, &order_hash, matched.is_some())
-            .await?;
+        let matched = order.filter(|o| crate::util::constant_time_eq(o.email.as_bytes(), email.as_bytes()));
+        tx.record_verification(&conversation.id, ip_hash, &order_hash, matched.is_some()).await?;
         let Some(order) = matched else {
             let failures_now = failures.conversation + 1;
             if failures_now >= MAX_FAILURES_PER_CONVERSATION {
                 turn.say("I couldn't verify those details, so I'm passing you to a member of our team who can help.");
-                self.hand_off(
-                    conversation,
-                    HandoffReason::VerificationFailed,
-                    None,
-                    None,
-                    turn,
-                );
+                self.hand_off(conversation, HandoffReason::VerificationFailed, None, None, turn);
             } else {
                 turn.say_with(
                     VERIFICATION_FAILED,
-                    vec![
-                        quick("Enter order details", QUICK_VERIFY_FORM),
-                        talk_to_person(),
-                    ],
+                    vec![quick("Enter order details", QUICK_VERIFY_FORM), talk_to_person()],
                 );
             }
             return Ok(());
@@ -94,24 +68,12 @@ impl ChatService {
         tracing::info!(conversation = %conversation.id, "guest verified");
         turn.say("Thanks, you're verified.");
         if let Some(Pending::Verification { intent, .. }) = conversation.pending.take()
-            && let Some(action) = self
-                .catalog
-                .get(&intent)
-                .map(|i| i.action)
-                .filter(|a| a.needs_order_data())
+            && let Some(action) = self.catalog.get(&intent).map(|i| i.action).filter(|a| a.needs_order_data())
         {
-            let result = self
-                .run_handler(conversation, action, Some(&order.number), turn)
-                .await;
+            let result = self.run_handler(conversation, action, Some(&order.number), turn).await;
             if let Err(e) = result {
                 tracing::error!(conversation = %conversation.id, error = %e, "order handler failed");
-                self.hand_off(
-                    conversation,
-                    HandoffReason::HandlerError,
-                    Some(&intent),
-                    None,
-                    turn,
-                );
+                self.hand_off(conversation, HandoffReason::HandlerError, Some(&intent), None, turn);
             }
         } else {
             turn.say("What would you like to know about your order?");

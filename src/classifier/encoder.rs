@@ -35,14 +35,10 @@ impl Encoder {
                 return Err(ClassifierError::MissingFile { path: path.clone() });
             }
         }
-        let bytes = std::fs::read(&model_path).map_err(|e| ClassifierError::BadModel {
-            path: model_path.clone(),
-            reason: e.to_string(),
-        })?;
-        let bad_model = |e: &dyn std::fmt::Display| ClassifierError::BadModel {
-            path: model_path.clone(),
-            reason: e.to_string(),
-        };
+        let bytes = std::fs::read(&model_path)
+            .map_err(|e| ClassifierError::BadModel { path: model_path.clone(), reason: e.to_string() })?;
+        let bad_model =
+            |e: &dyn std::fmt::Display| ClassifierError::BadModel { path: model_path.clone(), reason: e.to_string() };
         let sessions = (0..options.sessions.max(1))
             .map(|_| build_session(env, &bytes, options.intra_threads).map_err(|e| bad_model(&e)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -74,11 +70,7 @@ impl Encoder {
             .encode(text, true)
             .map_err(|e| ClassifierError::Inference(format!("tokenizer: {e}")))?;
         let ids: Vec<i64> = encoding.get_ids().iter().map(|&i| i64::from(i)).collect();
-        let mask: Vec<i64> = encoding
-            .get_attention_mask()
-            .iter()
-            .map(|&m| i64::from(m))
-            .collect();
+        let mask: Vec<i64> = encoding.get_attention_mask().iter().map(|&m| i64::from(m)).collect();
         let mut rows = self.run(1, ids.len(), &ids, &mask)?;
         Ok(rows.pop().unwrap_or_default())
     }
@@ -93,11 +85,7 @@ impl Encoder {
             .batch_tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| ClassifierError::Inference(format!("tokenizer: {e}")))?;
-        let len = encodings
-            .iter()
-            .map(|e| e.get_ids().len())
-            .max()
-            .unwrap_or(0);
+        let len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
         let mut ids = Vec::with_capacity(texts.len() * len);
         let mut mask = Vec::with_capacity(texts.len() * len);
         for e in &encodings {
@@ -109,44 +97,25 @@ impl Encoder {
 
     /// Token count of a text (for length bucketing).
     pub fn token_count(&self, text: &str) -> usize {
-        self.single_tokenizer
-            .encode(text, true)
-            .map(|e| e.get_ids().len())
-            .unwrap_or(MAX_TOKENS)
+        self.single_tokenizer.encode(text, true).map(|e| e.get_ids().len()).unwrap_or(MAX_TOKENS)
     }
 
-    fn run(
-        &self,
-        batch: usize,
-        len: usize,
-        ids: &[i64],
-        mask: &[i64],
-    ) -> Result<Vec<Vec<f32>>, ClassifierError> {
+    fn run(&self, batch: usize, len: usize, ids: &[i64], mask: &[i64]) -> Result<Vec<Vec<f32>>, ClassifierError> {
         let inference = |e: ort::Error| ClassifierError::Inference(e.to_string());
         let ids = TensorRef::from_array_view(([batch, len], ids)).map_err(inference)?;
         let mask = TensorRef::from_array_view(([batch, len], mask)).map_err(inference)?;
         let mut session = self.pool.get();
-        let outputs = session
-            .run(ort::inputs!["input_ids" => ids, "attention_mask" => mask])
-            .map_err(inference)?;
-        let (shape, data) = outputs[OUTPUT]
-            .try_extract_tensor::<f32>()
-            .map_err(inference)?;
+        let outputs = session.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask]).map_err(inference)?;
+        let (shape, data) = outputs[OUTPUT].try_extract_tensor::<f32>().map_err(inference)?;
         let dim = shape.get(1).copied().unwrap_or(0) as usize;
         if dim == 0 || data.len() != batch * dim {
-            return Err(ClassifierError::Inference(format!(
-                "unexpected encoder output shape {shape:?}"
-            )));
+            return Err(ClassifierError::Inference(format!("unexpected encoder output shape {shape:?}")));
         }
         Ok(data.chunks(dim).map(<[f32]>::to_vec).collect())
     }
 }
 
-fn build_session(
-    env: &ort::environment::Environment,
-    bytes: &[u8],
-    intra_threads: usize,
-) -> ort::Result<Session> {
+fn build_session(env: &ort::environment::Environment, bytes: &[u8], intra_threads: usize) -> ort::Result<Session> {
     Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
         .with_intra_threads(intra_threads.max(1))?
@@ -168,33 +137,19 @@ fn check_signature(session: &Session) -> Result<(), String> {
 /// The same tokenizer twice: without padding for single messages, and padding to the longest
 /// member for batches (the file ships with fixed padding to 128 tokens).
 fn load_tokenizers(path: &Path) -> Result<(Tokenizer, Tokenizer), ClassifierError> {
-    let bad = |reason: String| ClassifierError::BadTokenizer {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let bad = |reason: String| ClassifierError::BadTokenizer { path: path.to_path_buf(), reason };
     let mut single = Tokenizer::from_file(path).map_err(|e| bad(e.to_string()))?;
     if single.get_vocab_size(true) < 1000 {
-        return Err(bad(format!(
-            "vocabulary of {} tokens is too small for this encoder",
-            single.get_vocab_size(true)
-        )));
+        return Err(bad(format!("vocabulary of {} tokens is too small for this encoder", single.get_vocab_size(true))));
     }
     if single.token_to_id("[CLS]").is_none() || single.token_to_id("[SEP]").is_none() {
-        return Err(bad(
-            "not a BERT word-piece tokenizer: [CLS] / [SEP] missing".into(),
-        ));
+        return Err(bad("not a BERT word-piece tokenizer: [CLS] / [SEP] missing".into()));
     }
     single
-        .with_truncation(Some(TruncationParams {
-            max_length: MAX_TOKENS,
-            ..Default::default()
-        }))
+        .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
         .map_err(|e| bad(e.to_string()))?;
     single.with_padding(None);
     let mut batch = single.clone();
-    batch.with_padding(Some(PaddingParams {
-        strategy: PaddingStrategy::BatchLongest,
-        ..Default::default()
-    }));
+    batch.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
     Ok((single, batch))
 }

@@ -14,10 +14,7 @@ pub struct LexicalConfig {
 
 impl Default for LexicalConfig {
     fn default() -> Self {
-        Self {
-            dim: 1 << 14,
-            char_weight: 0.5,
-        }
+        Self { dim: 1 << 14, char_weight: 0.5 }
     }
 }
 
@@ -47,10 +44,8 @@ pub fn lexical_features(text: &str, config: &LexicalConfig) -> SparseVector {
             }
         }
     }
-    let mut features: SparseVector = counts
-        .into_iter()
-        .map(|(b, c)| (b, if c > 1.0 { 1.0 + c.ln() } else { c }))
-        .collect();
+    let mut features: SparseVector =
+        counts.into_iter().map(|(b, c)| (b, if c > 1.0 { 1.0 + c.ln() } else { c })).collect();
     features.sort_unstable_by_key(|(b, _)| *b);
     let norm = features.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -120,10 +115,7 @@ mod tests {
     #[test]
     fn order_numbers_share_features() {
         let c = LexicalConfig::default();
-        assert_eq!(
-            lexical_features("order 1042", &c),
-            lexical_features("ORDER 99817", &c)
-        );
+        assert_eq!(lexical_features("order 1042", &c), lexical_features("ORDER 99817", &c));
     }
 
     #[test]

@@ -27,13 +27,9 @@ impl Head {
         let path = dir.join(HEAD_FILE);
         let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.clone() },
-            _ => ClassifierError::BadModel {
-                path: path.clone(),
-                reason: e.to_string(),
-            },
+            _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
         })?;
-        Self::from_bytes(&bytes, metadata)
-            .map_err(|reason| ClassifierError::BadModel { path, reason })
+        Self::from_bytes(&bytes, metadata).map_err(|reason| ClassifierError::BadModel { path, reason })
     }
 
     /// A head from ONNX bytes (used by training and evaluation before anything is written).
@@ -45,13 +41,8 @@ impl Head {
             .map_err(|e| e.to_string())?
             .commit_from_memory(bytes)
             .map_err(|e| e.to_string())?;
-        let head = Self {
-            pool: SessionPool::new(vec![session]),
-            metadata,
-        };
-        let probe = head
-            .predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"])
-            .map_err(|e| e.to_string())?;
+        let head = Self { pool: SessionPool::new(vec![session]), metadata };
+        let probe = head.predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"]).map_err(|e| e.to_string())?;
         if probe.first().map(Vec::len) != Some(head.metadata.labels.len()) {
             return Err(format!(
                 "the head outputs {} classes but its metadata lists {} labels",
@@ -67,27 +58,17 @@ impl Head {
     }
 
     pub fn predict_one(&self, embedding: &[f32], text: &str) -> Result<Vec<f32>, ClassifierError> {
-        Ok(self
-            .predict(&[embedding.to_vec()], &[text])?
-            .pop()
-            .unwrap_or_default())
+        Ok(self.predict(&[embedding.to_vec()], &[text])?.pop().unwrap_or_default())
     }
 
     /// Class probabilities for each (embedding, text) pair.
-    pub fn predict(
-        &self,
-        embeddings: &[Vec<f32>],
-        texts: &[&str],
-    ) -> Result<Vec<Vec<f32>>, ClassifierError> {
+    pub fn predict(&self, embeddings: &[Vec<f32>], texts: &[&str]) -> Result<Vec<Vec<f32>>, ClassifierError> {
         let n = embeddings.len();
         let (e_dim, l_dim) = (self.metadata.embedding_dim, self.metadata.lexical.dim);
         let mut dense_embeddings = Vec::with_capacity(n * e_dim);
         for e in embeddings {
             if e.len() != e_dim {
-                return Err(ClassifierError::Inference(format!(
-                    "embedding has {} values, expected {e_dim}",
-                    e.len()
-                )));
+                return Err(ClassifierError::Inference(format!("embedding has {} values, expected {e_dim}", e.len())));
             }
             dense_embeddings.extend_from_slice(e);
         }
@@ -96,17 +77,11 @@ impl Head {
             densify_into(&lexical_features(text, &self.metadata.lexical), row);
         }
         let inference = |e: ort::Error| ClassifierError::Inference(e.to_string());
-        let emb = TensorRef::from_array_view(([n, e_dim], dense_embeddings.as_slice()))
-            .map_err(inference)?;
-        let lex =
-            TensorRef::from_array_view(([n, l_dim], lexical.as_slice())).map_err(inference)?;
+        let emb = TensorRef::from_array_view(([n, e_dim], dense_embeddings.as_slice())).map_err(inference)?;
+        let lex = TensorRef::from_array_view(([n, l_dim], lexical.as_slice())).map_err(inference)?;
         let mut session = self.pool.get();
-        let outputs = session
-            .run(ort::inputs![INPUT_EMBEDDING => emb, INPUT_LEXICAL => lex])
-            .map_err(inference)?;
-        let (_, data) = outputs[OUTPUT_PROBABILITIES]
-            .try_extract_tensor::<f32>()
-            .map_err(inference)?;
+        let outputs = session.run(ort::inputs![INPUT_EMBEDDING => emb, INPUT_LEXICAL => lex]).map_err(inference)?;
+        let (_, data) = outputs[OUTPUT_PROBABILITIES].try_extract_tensor::<f32>().map_err(inference)?;
         let classes = if n == 0 { 0 } else { data.len() / n };
         Ok(data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect())
     }

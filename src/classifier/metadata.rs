@@ -36,30 +36,17 @@ impl HeadMetadata {
     pub fn read(path: &Path) -> Result<Self, ClassifierError> {
         let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.into() },
-            _ => ClassifierError::BadMetadata {
-                path: path.into(),
-                reason: e.to_string(),
-            },
+            _ => ClassifierError::BadMetadata { path: path.into(), reason: e.to_string() },
         })?;
-        let meta: HeadMetadata =
-            serde_json::from_str(&text).map_err(|e| ClassifierError::BadMetadata {
-                path: path.into(),
-                reason: e.to_string(),
-            })?;
-        meta.check()
-            .map_err(|reason| ClassifierError::BadMetadata {
-                path: path.into(),
-                reason,
-            })?;
+        let meta: HeadMetadata = serde_json::from_str(&text)
+            .map_err(|e| ClassifierError::BadMetadata { path: path.into(), reason: e.to_string() })?;
+        meta.check().map_err(|reason| ClassifierError::BadMetadata { path: path.into(), reason })?;
         Ok(meta)
     }
 
     fn check(&self) -> Result<(), String> {
         if self.labels.len() < 2 {
-            return Err(format!(
-                "a head needs at least 2 labels, found {}",
-                self.labels.len()
-            ));
+            return Err(format!("a head needs at least 2 labels, found {}", self.labels.len()));
         }
         if self.lexical.dim == 0 || self.embedding_dim == 0 {
             return Err("embedding_dim and lexical.dim must be positive".into());

@@ -31,9 +31,7 @@ pub enum ClassifierError {
         "the ONNX Runtime library at {path} could not be loaded: {reason}. Fetch a fresh copy with `{FETCH_COMMAND}`"
     )]
     RuntimeLoad { path: PathBuf, reason: String },
-    #[error(
-        "model file {path} is missing. Restore it with `git checkout -- {path}` or re-create it with `make model`"
-    )]
+    #[error("model file {path} is missing. Restore it with `git checkout -- {path}` or re-create it with `make model`")]
     MissingFile { path: PathBuf },
     #[error("model file {path} could not be loaded: {reason}")]
     BadModel { path: PathBuf, reason: String },
@@ -56,10 +54,7 @@ pub struct ClassifierOptions {
 
 impl Default for ClassifierOptions {
     fn default() -> Self {
-        Self {
-            sessions: 1,
-            intra_threads: 2,
-        }
+        Self { sessions: 1, intra_threads: 2 }
     }
 }
 
@@ -124,10 +119,7 @@ pub fn ranking_from(labels: &[String], probabilities: &[f32]) -> Ranking {
     let mut scores: Vec<IntentScore> = labels
         .iter()
         .zip(probabilities)
-        .map(|(intent, &confidence)| IntentScore {
-            intent: intent.clone(),
-            confidence,
-        })
+        .map(|(intent, &confidence)| IntentScore { intent: intent.clone(), confidence })
         .collect();
     scores.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Ranking { scores }

@@ -12,14 +12,8 @@ pub struct SessionPool {
 
 impl SessionPool {
     pub fn new(sessions: Vec<Session>) -> Self {
-        assert!(
-            !sessions.is_empty(),
-            "a session pool needs at least one session"
-        );
-        Self {
-            sessions: sessions.into_iter().map(Mutex::new).collect(),
-            next: AtomicUsize::new(0),
-        }
+        assert!(!sessions.is_empty(), "a session pool needs at least one session");
+        Self { sessions: sessions.into_iter().map(Mutex::new).collect(), next: AtomicUsize::new(0) }
     }
 
     /// A free session if there is one, else waits for the next in turn.
@@ -32,8 +26,6 @@ impl SessionPool {
             }
         }
         // A poisoned session only means a panic elsewhere mid-run; the session itself is fine.
-        self.sessions[start % n]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -64,7 +64,8 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
                 }
             }
             AgentCommand::Disable { agent } => {
-                let disabled = store.disable_agent(&agent).await?.ok_or_else(|| anyhow::anyhow!("no agent {agent:?}"))?;
+                let disabled =
+                    store.disable_agent(&agent).await?.ok_or_else(|| anyhow::anyhow!("no agent {agent:?}"))?;
                 let mut tx = store.begin().await?;
                 tx.audit("cli", "agent_disable", None, serde_json::json!({"agent": disabled.id})).await?;
                 tx.commit().await?;

@@ -29,13 +29,7 @@ pub fn run(paths: &ModelPaths, args: ClassifyArgs) -> anyhow::Result<()> {
     let ranking = classifier.rank(&args.text)?;
     let phrase = rules.find(&args.text);
     let thresholds = &classifier.metadata().thresholds;
-    let decision = decide(
-        &ranking,
-        phrase.as_ref().map(|m| m.category),
-        thresholds,
-        &catalog,
-        History::default(),
-    );
+    let decision = decide(&ranking, phrase.as_ref().map(|m| m.category), thresholds, &catalog, History::default());
     if args.json {
         let out = json!({
             "intents": ranking.top_n(args.top),
@@ -51,12 +45,7 @@ pub fn run(paths: &ModelPaths, args: ClassifyArgs) -> anyhow::Result<()> {
     for s in ranking.top_n(args.top) {
         let threshold = thresholds.for_intent(&s.intent, &catalog);
         let bar = "█".repeat((s.confidence * 30.0).round() as usize);
-        println!(
-            "{:<26} {:>6.1} %  {bar:<30} (threshold {:.2})",
-            s.intent,
-            s.confidence * 100.0,
-            threshold
-        );
+        println!("{:<26} {:>6.1} %  {bar:<30} (threshold {:.2})", s.intent, s.confidence * 100.0, threshold);
     }
     if let Some(m) = &phrase {
         println!("sensitive phrase: {}", m.category);

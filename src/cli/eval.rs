@@ -62,42 +62,22 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         args.kfold_intents || args.test.is_some(),
         "say what to measure: --train FILE --test FILE [--val FILE], --test FILE (the shipped model), or --intents"
     );
-    anyhow::ensure!(
-        args.val.is_none() || args.train.is_some(),
-        "--val needs --train"
-    );
-    let mut options = TrainOptions {
-        folds: args.folds,
-        quiet: args.quiet,
-        ..TrainOptions::default()
-    };
+    anyhow::ensure!(args.val.is_none() || args.train.is_some(), "--val needs --train");
+    let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
     options.head.epochs = args.epochs;
     options.head.learning_rate = args.learning_rate;
     options.head.l2_dense = args.l2;
     options.head.l2_lexical = args.l2;
-    let classifier_options = ClassifierOptions {
-        sessions: options.workers,
-        intra_threads: 1,
-    };
+    let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1 };
     let (title, eval) = if args.kfold_intents {
         let defs = crate::intents::load_dir(&paths.intents)?;
         let rules = crate::intents::load_rules(&paths.intents)?;
         let catalog = IntentCatalog::new(defs.iter().map(|d| d.intent.clone()).collect());
         let encoder = Encoder::load(&paths.models, classifier_options)?;
-        let policy = Policy {
-            catalog: &catalog,
-            rules: &rules,
-        };
-        let title = format!(
-            "{}-fold cross-validation over {}",
-            args.folds,
-            paths.intents.display()
-        );
-        (
-            title,
-            cross_validation(&encoder, &from_intents(&defs), &options, &policy)?,
-        )
+        let policy = Policy { catalog: &catalog, rules: &rules };
+        let title = format!("{}-fold cross-validation over {}", args.folds, paths.intents.display());
+        (title, cross_validation(&encoder, &from_intents(&defs), &options, &policy)?)
     } else if let Some(train) = &args.train {
         let test = args.test.as_ref().context("--train needs --test")?;
         let train_rows = read_jsonl(train)?;
@@ -105,16 +85,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         let test_rows = read_jsonl(test)?;
         let encoder = Encoder::load(&paths.models, classifier_options)?;
         let title = format!("{} → {}", train.display(), test.display());
-        (
-            title,
-            benchmark(
-                &encoder,
-                &train_rows,
-                val_rows.as_deref(),
-                &test_rows,
-                &options,
-            )?,
-        )
+        (title, benchmark(&encoder, &train_rows, val_rows.as_deref(), &test_rows, &options)?)
     } else {
         let test = args.test.as_ref().context("--test is required")?;
         let test_rows = read_jsonl(test)?;
@@ -122,10 +93,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         let rules = crate::intents::load_rules(&paths.intents)?;
         let catalog = IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect());
         let classifier = OnnxClassifier::load(&paths.models, classifier_options)?;
-        let policy = Policy {
-            catalog: &catalog,
-            rules: &rules,
-        };
+        let policy = Policy { catalog: &catalog, rules: &rules };
         let title = format!("shipped model on {}", test.display());
         (title, shipped(&classifier, &test_rows, &policy, &options)?)
     };
@@ -133,8 +101,8 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         write_predictions(path, &eval).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(dir) = &args.report {
-        let path = write_report(dir, &title, &eval)
-            .with_context(|| format!("writing the report into {}", dir.display()))?;
+        let path =
+            write_report(dir, &title, &eval).with_context(|| format!("writing the report into {}", dir.display()))?;
         eprintln!("report: {}", path.display());
     }
     if args.json {
@@ -158,15 +126,9 @@ fn print_summary(title: &str, eval: &Evaluation) {
     let f = &eval.figures;
     let pct = |v: f64| format!("{:.2} %", v * 100.0);
     println!("{title}");
-    println!(
-        "  test rows            {} ({} in scope, {} out of scope)",
-        f.test_rows, f.in_scope_rows, f.oos_rows
-    );
+    println!("  test rows            {} ({} in scope, {} out of scope)", f.test_rows, f.in_scope_rows, f.oos_rows);
     println!("  accuracy (top-1)     {}", pct(f.accuracy));
-    println!(
-        "  in-scope accuracy    {}  (after thresholds; a rejection counts as wrong)",
-        pct(f.in_scope_accuracy)
-    );
+    println!("  in-scope accuracy    {}  (after thresholds; a rejection counts as wrong)", pct(f.in_scope_accuracy));
     println!("  macro-F1             {:.4}", f.macro_f1);
     if let (Some(r), Some(p)) = (f.oos_recall, f.oos_precision) {
         println!("  out-of-scope recall  {}   precision {}", pct(r), pct(p));
@@ -184,31 +146,17 @@ fn print_summary(title: &str, eval: &Evaluation) {
         t.margin,
         t.per_intent.len()
     );
-    println!(
-        "  embedding            {:.0} sentences/s",
-        eval.embed_per_sec
-    );
-    println!(
-        "  training             {:.1} s   (whole run {:.1} s)",
-        eval.train_seconds, eval.total_seconds
-    );
+    println!("  embedding            {:.0} sentences/s", eval.embed_per_sec);
+    println!("  training             {:.1} s   (whole run {:.1} s)", eval.train_seconds, eval.total_seconds);
     let mut weakest: Vec<_> = f.per_intent.iter().filter(|(_, i)| i.support > 0).collect();
     weakest.sort_by(|a, b| a.1.f1.total_cmp(&b.1.f1));
     println!("  weakest intents:");
     for (name, i) in weakest.iter().take(5) {
-        let confused: Vec<String> = i
-            .confused_with
-            .iter()
-            .map(|c| format!("{} ×{}", c.intent, c.count))
-            .collect();
+        let confused: Vec<String> = i.confused_with.iter().map(|c| format!("{} ×{}", c.intent, c.count)).collect();
         println!(
             "    {name:<28} F1 {:.3}  confused with {}",
             i.f1,
-            if confused.is_empty() {
-                "-".into()
-            } else {
-                confused.join(", ")
-            }
+            if confused.is_empty() { "-".into() } else { confused.join(", ") }
         );
     }
 }

@@ -16,11 +16,7 @@ pub struct ImportArgs {
     /// JSON lines, one object each: {"type":"customer"|"product"|"order", ...fields}.
     pub file: PathBuf,
     /// Database URL.
-    #[arg(
-        long,
-        env = "SWITCHBOARD_DATABASE_URL",
-        default_value = "sqlite://data/switchboard.db"
-    )]
+    #[arg(long, env = "SWITCHBOARD_DATABASE_URL", default_value = "sqlite://data/switchboard.db")]
     pub database: String,
 }
 
@@ -29,12 +25,11 @@ pub struct ImportArgs {
 enum Row {
     Customer(Customer),
     Product(Product),
-    Order(Order),
+    Order(Box<Order>),
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let (mut customers, mut products, mut orders) = (Vec::new(), Vec::new(), Vec::new());
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -53,7 +48,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 Err(e) => errors.push(format!("{at}: product: {e}")),
             },
             Ok(Row::Order(o)) => match validate_order(&o) {
-                Ok(()) => orders.push(o),
+                Ok(()) => orders.push(*o),
                 Err(e) => errors.push(format!("{at}: order {}: {e}", o.number)),
             },
         }
@@ -68,10 +63,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let store = Store::connect(&args.database).await?;
         // One transaction: a failure (such as an order's unknown customer) imports nothing.
-        store
-            .import(&products, &customers, &orders)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}; nothing was imported"))?;
+        store.import(&products, &customers, &orders).await.map_err(|e| anyhow::anyhow!("{e}; nothing was imported"))?;
         println!("imported {} customers, {} products, {} orders", customers.len(), products.len(), orders.len());
         Ok(())
     })

@@ -13,11 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::config::ModelPaths;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "switchboard",
-    version,
-    about = "Self-hosted customer-service triage chatbot for online stores"
-)]
+#[command(name = "switchboard", version, about = "Self-hosted customer-service triage chatbot for online stores")]
 pub struct Cli {
     /// More detailed logs.
     #[arg(long, short, global = true)]

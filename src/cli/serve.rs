@@ -8,9 +8,7 @@ use clap::Args;
 
 use crate::chat::{CustomerClaims, IdentityKeys};
 use crate::classifier::ClassifierOptions;
-use crate::config::{
-    DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, FileSettings, ModelPaths, Secret, secret_from_env,
-};
+use crate::config::{DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, FileSettings, ModelPaths, Secret, secret_from_env};
 use crate::startup::{Application, ServerConfig};
 
 #[derive(Debug, Args)]
@@ -66,50 +64,46 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
     let (identity_keys, store_api_secret) = if args.demo {
         let keys = identity_spec.unwrap_or_else(|| Secret::new(DEMO_IDENTITY_KEYS));
         let secret = store_secret.unwrap_or_else(|| Secret::new(DEMO_STORE_API_SECRET));
-        (
-            IdentityKeys::parse(keys.expose()).map_err(anyhow::Error::msg)?,
-            secret,
-        )
+        (IdentityKeys::parse(keys.expose()).map_err(anyhow::Error::msg)?, secret)
     } else {
         let keys = identity_spec.context("SWITCHBOARD_IDENTITY_KEYS is not set: give the customer-token keys as kid:secret[,kid:secret] (secrets of 16+ characters)")?;
-        let secret = store_secret.context("SWITCHBOARD_STORE_API_SECRET is not set: give the secret the store signs its API requests with")?;
-        let keys = IdentityKeys::parse(keys.expose())
-            .map_err(|e| anyhow::anyhow!("SWITCHBOARD_IDENTITY_KEYS: {e}"))?;
+        let secret = store_secret.context(
+            "SWITCHBOARD_STORE_API_SECRET is not set: give the secret the store signs its API requests with",
+        )?;
+        let keys = IdentityKeys::parse(keys.expose()).map_err(|e| anyhow::anyhow!("SWITCHBOARD_IDENTITY_KEYS: {e}"))?;
         anyhow::ensure!(
             !keys.contains_secret(DEMO_IDENTITY_KEYS.split_once(':').map_or("", |p| p.1))
                 && secret.expose() != DEMO_STORE_API_SECRET,
             "the demo secrets are public: set your own SWITCHBOARD_IDENTITY_KEYS and SWITCHBOARD_STORE_API_SECRET (or run with --demo)"
         );
-        anyhow::ensure!(
-            secret.expose().len() >= 16,
-            "SWITCHBOARD_STORE_API_SECRET must be at least 16 characters"
-        );
+        anyhow::ensure!(secret.expose().len() >= 16, "SWITCHBOARD_STORE_API_SECRET must be at least 16 characters");
         (keys, secret)
     };
-    let default_db = if args.demo {
-        "sqlite://data/demo.db"
-    } else {
-        "sqlite://data/switchboard.db"
-    };
+    let allowed_origins = allowed_origins(&file);
+    let default_db = if args.demo { "sqlite://data/demo.db" } else { "sqlite://data/switchboard.db" };
     Ok(ServerConfig {
         listen: args.listen,
-        database_url: args
-            .database
-            .clone()
-            .unwrap_or_else(|| default_db.to_string()),
+        database_url: args.database.clone().unwrap_or_else(|| default_db.to_string()),
         demo: args.demo,
         models: paths.models.clone(),
         intents: paths.intents.clone(),
-        classifier: ClassifierOptions {
-            sessions: args.classifier_sessions,
-            intra_threads: args.classifier_threads,
-        },
+        classifier: ClassifierOptions { sessions: args.classifier_sessions, intra_threads: args.classifier_threads },
         identity_keys,
         store_api_secret: Some(store_api_secret),
         profile: file.store,
         web_dir: args.web.clone(),
         public_url: args.public_url.clone(),
+        allowed_origins,
     })
+}
+
+/// Storefront origins from the settings file plus `SWITCHBOARD_ALLOWED_ORIGINS` (comma-separated).
+fn allowed_origins(file: &FileSettings) -> Vec<String> {
+    let mut origins = file.allowed_origins.clone();
+    if let Ok(env) = std::env::var("SWITCHBOARD_ALLOWED_ORIGINS") {
+        origins.extend(env.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_string));
+    }
+    origins
 }
 
 fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
@@ -121,19 +115,17 @@ fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
     };
     let token = keys.sign(&claims).unwrap_or_default();
     println!("Switchboard demo store: http://{addr}/");
-    println!(
-        "  signed-in demo shopper (Alex Morgan, {}), customer token:\n    {token}",
-        crate::demo::DEMO_CUSTOMER_ID
-    );
-    println!(
-        "  guest shopper: order {} with email {}",
-        crate::demo::DEMO_GUEST_ORDER,
-        crate::demo::DEMO_GUEST_EMAIL
-    );
+    println!("  signed-in demo shopper (Alex Morgan, {}), customer token:\n    {token}", crate::demo::DEMO_CUSTOMER_ID);
+    println!("  guest shopper: order {} with email {}", crate::demo::DEMO_GUEST_ORDER, crate::demo::DEMO_GUEST_EMAIL);
     println!(
         "  try: curl -s -X POST http://{addr}/api/v1/classify -H 'content-type: application/json' -d '{{\"text\":\"where is my order\"}}'"
     );
-    println!("  agent console: http://{addr}/console  log in as {} or {} (admin), password {}", crate::demo::DEMO_AGENT_EMAIL, crate::demo::DEMO_ADMIN_EMAIL, crate::demo::DEMO_AGENT_PASSWORD);
+    println!(
+        "  agent console: http://{addr}/console  log in as {} or {} (admin), password {}",
+        crate::demo::DEMO_AGENT_EMAIL,
+        crate::demo::DEMO_ADMIN_EMAIL,
+        crate::demo::DEMO_AGENT_PASSWORD
+    );
     println!("  store API secret (demo only): {DEMO_STORE_API_SECRET}");
 }
 

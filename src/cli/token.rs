@@ -22,24 +22,14 @@ pub struct TokenArgs {
 }
 
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !args.customer.trim().is_empty(),
-        "--customer must not be empty"
-    );
-    anyhow::ensure!(
-        (1..=24 * 365).contains(&args.hours),
-        "--hours must be between 1 and 8760"
-    );
+    anyhow::ensure!(!args.customer.trim().is_empty(), "--customer must not be empty");
+    anyhow::ensure!((1..=24 * 365).contains(&args.hours), "--hours must be between 1 and 8760");
     let spec = if args.demo {
         DEMO_IDENTITY_KEYS.to_string()
     } else {
         secret_from_env("SWITCHBOARD_IDENTITY_KEYS")?
             .map(|s| s.expose().to_string())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "SWITCHBOARD_IDENTITY_KEYS is not set (or pass --demo for the demo key)"
-                )
-            })?
+            .ok_or_else(|| anyhow::anyhow!("SWITCHBOARD_IDENTITY_KEYS is not set (or pass --demo for the demo key)"))?
     };
     let keys = IdentityKeys::parse(&spec).map_err(anyhow::Error::msg)?;
     let claims = CustomerClaims {
@@ -48,9 +38,6 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
         exp: chrono::Utc::now().timestamp() + args.hours * 3600,
         kid: keys.current_kid().unwrap_or_default().to_string(),
     };
-    println!(
-        "{}",
-        keys.sign(&claims).map_err(|e| anyhow::anyhow!("{e}"))?
-    );
+    println!("{}", keys.sign(&claims).map_err(|e| anyhow::anyhow!("{e}"))?);
     Ok(())
 }

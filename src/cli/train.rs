@@ -29,34 +29,16 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
     );
     let defs = crate::intents::load_dir(&paths.intents)?;
     let examples = from_intents(&defs);
-    let mut options = TrainOptions {
-        folds: args.folds,
-        quiet: args.quiet,
-        ..TrainOptions::default()
-    };
+    let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
-    let encoder = Encoder::load(
-        &paths.models,
-        ClassifierOptions {
-            sessions: options.workers,
-            intra_threads: 1,
-        },
-    )?;
-    eprintln!(
-        "training on {} examples of {} intents",
-        examples.len(),
-        defs.len()
-    );
+    let encoder = Encoder::load(&paths.models, ClassifierOptions { sessions: options.workers, intra_threads: 1 })?;
+    eprintln!("training on {} examples of {} intents", examples.len(), defs.len());
     let trained = train(&encoder, &examples, &options)?;
     let metadata = metadata_for(&trained, &examples, &encoder, options.lexical);
     write_head(&paths.models, &trained.head, &metadata)
         .with_context(|| format!("writing the head into {}", paths.models.display()))?;
     let f = &trained.figures;
-    println!(
-        "model {} written to {}",
-        metadata.version,
-        paths.models.display()
-    );
+    println!("model {} written to {}", metadata.version, paths.models.display());
     println!(
         "cross-validated ({} folds): accuracy {:.3}, macro-F1 {:.3}, answered automatically {:.1} % at {:.1} % precision",
         options.folds,
@@ -66,15 +48,7 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
         f.answer_precision * 100.0
     );
     let t = &metadata.thresholds;
-    println!(
-        "thresholds: global {:.2}, margin {:.2}, {} per intent",
-        t.global,
-        t.margin,
-        t.per_intent.len()
-    );
-    println!(
-        "embedding {:.0} sentences/s, fitting {:.1} s",
-        trained.embed_per_sec, trained.train_seconds
-    );
+    println!("thresholds: global {:.2}, margin {:.2}, {} per intent", t.global, t.margin, t.per_intent.len());
+    println!("embedding {:.0} sentences/s, fitting {:.1} s", trained.embed_per_sec, trained.train_seconds);
     Ok(())
 }

@@ -25,6 +25,8 @@ pub struct QueueEntry {
     pub attached_order: Option<String>,
     pub verified: bool,
     pub assigned_agent: Option<String>,
+    pub assigned_agent_name: Option<String>,
+    pub customer_name: Option<String>,
     pub queued_at: Option<i64>,
     pub waiting_ms: Option<i64>,
     pub last_seq: i64,

@@ -27,9 +27,7 @@ impl ConversationState {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Bot, Self::Queued, Self::Assigned, Self::Resolved]
-            .into_iter()
-            .find(|s| s.name() == name)
+        [Self::Bot, Self::Queued, Self::Assigned, Self::Resolved].into_iter().find(|s| s.name() == name)
     }
 
     /// The bot stays silent while a person has (or is about to have) the conversation.
@@ -62,15 +60,7 @@ impl Sender {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::Shopper,
-            Self::Bot,
-            Self::Agent,
-            Self::Note,
-            Self::Event,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
+        [Self::Shopper, Self::Bot, Self::Agent, Self::Note, Self::Event].into_iter().find(|s| s.name() == name)
     }
 }
 
@@ -110,13 +100,11 @@ pub struct Message {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Pending {
     /// An order number and email, to verify a guest before an order handler runs.
-    Verification {
-        intent: String,
-        order_number: Option<String>,
-        email: Option<String>,
-    },
+    Verification { intent: String, order_number: Option<String>, email: Option<String> },
     /// A yes or no for re-ordering `source`; `key` makes the new order unique.
     ReorderConfirmation { source: String, key: String },
+    /// Which of several listed orders the shopper means, for `intent`'s handler.
+    OrderChoice { intent: String },
 }
 
 /// How the conversation's shopper was identified.

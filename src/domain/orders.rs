@@ -22,38 +22,18 @@ pub enum OrderStatus {
 
 /// (status, stored name, customer-facing wording).
 const STATUS_TABLE: [(OrderStatus, &str, &str); 12] = [
-    (
-        OrderStatus::AwaitingPayment,
-        "awaiting_payment",
-        "waiting for payment",
-    ),
-    (
-        OrderStatus::Ordered,
-        "ordered",
-        "received: we have your order",
-    ),
+    (OrderStatus::AwaitingPayment, "awaiting_payment", "waiting for payment"),
+    (OrderStatus::Ordered, "ordered", "received: we have your order"),
     (OrderStatus::Paid, "paid", "paid, being prepared"),
     (OrderStatus::Packed, "packed", "packed and ready to ship"),
     (OrderStatus::Shipped, "shipped", "shipped"),
     (OrderStatus::InTransit, "in_transit", "on its way"),
-    (
-        OrderStatus::OutForDelivery,
-        "out_for_delivery",
-        "out for delivery today",
-    ),
+    (OrderStatus::OutForDelivery, "out_for_delivery", "out for delivery today"),
     (OrderStatus::Delivered, "delivered", "delivered"),
-    (
-        OrderStatus::DeliveryFailed,
-        "delivery_failed",
-        "delivery attempt failed",
-    ),
+    (OrderStatus::DeliveryFailed, "delivery_failed", "delivery attempt failed"),
     (OrderStatus::Cancelled, "cancelled", "cancelled"),
     (OrderStatus::Refunded, "refunded", "refunded"),
-    (
-        OrderStatus::PartiallyRefunded,
-        "partially_refunded",
-        "partially refunded",
-    ),
+    (OrderStatus::PartiallyRefunded, "partially_refunded", "partially refunded"),
 ];
 
 impl OrderStatus {
@@ -73,10 +53,7 @@ impl OrderStatus {
     ];
 
     fn row(self) -> &'static (OrderStatus, &'static str, &'static str) {
-        STATUS_TABLE
-            .iter()
-            .find(|(s, _, _)| *s == self)
-            .unwrap_or(&STATUS_TABLE[0])
+        STATUS_TABLE.iter().find(|(s, _, _)| *s == self).unwrap_or(&STATUS_TABLE[0])
     }
 
     pub fn name(self) -> &'static str {
@@ -89,31 +66,19 @@ impl OrderStatus {
     }
 
     pub fn parse(name: &str) -> Option<OrderStatus> {
-        STATUS_TABLE
-            .iter()
-            .find(|(_, n, _)| *n == name)
-            .map(|(s, _, _)| *s)
+        STATUS_TABLE.iter().find(|(_, n, _)| *n == name).map(|(s, _, _)| *s)
     }
 
     /// Not yet handed to a carrier: can still be cancelled or re-addressed by the store.
     pub fn before_shipping(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::AwaitingPayment
-                | OrderStatus::Ordered
-                | OrderStatus::Paid
-                | OrderStatus::Packed
-        )
+        matches!(self, OrderStatus::AwaitingPayment | OrderStatus::Ordered | OrderStatus::Paid | OrderStatus::Packed)
     }
 
     /// With a carrier now.
     pub fn in_delivery(self) -> bool {
         matches!(
             self,
-            OrderStatus::Shipped
-                | OrderStatus::InTransit
-                | OrderStatus::OutForDelivery
-                | OrderStatus::DeliveryFailed
+            OrderStatus::Shipped | OrderStatus::InTransit | OrderStatus::OutForDelivery | OrderStatus::DeliveryFailed
         )
     }
 
@@ -141,13 +106,9 @@ impl Availability {
     }
 
     pub fn parse(name: &str) -> Option<Availability> {
-        [
-            Availability::InStock,
-            Availability::OutOfStock,
-            Availability::Discontinued,
-        ]
-        .into_iter()
-        .find(|a| a.name() == name)
+        [Availability::InStock, Availability::OutOfStock, Availability::Discontinued]
+            .into_iter()
+            .find(|a| a.name() == name)
     }
 }
 
@@ -210,14 +171,9 @@ impl RefundStatus {
     }
 
     pub fn parse(name: &str) -> Option<RefundStatus> {
-        [
-            RefundStatus::Requested,
-            RefundStatus::Processing,
-            RefundStatus::Completed,
-            RefundStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
+        [RefundStatus::Requested, RefundStatus::Processing, RefundStatus::Completed, RefundStatus::Rejected]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 }
 
@@ -277,8 +233,7 @@ pub fn money(cents: i64, currency: &str) -> String {
 
 /// A date (from Unix milliseconds) as shoppers read it, e.g. `Tue 3 Mar`.
 pub fn day(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map_or_else(String::new, |d| d.format("%a %-d %b").to_string())
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |d| d.format("%a %-d %b").to_string())
 }
 
 #[cfg(test)]

@@ -7,11 +7,9 @@ use regex::Regex;
 static ORDER_EXPLICIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:#\s*|\border\s*(?:no\.?|nr\.?|num(?:ber)?|id)?\s*[:#]?\s*|\bnumber\s*[:#]?\s*)([A-Z]{0,4}-?\d{3,12})\b").expect("valid regex")
 });
-static ORDER_BARE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(\d{4,12})\b").expect("valid regex"));
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex")
-});
+static ORDER_BARE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{4,12})\b").expect("valid regex"));
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex"));
 
 /// The order number in a message, in any common form: `#1042`, `order 1042`, `order no. 1042`,
 /// or a bare number of four or more digits that is not a year or part of a date.
@@ -25,8 +23,7 @@ pub fn order_number(text: &str) -> Option<String> {
         .find(|m| {
             let v = m.as_str();
             let looks_like_year = v.len() == 4 && (v.starts_with("19") || v.starts_with("20"));
-            let in_date = text[..m.start()].ends_with(['/', '.', '-'])
-                || text[m.end()..].starts_with(['/', '.', '-']);
+            let in_date = text[..m.start()].ends_with(['/', '.', '-']) || text[m.end()..].starts_with(['/', '.', '-']);
             !looks_like_year && !in_date
         })
         .map(|m| normalise_order_number(m.as_str()))
@@ -65,18 +62,8 @@ pub fn yes_or_no(text: &str) -> Option<bool> {
         "please do",
         "correct",
     ];
-    const NO: [&str; 10] = [
-        "no",
-        "n",
-        "nope",
-        "no thanks",
-        "no thank you",
-        "cancel",
-        "dont",
-        "stop",
-        "never mind",
-        "not now",
-    ];
+    const NO: [&str; 10] =
+        ["no", "n", "nope", "no thanks", "no thank you", "cancel", "dont", "stop", "never mind", "not now"];
     if YES.contains(&t.as_str()) {
         Some(true)
     } else if NO.contains(&t.as_str()) {
@@ -92,20 +79,12 @@ mod tests {
 
     #[test]
     fn order_numbers_in_every_common_form() {
-        for text in [
-            "where is #1042",
-            "order 1042 pls",
-            "Order no. 1042?",
-            "order number: 1042",
-            "it's 1042",
-            "ORDER #1042",
-        ] {
+        for text in
+            ["where is #1042", "order 1042 pls", "Order no. 1042?", "order number: 1042", "it's 1042", "ORDER #1042"]
+        {
             assert_eq!(order_number(text).as_deref(), Some("1042"), "{text}");
         }
-        assert_eq!(
-            order_number("my order A-10482 is late").as_deref(),
-            Some("A-10482")
-        );
+        assert_eq!(order_number("my order A-10482 is late").as_deref(), Some("A-10482"));
     }
 
     #[test]
@@ -117,10 +96,7 @@ mod tests {
 
     #[test]
     fn email_is_found_anywhere_and_lower_cased() {
-        assert_eq!(
-            email("it's  Jane.Doe+shop@Example.COM thanks").as_deref(),
-            Some("jane.doe+shop@example.com")
-        );
+        assert_eq!(email("it's  Jane.Doe+shop@Example.COM thanks").as_deref(), Some("jane.doe+shop@example.com"));
         assert_eq!(email("no address here"), None);
     }
 

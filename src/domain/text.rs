@@ -25,11 +25,7 @@ pub fn validate_message(text: &str) -> Result<(), TextError> {
     if chars > MAX_MESSAGE_CHARS {
         return Err(TextError::TooLong(chars));
     }
-    if let Some((pos, _)) = text
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if let Some((pos, _)) = text.chars().enumerate().find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(TextError::ControlCharacter(pos));
     }
     Ok(())
@@ -79,14 +75,8 @@ mod tests {
 
     #[test]
     fn nul_and_control_characters_are_rejected() {
-        assert_eq!(
-            validate_message("hi\0"),
-            Err(TextError::ControlCharacter(2))
-        );
-        assert_eq!(
-            validate_message("a\u{7}b"),
-            Err(TextError::ControlCharacter(1))
-        );
+        assert_eq!(validate_message("hi\0"), Err(TextError::ControlCharacter(2)));
+        assert_eq!(validate_message("a\u{7}b"), Err(TextError::ControlCharacter(1)));
     }
 
     #[test]
@@ -102,7 +92,8 @@ pub fn mask_personal_data(text: &str) -> String {
     use std::sync::LazyLock;
 
     use regex::Regex;
-    static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex"));
+    static EMAIL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex"));
     static CARD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("valid regex"));
     static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\d[\d ()-]{7,}\d").expect("valid regex"));
     static ORDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#?\b[A-Z]{0,4}-?\d{3,12}\b").expect("valid regex"));

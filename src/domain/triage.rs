@@ -111,15 +111,9 @@ pub enum Decision {
     /// Run the intent's action.
     Answer { intent: String, action: Action },
     /// Ask once which of these the shopper meant (plus "Talk to a person").
-    Clarify {
-        reason: Unclear,
-        options: Vec<String>,
-    },
+    Clarify { reason: Unclear, options: Vec<String> },
     /// Hand the conversation to a person.
-    Handoff {
-        reason: HandoffReason,
-        intent: Option<String>,
-    },
+    Handoff { reason: HandoffReason, intent: Option<String> },
     /// Not something the bot handles; say what it can do, offering a person the second time.
     OutOfScope { offer_person: bool },
 }
@@ -139,14 +133,8 @@ impl Decision {
     pub fn reason(&self) -> &'static str {
         match self {
             Decision::Answer { .. } => "confident",
-            Decision::Clarify {
-                reason: Unclear::LowConfidence,
-                ..
-            } => "low_confidence",
-            Decision::Clarify {
-                reason: Unclear::Ambiguous,
-                ..
-            } => "ambiguous",
+            Decision::Clarify { reason: Unclear::LowConfidence, .. } => "low_confidence",
+            Decision::Clarify { reason: Unclear::Ambiguous, .. } => "ambiguous",
             Decision::Handoff { reason, .. } => reason.name(),
             Decision::OutOfScope { .. } => "out_of_scope",
         }
@@ -174,25 +162,17 @@ pub fn decide(
     let top = ranking.top();
     let top_intent = top.map(|s| s.intent.clone());
     if sensitive_phrase.is_some() {
-        return Decision::Handoff {
-            reason: HandoffReason::Sensitive,
-            intent: top_intent,
-        };
+        return Decision::Handoff { reason: HandoffReason::Sensitive, intent: top_intent };
     }
     let Some(top) = top else {
         return unclear(Unclear::LowConfidence, ranking, history);
     };
     let intent = catalog.get(&top.intent);
     if intent.is_some_and(|i| i.sensitive) {
-        return Decision::Handoff {
-            reason: HandoffReason::Sensitive,
-            intent: top_intent,
-        };
+        return Decision::Handoff { reason: HandoffReason::Sensitive, intent: top_intent };
     }
     if top.intent == OUT_OF_SCOPE {
-        return Decision::OutOfScope {
-            offer_person: history.out_of_scope_last_turn,
-        };
+        return Decision::OutOfScope { offer_person: history.out_of_scope_last_turn };
     }
     if top.confidence < thresholds.for_intent(&top.intent, catalog) {
         return unclear(Unclear::LowConfidence, ranking, history);
@@ -201,35 +181,22 @@ pub fn decide(
         return unclear(Unclear::Ambiguous, ranking, history);
     }
     if top.intent == TALK_TO_HUMAN {
-        return Decision::Handoff {
-            reason: HandoffReason::CustomerRequested,
-            intent: top_intent,
-        };
+        return Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: top_intent };
     }
     match intent {
-        Some(intent) if intent.action == Action::Handoff => Decision::Handoff {
-            reason: HandoffReason::CustomerRequested,
-            intent: top_intent,
-        },
-        Some(intent) => Decision::Answer {
-            intent: intent.name.clone(),
-            action: intent.action,
-        },
+        Some(intent) if intent.action == Action::Handoff => {
+            Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: top_intent }
+        }
+        Some(intent) => Decision::Answer { intent: intent.name.clone(), action: intent.action },
         // An intent the catalog does not know (a benchmark label) is answered as such.
-        None => Decision::Answer {
-            intent: top.intent.clone(),
-            action: Action::Answer,
-        },
+        None => Decision::Answer { intent: top.intent.clone(), action: Action::Answer },
     }
 }
 
 fn unclear(reason: Unclear, ranking: &Ranking, history: History) -> Decision {
     if history.clarified_last_turn {
         let intent = ranking.top().map(|s| s.intent.clone());
-        return Decision::Handoff {
-            reason: reason.handoff_reason(),
-            intent,
-        };
+        return Decision::Handoff { reason: reason.handoff_reason(), intent };
     }
     let options = ranking
         .scores
@@ -279,15 +246,7 @@ mod tests {
     }
 
     fn ranking(scores: &[(&str, f32)]) -> Ranking {
-        Ranking {
-            scores: scores
-                .iter()
-                .map(|(i, c)| IntentScore {
-                    intent: i.to_string(),
-                    confidence: *c,
-                })
-                .collect(),
-        }
+        Ranking { scores: scores.iter().map(|(i, c)| IntentScore { intent: i.to_string(), confidence: *c }).collect() }
     }
 
     fn decide_fresh(r: &Ranking) -> Decision {
@@ -297,25 +256,13 @@ mod tests {
     #[test]
     fn confident_routine_message_is_answered() {
         let d = decide_fresh(&ranking(&[("order_status", 0.9), ("reorder", 0.05)]));
-        assert_eq!(
-            d,
-            Decision::Answer {
-                intent: "order_status".into(),
-                action: Action::OrderStatus
-            }
-        );
+        assert_eq!(d, Decision::Answer { intent: "order_status".into(), action: Action::OrderStatus });
     }
 
     #[test]
     fn sensitive_phrase_hands_off_whatever_the_model_says() {
         let r = ranking(&[("order_status", 0.99)]);
-        let d = decide(
-            &r,
-            Some("legal_threat"),
-            &thresholds(),
-            &catalog(),
-            History::default(),
-        );
+        let d = decide(&r, Some("legal_threat"), &thresholds(), &catalog(), History::default());
         assert_eq!(d.kind(), "handoff");
         assert_eq!(d.reason(), "sensitive");
     }
@@ -337,10 +284,7 @@ mod tests {
                 options: vec!["order_status".into(), "reorder".into()]
             }
         );
-        let again = History {
-            clarified_last_turn: true,
-            ..History::default()
-        };
+        let again = History { clarified_last_turn: true, ..History::default() };
         let second = decide(&r, None, &thresholds(), &catalog(), again);
         assert_eq!(second.kind(), "handoff");
         assert_eq!(second.reason(), "low_confidence");
@@ -368,16 +312,8 @@ mod tests {
     #[test]
     fn out_of_scope_offers_a_person_the_second_time() {
         let r = ranking(&[(OUT_OF_SCOPE, 0.9)]);
-        assert_eq!(
-            decide_fresh(&r),
-            Decision::OutOfScope {
-                offer_person: false
-            }
-        );
-        let again = History {
-            out_of_scope_last_turn: true,
-            ..History::default()
-        };
+        assert_eq!(decide_fresh(&r), Decision::OutOfScope { offer_person: false });
+        let again = History { out_of_scope_last_turn: true, ..History::default() };
         let d = decide(&r, None, &thresholds(), &catalog(), again);
         assert_eq!(d, Decision::OutOfScope { offer_person: true });
     }

@@ -28,9 +28,7 @@ fn currency(value: &str) -> Result<(), String> {
     if value.len() == 3 && value.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(format!(
-            "currency {value:?} must be a three-letter code such as EUR"
-        ))
+        Err(format!("currency {value:?} must be a three-letter code such as EUR"))
     }
 }
 
@@ -52,10 +50,7 @@ pub fn validate_product(p: &Product) -> Result<(), String> {
 pub fn validate_order(o: &Order) -> Result<(), String> {
     required("number", &o.number, 64)?;
     if o.number.starts_with('#') || o.number.contains(char::is_whitespace) {
-        return Err(format!(
-            "order number {:?} must not contain spaces or start with #",
-            o.number
-        ));
+        return Err(format!("order number {:?} must not contain spaces or start with #", o.number));
     }
     valid_email(&o.email)?;
     currency(&o.currency)?;
@@ -69,17 +64,13 @@ pub fn validate_order(o: &Order) -> Result<(), String> {
         required(&format!("items[{i}].sku"), &item.sku, 100)?;
         required(&format!("items[{i}].name"), &item.name, 300)?;
         if item.quantity <= 0 || item.unit_price_cents < 0 {
-            return Err(format!(
-                "items[{i}]: quantity must be positive and unit_price_cents not negative"
-            ));
+            return Err(format!("items[{i}]: quantity must be positive and unit_price_cents not negative"));
         }
     }
     for (i, s) in o.shipments.iter().enumerate() {
         required(&format!("shipments[{i}].carrier"), &s.carrier, 100)?;
         if !(s.tracking_url.starts_with("https://") || s.tracking_url.starts_with("http://")) {
-            return Err(format!(
-                "shipments[{i}].tracking_url must be an http(s) link"
-            ));
+            return Err(format!("shipments[{i}].tracking_url must be an http(s) link"));
         }
     }
     let refunded: i64 = o.refunds.iter().map(|r| r.amount_cents).sum();

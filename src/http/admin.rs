@@ -42,7 +42,12 @@ struct AddAgent {
     admin: bool,
 }
 
-async fn add_agent(State(state): State<AppState>, session: Session, headers: HeaderMap, ApiJson(request): ApiJson<AddAgent>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn add_agent(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<AddAgent>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
     if crate::domain::parse::email(&request.email).as_deref() != Some(request.email.trim().to_lowercase().as_str()) {
         return Err(ApiError::bad_request("invalid_email", "email is not an email address"));
@@ -53,14 +58,12 @@ async fn add_agent(State(state): State<AppState>, session: Session, headers: Hea
     let generated = request.password.is_none();
     let password = request.password.unwrap_or_else(password::generate);
     let hash = password::hash(&password).map_err(|e| ApiError::bad_request("invalid_password", e.to_string()))?;
-    let agent = state
-        .agents
-        .store()
-        .create_agent(&request.email, &request.name, &hash, request.admin)
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Invalid(m) => ApiError::client(StatusCode::CONFLICT, "exists", m),
-            other => other.into(),
+    let agent =
+        state.agents.store().create_agent(&request.email, &request.name, &hash, request.admin).await.map_err(|e| {
+            match e {
+                crate::store::StoreError::Invalid(m) => ApiError::client(StatusCode::CONFLICT, "exists", m),
+                other => other.into(),
+            }
         })?;
     let mut tx = state.agents.store().begin().await?;
     tx.audit(&format!("agent:{}", admin.id), "agent_add", None, json!({"agent": agent.id})).await?;
@@ -69,9 +72,19 @@ async fn add_agent(State(state): State<AppState>, session: Session, headers: Hea
     Ok((StatusCode::CREATED, Json(json!({"agent": agent, "password": shown}))))
 }
 
-async fn disable_agent(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn disable_agent(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
-    let agent = state.agents.store().disable_agent(&id).await?.ok_or_else(|| ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such agent"))?;
+    let agent = state
+        .agents
+        .store()
+        .disable_agent(&id)
+        .await?
+        .ok_or_else(|| ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such agent"))?;
     let mut tx = state.agents.store().begin().await?;
     tx.audit(&format!("agent:{}", admin.id), "agent_disable", None, json!({"agent": agent.id})).await?;
     tx.commit().await?;
@@ -89,7 +102,11 @@ fn pending() -> String {
     "pending".into()
 }
 
-async fn list_examples(State(state): State<AppState>, session: Session, Query(q): Query<StatusQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_examples(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<StatusQuery>,
+) -> Result<Json<Value>, ApiError> {
     require_admin(current_agent(&state, &session).await?.0)?;
     if !matches!(q.status.as_str(), "pending" | "approved" | "rejected") {
         return Err(ApiError::bad_request("invalid_status", "status must be pending, approved or rejected"));
@@ -97,7 +114,13 @@ async fn list_examples(State(state): State<AppState>, session: Session, Query(q)
     Ok(Json(json!({"training_examples": state.agents.store().training_examples(&q.status).await?})))
 }
 
-async fn review(state: AppState, session: Session, headers: HeaderMap, id: String, status: &str) -> Result<Json<Value>, ApiError> {
+async fn review(
+    state: AppState,
+    session: Session,
+    headers: HeaderMap,
+    id: String,
+    status: &str,
+) -> Result<Json<Value>, ApiError> {
     let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
     if !state.agents.store().review_training_example(&id, status, &admin.id).await? {
         return Err(ApiError::client(StatusCode::CONFLICT, "not_pending", "no pending training example with this id"));
@@ -105,10 +128,20 @@ async fn review(state: AppState, session: Session, headers: HeaderMap, id: Strin
     Ok(Json(json!({"id": id, "status": status})))
 }
 
-async fn approve(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn approve(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     review(state, session, headers, id, "approved").await
 }
 
-async fn reject(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn reject(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     review(state, session, headers, id, "rejected").await
 }

@@ -91,7 +91,11 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
     let allowed = origin.is_some_and(|o| {
         o == format!("http://{host}") || o == format!("https://{host}") || state.public_origin.as_deref() == Some(o)
     });
-    if allowed { Ok(()) } else { Err(ApiError::forbidden_with("origin", "this request must come from the console's own origin")) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden_with("origin", "this request must come from the console's own origin"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -137,7 +141,8 @@ async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Valu
 
 async fn intents(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
     current_agent(&state, &session).await?;
-    let list: Vec<Value> = state.chat.catalog().all().iter().map(|i| json!({"name": i.name, "label": i.label})).collect();
+    let list: Vec<Value> =
+        state.chat.catalog().all().iter().map(|i| json!({"name": i.name, "label": i.label})).collect();
     Ok(Json(json!({"intents": list})))
 }
 
@@ -187,7 +192,12 @@ async fn view(
     Ok(Json(state.agents.view(&agent, &id, q.after).await?))
 }
 
-async fn claim(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn claim(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.claim(&agent, &id).await?;
     Ok(Json(json!({"state": "assigned", "assigned_agent": agent.id})))
@@ -223,19 +233,34 @@ async fn note(
     Ok(Json(json!({"message": message})))
 }
 
-async fn resolve(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn resolve(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.resolve(&agent, &id).await?;
     Ok(Json(json!({"state": "resolved"})))
 }
 
-async fn release(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn release(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.release(&agent, &id).await?;
     Ok(Json(json!({"state": "queued"})))
 }
 
-async fn return_to_bot(State(state): State<AppState>, session: Session, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn return_to_bot(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.return_to_bot(&agent, &id).await?;
     Ok(Json(json!({"state": "bot"})))

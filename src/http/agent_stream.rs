@@ -22,7 +22,10 @@ use crate::domain::conversation::ConversationState;
 const BUFFER: usize = 128;
 const RECHECK: Duration = Duration::from_secs(2);
 
-pub async fn agent_events(State(state): State<AppState>, session: Session) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+pub async fn agent_events(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (agent, _) = current_agent(&state, &session).await?;
     let (tx, rx) = mpsc::channel(BUFFER);
     let hints = state.chat.events().subscribe();
@@ -30,7 +33,12 @@ pub async fn agent_events(State(state): State<AppState>, session: Session) -> Re
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-async fn pump(state: AppState, agent: Agent, mut hints: broadcast::Receiver<crate::chat::Changed>, tx: mpsc::Sender<Result<Event, Infallible>>) {
+async fn pump(
+    state: AppState,
+    agent: Agent,
+    mut hints: broadcast::Receiver<crate::chat::Changed>,
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+) {
     let _online = state.chat.events().agent_online();
     let mut shutdown = state.shutdown.clone();
     let mut recheck = tokio::time::interval(RECHECK);

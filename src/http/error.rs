@@ -13,11 +13,7 @@ use crate::chat::ChatError;
 #[derive(Debug)]
 pub enum ApiError {
     /// A client error with its status, a stable code and a message saying what to fix.
-    Client {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    Client { status: StatusCode, code: &'static str, message: String },
     /// Something failed on our side; the cause is logged, never sent.
     Internal(String),
 }
@@ -28,11 +24,7 @@ impl ApiError {
     }
 
     pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Client {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiError::Client { status, code, message: message.into() }
     }
 
     pub fn not_found() -> Self {
@@ -52,11 +44,7 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
-        Self::client(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the service is not ready; try again shortly",
-        )
+        Self::client(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is not ready; try again shortly")
     }
 
     pub fn status(&self) -> StatusCode {
@@ -74,17 +62,10 @@ impl IntoResponse for ApiError {
             ApiError::Client { code, message, .. } => (code, message),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
-                (
-                    "internal",
-                    "something went wrong on our side; please try again".to_string(),
-                )
+                ("internal", "something went wrong on our side; please try again".to_string())
             }
         };
-        (
-            status,
-            Json(json!({"error": {"code": code, "message": message}})),
-        )
-            .into_response()
+        (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
     }
 }
 
@@ -105,9 +86,7 @@ impl From<ChatError> for ApiError {
         match e {
             ChatError::NotFound => ApiError::not_found(),
             ChatError::Invalid(code, message) => ApiError::bad_request(code, message),
-            ChatError::Conflict(message) => {
-                ApiError::client(StatusCode::CONFLICT, "conflict", message)
-            }
+            ChatError::Conflict(message) => ApiError::client(StatusCode::CONFLICT, "conflict", message),
             ChatError::Store(e) => ApiError::Internal(e.to_string()),
             ChatError::Classifier(e) => ApiError::Internal(e.to_string()),
         }

@@ -40,25 +40,35 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Folder with the widget, the demo storefront and the console.
     pub web_dir: std::path::PathBuf,
+    /// Storefront origins allowed to call the shopper API cross-origin.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Cross-origin access for the widget on the store's own pages: only the configured origins,
+/// no cookies (the widget authenticates with its conversation token).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("last-event-id")])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The whole application router. Agent and admin routes get the session layer.
 pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<sessions::AgentSessionStore>) -> Router {
     let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
+    let storefront_routes = Router::new().merge(shopper::router()).merge(web::widget_router(&state.web_dir)).layer(cors(&state.allowed_origins));
     Router::new()
         .merge(agent_routes)
         .merge(ops::router())
-        .merge(shopper::router())
+        .merge(storefront_routes)
         .merge(store_api::router())
         .merge(web::router(&state.web_dir))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
 }

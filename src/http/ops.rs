@@ -56,22 +56,12 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         return Err(ApiError::unavailable());
     }
     let model = state.chat.classifier().metadata().version.clone();
-    Ok(Json(
-        json!({"status": "ready", "database": "ok", "model": model}),
-    ))
+    Ok(Json(json!({"status": "ready", "database": "ok", "model": model})))
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state
-        .metrics
-        .as_ref()
-        .map(|h| h.render())
-        .unwrap_or_default();
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        body,
-    )
+    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 #[derive(Deserialize)]

@@ -17,10 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/conversations", post(start))
         .route("/api/v1/conversations/{id}/messages", post(send).get(read))
-        .route(
-            "/api/v1/conversations/{id}/events",
-            get(super::stream::shopper_events),
-        )
+        .route("/api/v1/conversations/{id}/events", get(super::stream::shopper_events))
         .route("/api/v1/conversations/{id}/verify", post(verify))
         .route("/api/v1/conversations/{id}/handoff", post(handoff))
         .route("/api/v1/conversations/{id}/rating", post(rate))
@@ -34,9 +31,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("send the conversation token as `Authorization: Bearer TOKEN`")
-        })
+        .ok_or_else(|| ApiError::unauthorized("send the conversation token as `Authorization: Bearer TOKEN`"))
 }
 
 #[derive(Deserialize, Default)]
@@ -48,11 +43,7 @@ struct StartRequest {
 /// A raw body's rejection (too large, unreadable) as a JSON error with its status.
 pub(super) fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
     let status = rejection.status();
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "body_too_large"
-    } else {
-        "invalid_body"
-    };
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "invalid_body" };
     ApiError::client(status, code, rejection.body_text())
 }
 
@@ -65,18 +56,10 @@ async fn start(
     let request: StartRequest = if body.iter().all(u8::is_ascii_whitespace) {
         StartRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
     };
-    if request
-        .customer_token
-        .as_ref()
-        .is_some_and(|t| t.len() > 4096)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_customer_token",
-            "customer_token is too long",
-        ));
+    if request.customer_token.as_ref().is_some_and(|t| t.len() > 4096) {
+        return Err(ApiError::bad_request("invalid_customer_token", "customer_token is too long"));
     }
     let started = state.chat.start(request.customer_token.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(started)))
@@ -105,15 +88,8 @@ async fn send(
         client_message_id: request.client_message_id,
         quick_reply: request.quick_reply,
     };
-    let result = state
-        .chat
-        .send(&id, token, input, &peer.ip().to_string())
-        .await?;
-    let decision = result
-        .triage
-        .as_ref()
-        .map_or("none", |t| t.decision.as_str())
-        .to_string();
+    let result = state.chat.send(&id, token, input, &peer.ip().to_string()).await?;
+    let decision = result.triage.as_ref().map_or("none", |t| t.decision.as_str()).to_string();
     metrics::counter!("switchboard_messages_total", "decision" => decision).increment(1);
     metrics::histogram!("switchboard_message_seconds").record(started.elapsed().as_secs_f64());
     Ok(Json(result))
@@ -168,16 +144,7 @@ async fn verify(
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Json<TurnResult>, ApiError> {
     let token = bearer(&headers)?;
-    let result = state
-        .chat
-        .verify(
-            &id,
-            token,
-            &request.order_number,
-            &request.email,
-            &peer.ip().to_string(),
-        )
-        .await?;
+    let result = state.chat.verify(&id, token, &request.order_number, &request.email, &peer.ip().to_string()).await?;
     Ok(Json(result))
 }
 
@@ -206,7 +173,5 @@ async fn rate(
 ) -> Result<Json<TurnResult>, ApiError> {
     let token = bearer(&headers)?;
     let comment = request.comment.as_deref().filter(|c| !c.trim().is_empty());
-    Ok(Json(
-        state.chat.rate(&id, token, request.score, comment).await?,
-    ))
+    Ok(Json(state.chat.rate(&id, token, request.score, comment).await?))
 }

@@ -3,8 +3,8 @@
 //! of the raw body>` with the store API secret.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -28,14 +28,9 @@ pub fn router() -> Router<AppState> {
 
 /// Checks the body's signature in constant time.
 fn check_signature(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let secret = state
-        .store_api_secret
-        .as_ref()
-        .ok_or_else(ApiError::forbidden)?;
+    let secret = state.store_api_secret.as_ref().ok_or_else(ApiError::forbidden)?;
     let unauthorized = || {
-        ApiError::unauthorized(
-            "missing or wrong X-Switchboard-Signature (sha256=<hex HMAC-SHA256 of the raw body>)",
-        )
+        ApiError::unauthorized("missing or wrong X-Switchboard-Signature (sha256=<hex HMAC-SHA256 of the raw body>)")
     };
     let given = headers
         .get(SIGNATURE_HEADER)
@@ -43,16 +38,16 @@ fn check_signature(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result
         .and_then(|v| v.strip_prefix("sha256="))
         .and_then(|v| hex::decode(v.trim()).ok())
         .ok_or_else(unauthorized)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
     mac.update(body);
     mac.verify_slice(&given).map_err(|_| unauthorized())
 }
 
 /// One object or an array of them.
 fn parse_many<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
     let items = match value {
         Value::Array(items) => items,
         other => vec![other],
@@ -62,11 +57,7 @@ fn parse_many<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
         .enumerate()
         .map(|(i, v)| {
             serde_json::from_value(v).map_err(|e| {
-                ApiError::client(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_fields",
-                    format!("item {i}: {e}"),
-                )
+                ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields", format!("item {i}: {e}"))
             })
         })
         .collect()
@@ -75,11 +66,7 @@ fn parse_many<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
 fn check_all<T>(items: &[T], validate: impl Fn(&T) -> Result<(), String>) -> Result<(), ApiError> {
     for (i, item) in items.iter().enumerate() {
         validate(item).map_err(|e| {
-            ApiError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_fields",
-                format!("item {i}: {e}"),
-            )
+            ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields", format!("item {i}: {e}"))
         })?;
     }
     Ok(())
@@ -131,10 +118,7 @@ async fn orders(
             return Err(ApiError::client(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_customer",
-                format!(
-                    "order {}: customer {customer} does not exist; push it first",
-                    o.number
-                ),
+                format!("order {}: customer {customer} does not exist; push it first", o.number),
             ));
         }
     }

@@ -31,19 +31,14 @@ pub async fn shopper_events(
     resume: Result<Query<Resume>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let token = bearer(&headers)?;
-    let Query(resume) =
-        resume.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(resume) = resume.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let conversation = state.chat.authorize(&id, token).await?;
-    let last_event_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i64>().ok());
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     let after = last_event_id.or(resume.after).unwrap_or(0).max(0);
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(BUFFER);
     let hints = state.chat.events().subscribe();
     tokio::spawn(pump(state, conversation.id, after, hints, tx));
-    Ok(Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Sends everything after `after`, then waits for hints; ends on shutdown, on a full buffer or
@@ -61,12 +56,7 @@ async fn pump(
             let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
             return;
         }
-        let messages = match state
-            .chat
-            .store()
-            .messages_after(&conversation_id, after, false)
-            .await
-        {
+        let messages = match state.chat.store().messages_after(&conversation_id, after, false).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(conversation = %conversation_id, error = %e, "stream read failed");
@@ -75,10 +65,7 @@ async fn pump(
         };
         for m in messages {
             let data = serde_json::to_string(&m).unwrap_or_default();
-            let event = Event::default()
-                .id(m.seq.to_string())
-                .event("message")
-                .data(data);
+            let event = Event::default().id(m.seq.to_string()).event("message").data(data);
             if tx.try_send(Ok(event)).is_err() {
                 tracing::info!(conversation = %conversation_id, "stream client too slow or gone; dropping it");
                 return;

@@ -10,13 +10,17 @@ use super::AppState;
 
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Routes for the files under `web_dir`.
+/// The widget script, loadable from storefront pages (CORS applies).
+pub fn widget_router(web_dir: &std::path::Path) -> Router<AppState> {
+    Router::new().nest_service("/widget", ServeDir::new(web_dir.join("widget")))
+}
+
+/// Routes for the pages under `web_dir`.
 pub fn router(web_dir: &std::path::Path) -> Router<AppState> {
     let csp = SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
     Router::new()
         .route_service("/", ServeFile::new(web_dir.join("demo/index.html")))
         .nest_service("/demo", ServeDir::new(web_dir.join("demo")))
-        .nest_service("/widget", ServeDir::new(web_dir.join("widget")))
         .route_service("/console", ServeFile::new(web_dir.join("console/index.html")))
         .nest_service("/console/", ServeDir::new(web_dir.join("console")))
         .layer(csp)

@@ -54,10 +54,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<IntentDefinition>, IntentsError> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('_'))
-        })
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')))
         .collect();
     files.sort();
     if files.is_empty() {
@@ -80,11 +77,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<IntentDefinition>, IntentsError> {
         if let Some(first) = seen_names.insert(def.intent.name.clone(), file.clone()) {
             return Err(IntentsError {
                 line: line_of(&text, "name:"),
-                reason: format!(
-                    "duplicate intent `{}`, already defined in {}",
-                    def.intent.name,
-                    first.display()
-                ),
+                reason: format!("duplicate intent `{}`, already defined in {}", def.intent.name, first.display()),
                 file,
             });
         }
@@ -109,59 +102,32 @@ pub fn load_dir(dir: &Path) -> Result<Vec<IntentDefinition>, IntentsError> {
 
 /// Parses and checks one intent file's text.
 pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, IntentsError> {
-    let err = |line: Option<usize>, reason: String| IntentsError {
-        file: file.to_path_buf(),
-        line,
-        reason,
-    };
-    let raw: IntentFile = serde_yaml_ng::from_str(text).map_err(|e| {
-        err(
-            e.location().map(|l| l.line()),
-            format!("not a valid intent file: {e}"),
-        )
-    })?;
+    let err = |line: Option<usize>, reason: String| IntentsError { file: file.to_path_buf(), line, reason };
+    let raw: IntentFile = serde_yaml_ng::from_str(text)
+        .map_err(|e| err(e.location().map(|l| l.line()), format!("not a valid intent file: {e}")))?;
     if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(err(
             line_of(text, "name:"),
-            format!(
-                "intent name {:?} must be lower-case letters and underscores",
-                raw.name
-            ),
+            format!("intent name {:?} must be lower-case letters and underscores", raw.name),
         ));
     }
     let action = Action::parse(&raw.action).ok_or_else(|| {
         let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-        err(
-            line_of(text, "action:"),
-            format!(
-                "unknown action `{}`; expected one of {}",
-                raw.action,
-                known.join(", ")
-            ),
-        )
+        err(line_of(text, "action:"), format!("unknown action `{}`; expected one of {}", raw.action, known.join(", ")))
     })?;
     let priority = match raw.priority.as_deref() {
         None => Priority::Normal,
         Some(p) => Priority::parse(p).ok_or_else(|| {
-            err(
-                line_of(text, "priority:"),
-                format!("unknown priority `{p}`; expected low, normal, high or urgent"),
-            )
+            err(line_of(text, "priority:"), format!("unknown priority `{p}`; expected low, normal, high or urgent"))
         })?,
     };
     if let Some(t) = raw.threshold
         && !(0.0..=1.0).contains(&t)
     {
-        return Err(err(
-            line_of(text, "threshold:"),
-            format!("threshold {t} must be between 0 and 1"),
-        ));
+        return Err(err(line_of(text, "threshold:"), format!("threshold {t} must be between 0 and 1")));
     }
     if raw.examples.is_empty() {
-        return Err(err(
-            line_of(text, "examples:"),
-            "the intent has no examples".into(),
-        ));
+        return Err(err(line_of(text, "examples:"), "the intent has no examples".into()));
     }
     let mut seen: HashMap<String, &str> = HashMap::new();
     for example in &raw.examples {
@@ -177,10 +143,7 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
         }
     }
     if action == Action::Answer && raw.responses.is_empty() {
-        return Err(err(
-            line_of(text, "action:"),
-            "an `answer` intent needs at least one response template".into(),
-        ));
+        return Err(err(line_of(text, "action:"), "an `answer` intent needs at least one response template".into()));
     }
     Ok(IntentDefinition {
         intent: Intent {
@@ -200,11 +163,7 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
 /// What makes two examples the same: their words, or the text itself when it has none (emoji).
 fn example_key(example: &str) -> String {
     let key = normalise(example);
-    if key.is_empty() {
-        example.trim().to_lowercase()
-    } else {
-        key
-    }
+    if key.is_empty() { example.trim().to_lowercase() } else { key }
 }
 
 /// The 1-based line of the first occurrence of `needle`.
@@ -216,11 +175,7 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 fn nth_line_of(text: &str, needle: &str, n: usize) -> Option<usize> {
     let mut hits = text.lines().enumerate().filter(|(_, l)| l.contains(needle));
     let first = hits.next();
-    let chosen = if n == 0 {
-        first
-    } else {
-        hits.nth(n - 1).or(first)
-    };
+    let chosen = if n == 0 { first } else { hits.nth(n - 1).or(first) };
     chosen.map(|(i, _)| i + 1)
 }
 
@@ -228,7 +183,8 @@ fn nth_line_of(text: &str, needle: &str, n: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "name: greeting\nlabel: Hello\naction: answer\nresponses:\n  - Hi!\nexamples:\n  - hello\n  - hi there\n";
+    const GOOD: &str =
+        "name: greeting\nlabel: Hello\naction: answer\nresponses:\n  - Hi!\nexamples:\n  - hello\n  - hi there\n";
 
     fn parse(text: &str) -> Result<IntentDefinition, IntentsError> {
         parse_intent(Path::new("intents/x.yaml"), text)
@@ -291,9 +247,7 @@ mod tests {
     fn the_same_example_in_two_intents_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.yaml"), GOOD).unwrap();
-        let other = GOOD
-            .replace("greeting", "thanks")
-            .replace("hi there", "thank you");
+        let other = GOOD.replace("greeting", "thanks").replace("hi there", "thank you");
         std::fs::write(dir.path().join("b.yaml"), other).unwrap();
         let e = load_dir(dir.path()).unwrap_err();
         assert_eq!(e.line, Some(7));

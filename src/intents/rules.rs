@@ -53,10 +53,7 @@ impl SensitiveRules {
         self.rules
             .iter()
             .find(|r| r.phrases.iter().any(|p| padded.contains(p.as_str())))
-            .map(|r| SensitiveMatch {
-                category: &r.category,
-                priority: r.priority,
-            })
+            .map(|r| SensitiveMatch { category: &r.category, priority: r.priority })
     }
 
     pub fn len(&self) -> usize {
@@ -68,24 +65,15 @@ impl SensitiveRules {
     }
 
     pub fn parse(file: &Path, text: &str) -> Result<Self, IntentsError> {
-        let err = |line: Option<usize>, reason: String| IntentsError {
-            file: file.to_path_buf(),
-            line,
-            reason,
-        };
-        let raw: RulesFile = serde_yaml_ng::from_str(text).map_err(|e| {
-            err(
-                e.location().map(|l| l.line()),
-                format!("not a valid rules file: {e}"),
-            )
-        })?;
+        let err = |line: Option<usize>, reason: String| IntentsError { file: file.to_path_buf(), line, reason };
+        let raw: RulesFile = serde_yaml_ng::from_str(text)
+            .map_err(|e| err(e.location().map(|l| l.line()), format!("not a valid rules file: {e}")))?;
         let mut rules = Vec::with_capacity(raw.rules.len());
         for rule in raw.rules {
             let priority = match rule.priority.as_deref() {
                 None => Priority::High,
-                Some(p) => Priority::parse(p).ok_or_else(|| {
-                    err(None, format!("unknown priority `{p}` in {}", rule.category))
-                })?,
+                Some(p) => Priority::parse(p)
+                    .ok_or_else(|| err(None, format!("unknown priority `{p}` in {}", rule.category)))?,
             };
             let mut phrases = Vec::with_capacity(rule.phrases.len());
             for phrase in &rule.phrases {
@@ -95,11 +83,7 @@ impl SensitiveRules {
                 }
                 phrases.push(format!(" {norm} "));
             }
-            rules.push(Rule {
-                category: rule.category,
-                priority,
-                phrases,
-            });
+            rules.push(Rule { category: rule.category, priority, phrases });
         }
         Ok(Self { rules })
     }
@@ -128,14 +112,8 @@ mod tests {
     #[test]
     fn phrase_matches_whole_words_ignoring_case_and_punctuation() {
         let r = rules();
-        assert_eq!(
-            r.find("I will SUE   you!").unwrap().category,
-            "legal_threat"
-        );
-        assert_eq!(
-            r.find("filing a chargeback.").unwrap().priority,
-            Priority::Urgent
-        );
+        assert_eq!(r.find("I will SUE   you!").unwrap().category, "legal_threat");
+        assert_eq!(r.find("filing a chargeback.").unwrap().priority, Priority::Urgent);
         assert!(r.find("my lawyers").is_none());
         assert!(r.find("issue your invoice").is_none());
     }

@@ -71,7 +71,13 @@ impl Store {
             .execute(self.pool())
             .await?;
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 OR email = $2");
-        sqlx::query(&sql).bind(key).bind(key.to_lowercase()).fetch_optional(self.pool()).await?.map(|r| agent_from_row(&r)).transpose()
+        sqlx::query(&sql)
+            .bind(key)
+            .bind(key.to_lowercase())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| agent_from_row(&r))
+            .transpose()
     }
 
     /// Conversations in a state: queued ones by priority then waiting time, others newest first.
@@ -80,6 +86,8 @@ impl Store {
         let sql = format!(
             "SELECT c.id, c.state, c.handoff_reason, c.handoff_priority, c.handoff_intent, c.attached_order, c.verified_via,
                     c.assigned_agent, c.queued_at, c.last_seq, c.updated_at,
+                    (SELECT cu.name FROM customers cu WHERE cu.id = c.customer_id) AS customer_name,
+                    (SELECT a.name FROM agents a WHERE a.id = c.assigned_agent) AS assigned_agent_name,
                     (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'shopper' ORDER BY m.seq DESC LIMIT 1) AS last_message
              FROM conversations c WHERE c.state = $1 ORDER BY {order} LIMIT $2"
         );
@@ -98,6 +106,8 @@ impl Store {
                     attached_order: r.try_get("attached_order")?,
                     verified: via.is_some(),
                     assigned_agent: r.try_get("assigned_agent")?,
+                    assigned_agent_name: r.try_get("assigned_agent_name")?,
+                    customer_name: r.try_get("customer_name")?,
                     queued_at,
                     waiting_ms: queued_at.filter(|_| state == "queued").map(|q| now - q),
                     last_seq: r.try_get("last_seq")?,
@@ -166,7 +176,14 @@ impl Tx {
         Ok(changed == 1)
     }
 
-    pub async fn insert_training_example(&mut self, text: &str, intent: &str, message_id: &str, conversation_id: &str, agent_id: &str) -> Result<String> {
+    pub async fn insert_training_example(
+        &mut self,
+        text: &str,
+        intent: &str,
+        message_id: &str,
+        conversation_id: &str,
+        agent_id: &str,
+    ) -> Result<String> {
         let id = crate::util::random_hex(12);
         sqlx::query(
             "INSERT INTO training_examples (id, text, intent, status, message_id, conversation_id, agent_id, created_at)
@@ -198,7 +215,13 @@ impl Store {
             .await?
             .rows_affected();
         if changed == 1 {
-            tx.audit(&format!("agent:{reviewer}"), &format!("training_example_{status}"), None, serde_json::json!({"example": id})).await?;
+            tx.audit(
+                &format!("agent:{reviewer}"),
+                &format!("training_example_{status}"),
+                None,
+                serde_json::json!({"example": id}),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(changed == 1)

@@ -9,7 +9,8 @@ use crate::domain::conversation::{
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, state, customer_id, verified_via, verified_order, contact_email, pending, clarified_last, out_of_scope_last, handoff_reason, handoff_priority, handoff_intent, attached_order, queued_at, assigned_agent, rating, last_seq, created_at";
-const MESSAGE_COLUMNS: &str = "id, seq, sender, body, quick_replies, created_at, top_intents, decision, reason, model_version, agent_id";
+const MESSAGE_COLUMNS: &str =
+    "id, seq, sender, body, quick_replies, created_at, top_intents, decision, reason, model_version, agent_id";
 
 /// A message to append; the store gives it an id and the next sequence number.
 #[derive(Debug, Clone, Default)]
@@ -33,18 +34,9 @@ pub struct VerificationCounts {
 impl Store {
     /// The conversation if `id` exists and `token_hash` is its token's hash. A wrong token and
     /// an unknown id look the same to the caller.
-    pub async fn conversation_for_token(
-        &self,
-        id: &str,
-        token_hash: &str,
-    ) -> Result<Option<Conversation>> {
-        let sql =
-            format!("SELECT {CONVERSATION_COLUMNS}, token_hash FROM conversations WHERE id = $1");
-        let Some(row) = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-        else {
+    pub async fn conversation_for_token(&self, id: &str, token_hash: &str) -> Result<Option<Conversation>> {
+        let sql = format!("SELECT {CONVERSATION_COLUMNS}, token_hash FROM conversations WHERE id = $1");
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await? else {
             return Ok(None);
         };
         let stored: String = row.try_get("token_hash")?;
@@ -56,23 +48,14 @@ impl Store {
 
     pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>> {
         let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
-        match sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-        {
+        match sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await? {
             Some(row) => conversation_from_row(&row).map(Some),
             None => Ok(None),
         }
     }
 
     /// Messages after `after`, oldest first. Private notes only when `include_notes`.
-    pub async fn messages_after(
-        &self,
-        conversation_id: &str,
-        after: i64,
-        include_notes: bool,
-    ) -> Result<Vec<Message>> {
+    pub async fn messages_after(&self, conversation_id: &str, after: i64, include_notes: bool) -> Result<Vec<Message>> {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 AND (sender <> 'note' OR $3 = 1) ORDER BY seq LIMIT 500"
         );
@@ -109,11 +92,7 @@ impl Store {
         since: i64,
     ) -> Result<VerificationCounts> {
         let count = |sql: &'static str, key: String| async move {
-            let row = sqlx::query(sql)
-                .bind(key)
-                .bind(since)
-                .fetch_one(self.pool())
-                .await?;
+            let row = sqlx::query(sql).bind(key).bind(since).fetch_one(self.pool()).await?;
             Ok::<i64, StoreError>(row.try_get(0)?)
         };
         Ok(VerificationCounts {
@@ -138,14 +117,8 @@ impl Store {
         for (name, sql) in [
             ("conversations", "SELECT COUNT(*) FROM conversations"),
             ("messages", "SELECT COUNT(*) FROM messages"),
-            (
-                "idempotency_records",
-                "SELECT COUNT(*) FROM idempotency_records",
-            ),
-            (
-                "verification_attempts",
-                "SELECT COUNT(*) FROM verification_attempts",
-            ),
+            ("idempotency_records", "SELECT COUNT(*) FROM idempotency_records"),
+            ("verification_attempts", "SELECT COUNT(*) FROM verification_attempts"),
             ("orders", "SELECT COUNT(*) FROM orders"),
             ("audit_log", "SELECT COUNT(*) FROM audit_log"),
         ] {
@@ -159,9 +132,7 @@ impl Store {
 fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>> {
     let text: Option<String> = row.try_get(column)?;
     text.filter(|t| !t.is_empty())
-        .map(|t| {
-            serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-        })
+        .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("{column}: {e}"))))
         .transpose()
 }
 
@@ -175,11 +146,7 @@ pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
         id: r.try_get("id")?,
         state: ConversationState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("conversation state {state:?}")))?,
-        identity: via.map(|via| Identity {
-            customer_id,
-            via,
-            order: verified_order,
-        }),
+        identity: via.map(|via| Identity { customer_id, via, order: verified_order }),
         contact_email: r.try_get("contact_email")?,
         pending,
         clarified_last: r.try_get::<i64, _>("clarified_last")? != 0,
@@ -203,20 +170,15 @@ pub(super) fn message_from_row(r: &AnyRow) -> Result<Message> {
         Some(decision) => Some(TriageRecord {
             intents: json_column(r, "top_intents")?.unwrap_or_default(),
             decision,
-            reason: r
-                .try_get::<Option<String>, _>("reason")?
-                .unwrap_or_default(),
-            model_version: r
-                .try_get::<Option<String>, _>("model_version")?
-                .unwrap_or_default(),
+            reason: r.try_get::<Option<String>, _>("reason")?.unwrap_or_default(),
+            model_version: r.try_get::<Option<String>, _>("model_version")?.unwrap_or_default(),
         }),
         None => None,
     };
     Ok(Message {
         id: r.try_get("id")?,
         seq: r.try_get("seq")?,
-        sender: Sender::parse(&sender)
-            .ok_or_else(|| StoreError::Corrupt(format!("message sender {sender:?}")))?,
+        sender: Sender::parse(&sender).ok_or_else(|| StoreError::Corrupt(format!("message sender {sender:?}")))?,
         text: r.try_get("body")?,
         quick_replies: json_column(r, "quick_replies")?.unwrap_or_default(),
         created_at: r.try_get("created_at")?,

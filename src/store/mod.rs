@@ -8,8 +8,8 @@ mod orders;
 mod tx;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
@@ -74,11 +74,7 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let max_connections: u32 = if engine == Engine::Sqlite { 8 } else { 16 };
-        let tx_permits = if engine == Engine::Sqlite {
-            1
-        } else {
-            max_connections as usize / 2
-        };
+        let tx_permits = if engine == Engine::Sqlite { 1 } else { max_connections as usize / 2 };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .after_connect(move |conn, _| {
@@ -91,11 +87,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self {
-            pool,
-            engine,
-            tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)),
-        };
+        let store = Self { pool, engine, tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)) };
         match engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -108,27 +100,14 @@ impl Store {
 
     async fn check_sqlite(&self) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        let journal: String = sqlx::query("PRAGMA journal_mode")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-        let synchronous: i64 = sqlx::query("PRAGMA synchronous")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-        let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+        let journal: String = sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await?.try_get(0)?;
+        let synchronous: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
+        let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys").fetch_one(&mut *conn).await?.try_get(0)?;
         if !journal.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::UnsafeSqlite(format!(
-                "journal_mode is {journal}, expected wal"
-            )));
+            return Err(StoreError::UnsafeSqlite(format!("journal_mode is {journal}, expected wal")));
         }
         if synchronous != 2 {
-            return Err(StoreError::UnsafeSqlite(format!(
-                "synchronous is {synchronous}, expected 2 (FULL)"
-            )));
+            return Err(StoreError::UnsafeSqlite(format!("synchronous is {synchronous}, expected 2 (FULL)")));
         }
         if foreign_keys != 1 {
             return Err(StoreError::UnsafeSqlite("foreign_keys is off".into()));
@@ -169,25 +148,16 @@ impl Store {
 
 /// Makes sure the SQLite file's folder exists and the URL creates the file.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" {
         return Err(StoreError::UnsupportedUrl(format!(
             "{url} (use a file: an in-memory database is lost between connections)"
         )));
     }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            StoreError::Invalid(format!(
-                "cannot create the database folder {}: {e}",
-                parent.display()
-            ))
-        })?;
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Invalid(format!("cannot create the database folder {}: {e}", parent.display())))?;
     }
     let query = if query.contains("mode=") {
         query.to_string()

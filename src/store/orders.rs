@@ -27,12 +27,7 @@ impl Store {
 
     /// An import: products, customers and orders in one transaction, all or nothing. An order
     /// whose customer is neither imported nor already stored fails the whole import.
-    pub async fn import(
-        &self,
-        products: &[Product],
-        customers: &[Customer],
-        orders: &[Order],
-    ) -> Result<()> {
+    pub async fn import(&self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for p in products {
             upsert_product_in(&mut tx, p).await?;
@@ -83,18 +78,11 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|r| Customer {
-            id: r.get(0),
-            email: r.get(1),
-            name: r.get(2),
-        }))
+        Ok(row.map(|r| Customer { id: r.get(0), email: r.get(1), name: r.get(2) }))
     }
 
     pub async fn customer_count(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM customers")
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?)
+        Ok(sqlx::query("SELECT COUNT(*) FROM customers").fetch_one(self.pool()).await?.try_get(0)?)
     }
 
     pub async fn products(&self, skus: &[String]) -> Result<Vec<Product>> {
@@ -111,9 +99,8 @@ impl Store {
                     name: r.get(1),
                     price_cents: r.get(2),
                     currency: r.get(3),
-                    availability: Availability::parse(&availability).ok_or_else(|| {
-                        StoreError::Corrupt(format!("product availability {availability:?}"))
-                    })?,
+                    availability: Availability::parse(&availability)
+                        .ok_or_else(|| StoreError::Corrupt(format!("product availability {availability:?}")))?,
                 });
             }
         }
@@ -123,11 +110,7 @@ impl Store {
     /// One order with its items, shipments and refunds.
     pub async fn order(&self, number: &str) -> Result<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE number = $1");
-        match sqlx::query(&sql)
-            .bind(number)
-            .fetch_optional(self.pool())
-            .await?
-        {
+        match sqlx::query(&sql).bind(number).fetch_optional(self.pool()).await? {
             Some(row) => Ok(Some(self.complete(order_from_row(&row)?).await?)),
             None => Ok(None),
         }
@@ -150,11 +133,7 @@ impl Store {
     }
 
     async fn orders_where(&self, sql: &str, key: &str, limit: i64) -> Result<Vec<Order>> {
-        let rows = sqlx::query(sql)
-            .bind(key)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(sql).bind(key).bind(limit).fetch_all(self.pool()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(self.complete(order_from_row(&row)?).await?);
@@ -171,25 +150,19 @@ impl Store {
     }
 
     pub async fn order_count(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM orders")
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?)
+        Ok(sqlx::query("SELECT COUNT(*) FROM orders").fetch_one(self.pool()).await?.try_get(0)?)
     }
 
     async fn complete(&self, mut order: Order) -> Result<Order> {
-        let items = sqlx::query("SELECT sku, name, quantity, unit_price_cents FROM order_items WHERE order_number = $1 ORDER BY line")
-            .bind(&order.number)
-            .fetch_all(self.pool())
-            .await?;
+        let items = sqlx::query(
+            "SELECT sku, name, quantity, unit_price_cents FROM order_items WHERE order_number = $1 ORDER BY line",
+        )
+        .bind(&order.number)
+        .fetch_all(self.pool())
+        .await?;
         order.items = items
             .iter()
-            .map(|r| OrderItem {
-                sku: r.get(0),
-                name: r.get(1),
-                quantity: r.get(2),
-                unit_price_cents: r.get(3),
-            })
+            .map(|r| OrderItem { sku: r.get(0), name: r.get(1), quantity: r.get(2), unit_price_cents: r.get(3) })
             .collect();
         let shipments = sqlx::query(
             "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at FROM shipments WHERE order_number = $1 ORDER BY line",
@@ -237,8 +210,7 @@ pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
         number: r.try_get(0)?,
         customer_id: r.try_get(1)?,
         email: r.try_get(2)?,
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?,
+        status: OrderStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?,
         placed_at: r.try_get(4)?,
         total_cents: r.try_get(5)?,
         currency: r.try_get(6)?,
@@ -318,10 +290,7 @@ pub(super) async fn upsert_order_in(tx: &mut Transaction<'static, Any>, o: &Orde
 /// Replaces an order's items, shipments and refunds.
 pub(super) async fn write_children(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {
     for table in ["order_items", "shipments", "refunds"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE order_number = $1"))
-            .bind(&o.number)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(&format!("DELETE FROM {table} WHERE order_number = $1")).bind(&o.number).execute(&mut **tx).await?;
     }
     for (line, i) in o.items.iter().enumerate() {
         sqlx::query("INSERT INTO order_items (order_number, line, sku, name, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5, $6)")

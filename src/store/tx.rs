@@ -26,11 +26,7 @@ impl Tx {
         engine: Engine,
         permit: tokio::sync::OwnedSemaphorePermit,
     ) -> Self {
-        Self {
-            tx,
-            engine,
-            _permit: permit,
-        }
+        Self { tx, engine, _permit: permit }
     }
 
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
@@ -67,34 +63,20 @@ impl Tx {
 
     /// Locks and returns a conversation for changing it.
     pub async fn lock_conversation(&mut self, id: &str) -> Result<Option<Conversation>> {
-        let sql = format!(
-            "UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}"
-        );
-        match sqlx::query(&sql)
-            .bind(id)
-            .bind(now_ms())
-            .fetch_optional(&mut *self.tx)
-            .await?
-        {
+        let sql = format!("UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING {CONVERSATION_COLUMNS}");
+        match sqlx::query(&sql).bind(id).bind(now_ms()).fetch_optional(&mut *self.tx).await? {
             Some(row) => conversation_from_row(&row).map(Some),
             None => Ok(None),
         }
     }
 
     /// Appends a message with the conversation's next sequence number.
-    pub async fn append(
-        &mut self,
-        conversation: &mut Conversation,
-        message: NewMessage,
-    ) -> Result<Message> {
+    pub async fn append(&mut self, conversation: &mut Conversation, message: NewMessage) -> Result<Message> {
         let seq = conversation.last_seq + 1;
-        let sender = message
-            .sender
-            .ok_or_else(|| StoreError::Invalid("a message needs a sender".into()))?;
+        let sender = message.sender.ok_or_else(|| StoreError::Invalid("a message needs a sender".into()))?;
         let now = now_ms();
         let id = crate::util::random_hex(16);
-        let quick_replies =
-            (!message.quick_replies.is_empty()).then(|| to_json(&message.quick_replies));
+        let quick_replies = (!message.quick_replies.is_empty()).then(|| to_json(&message.quick_replies));
         let triage = message.triage.as_ref();
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, seq, sender, body, quick_replies, agent_id, client_message_id,
@@ -131,10 +113,7 @@ impl Tx {
 
     /// Writes every mutable field of the conversation back.
     pub async fn save_conversation(&mut self, c: &Conversation) -> Result<()> {
-        let pending = c
-            .pending
-            .as_ref()
-            .map(|p| serde_json::to_string(p).unwrap_or_default());
+        let pending = c.pending.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default());
         sqlx::query(
             "UPDATE conversations SET state = $2, customer_id = $3, verified_via = $4, verified_order = $5, contact_email = $6,
                 pending = $7, clarified_last = $8, out_of_scope_last = $9, handoff_reason = $10, handoff_priority = $11,
@@ -165,11 +144,7 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn save_rating_comment(
-        &mut self,
-        conversation_id: &str,
-        comment: Option<&str>,
-    ) -> Result<()> {
+    pub async fn save_rating_comment(&mut self, conversation_id: &str, comment: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE conversations SET rating_comment = $2 WHERE id = $1")
             .bind(conversation_id)
             .bind(comment)
@@ -277,15 +252,17 @@ impl Tx {
         conversation_id: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (id, at, actor, action, conversation_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(crate::util::random_hex(16))
-            .bind(now_ms())
-            .bind(actor)
-            .bind(action)
-            .bind(conversation_id)
-            .bind(detail.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor, action, conversation_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::util::random_hex(16))
+        .bind(now_ms())
+        .bind(actor)
+        .bind(action)
+        .bind(conversation_id)
+        .bind(detail.to_string())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -34,11 +34,7 @@ impl Scored {
             }
         }
         let second = if second.is_finite() { second } else { 0.0 };
-        Top {
-            class: best,
-            confidence: first,
-            margin: first - second,
-        }
+        Top { class: best, confidence: first, margin: first - second }
     }
 }
 
@@ -54,11 +50,7 @@ pub struct CalibrationConfig {
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self {
-            target_precision: 0.95,
-            min_threshold: 0.35,
-            min_support: 5,
-        }
+        Self { target_precision: 0.95, min_threshold: 0.35, min_support: 5 }
     }
 }
 
@@ -72,12 +64,7 @@ fn threshold_grid(min: f32) -> impl Iterator<Item = f32> {
 
 /// Picks thresholds. `oos` is the out-of-scope class, if the model has one: predicting it is
 /// never an automatic answer.
-pub fn calibrate(
-    rows: &[Scored],
-    labels: &[String],
-    oos: Option<usize>,
-    config: &CalibrationConfig,
-) -> Thresholds {
+pub fn calibrate(rows: &[Scored], labels: &[String], oos: Option<usize>, config: &CalibrationConfig) -> Thresholds {
     let tops: Vec<(Top, Option<usize>)> = rows.iter().map(|r| (r.top(), r.truth)).collect();
     let candidates = tops.iter().filter(|(t, _)| Some(t.class) != oos);
     let count = |t: f32, m: f32| {
@@ -90,9 +77,8 @@ pub fn calibrate(
         }
         (answered, correct)
     };
-    let reaches = |answered: usize, correct: usize| {
-        answered > 0 && correct as f32 >= config.target_precision * answered as f32
-    };
+    let reaches =
+        |answered: usize, correct: usize| answered > 0 && correct as f32 >= config.target_precision * answered as f32;
     // Most correct answers at the target precision; on a tie, the lowest threshold and margin.
     let mut best: Option<(usize, f32, f32)> = None;
     for &m in &MARGINS {
@@ -110,34 +96,21 @@ pub fn calibrate(
         if Some(class) == oos {
             continue;
         }
-        let predicted: Vec<&(Top, Option<usize>)> = tops
-            .iter()
-            .filter(|(t, _)| t.class == class && t.margin >= margin)
-            .collect();
+        let predicted: Vec<&(Top, Option<usize>)> =
+            tops.iter().filter(|(t, _)| t.class == class && t.margin >= margin).collect();
         if predicted.len() < config.min_support {
             continue;
         }
         let threshold = threshold_grid(config.min_threshold)
             .find(|&t| {
-                let answered: Vec<_> = predicted
-                    .iter()
-                    .filter(|(top, _)| top.confidence >= t)
-                    .collect();
-                let correct = answered
-                    .iter()
-                    .filter(|(_, truth)| *truth == Some(class))
-                    .count();
+                let answered: Vec<_> = predicted.iter().filter(|(top, _)| top.confidence >= t).collect();
+                let correct = answered.iter().filter(|(_, truth)| *truth == Some(class)).count();
                 answered.len() >= config.min_support && reaches(answered.len(), correct)
             })
             .unwrap_or(MAX_THRESHOLD);
         per_intent.insert(label.clone(), threshold);
     }
-    Thresholds {
-        global,
-        margin,
-        per_intent,
-        target_precision: config.target_precision,
-    }
+    Thresholds { global, margin, per_intent, target_precision: config.target_precision }
 }
 
 #[cfg(test)]
@@ -145,10 +118,7 @@ mod tests {
     use super::*;
 
     fn row(truth: Option<usize>, p: &[f32]) -> Scored {
-        Scored {
-            truth,
-            probabilities: p.to_vec(),
-        }
+        Scored { truth, probabilities: p.to_vec() }
     }
 
     fn labels() -> Vec<String> {
@@ -172,11 +142,7 @@ mod tests {
             row(Some(0), &[0.6, 0.4, 0.0]),
             row(Some(1), &[0.5, 0.3, 0.2]),
         ];
-        let config = CalibrationConfig {
-            target_precision: 1.0,
-            min_threshold: 0.0,
-            min_support: 1,
-        };
+        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.0, min_support: 1 };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.51);
         assert_eq!(t.margin, 0.0);
@@ -186,15 +152,8 @@ mod tests {
     #[test]
     fn out_of_scope_predictions_are_not_answers() {
         // Every a/b prediction is right; the wrong one predicts oos, which is a rejection.
-        let rows = vec![
-            row(Some(0), &[0.9, 0.1, 0.0]),
-            row(Some(1), &[0.1, 0.2, 0.7]),
-        ];
-        let config = CalibrationConfig {
-            target_precision: 1.0,
-            min_threshold: 0.3,
-            min_support: 1,
-        };
+        let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(Some(1), &[0.1, 0.2, 0.7])];
+        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.3, min_support: 1 };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.3);
     }
@@ -202,11 +161,7 @@ mod tests {
     #[test]
     fn unreachable_target_gives_the_highest_threshold() {
         let rows = vec![row(Some(1), &[0.995, 0.005, 0.0])];
-        let config = CalibrationConfig {
-            target_precision: 0.9,
-            min_threshold: 0.3,
-            min_support: 1,
-        };
+        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 1 };
         let t = calibrate(&rows, &labels(), None, &config);
         assert_eq!(t.global, MAX_THRESHOLD);
         assert_eq!(t.per_intent["a"], MAX_THRESHOLD);
@@ -215,11 +170,7 @@ mod tests {
     #[test]
     fn an_intent_with_too_few_answers_uses_the_global_threshold() {
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
-        let config = CalibrationConfig {
-            target_precision: 0.9,
-            min_threshold: 0.3,
-            min_support: 2,
-        };
+        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2 };
         let t = calibrate(&rows, &labels(), None, &config);
         assert!(!t.per_intent.contains_key("a"));
     }

@@ -21,11 +21,7 @@ pub enum DatasetError {
     #[error("cannot read {file}: {reason}")]
     Read { file: String, reason: String },
     #[error("{file}:{line}: {reason}")]
-    Row {
-        file: String,
-        line: usize,
-        reason: String,
-    },
+    Row { file: String, line: usize, reason: String },
     #[error("{file}: no rows")]
     Empty { file: String },
 }
@@ -39,17 +35,10 @@ struct Row {
 /// Reads `{"text","intent"}` JSON lines; `oos` becomes [`OUT_OF_SCOPE`]. Extra keys are ignored.
 pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, DatasetError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| DatasetError::Read {
-        file: file.clone(),
-        reason: e.to_string(),
-    })?;
+    let f = std::fs::File::open(path).map_err(|e| DatasetError::Read { file: file.clone(), reason: e.to_string() })?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| DatasetError::Row {
-            file: file.clone(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
+        let line = line.map_err(|e| DatasetError::Row { file: file.clone(), line: i + 1, reason: e.to_string() })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -59,21 +48,10 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, DatasetError> {
             reason: format!("expected {{\"text\": ..., \"intent\": ...}}: {e}"),
         })?;
         if row.text.trim().is_empty() || row.intent.trim().is_empty() {
-            return Err(DatasetError::Row {
-                file: file.clone(),
-                line: i + 1,
-                reason: "empty text or intent".into(),
-            });
+            return Err(DatasetError::Row { file: file.clone(), line: i + 1, reason: "empty text or intent".into() });
         }
-        let intent = if row.intent == BENCHMARK_OUT_OF_SCOPE {
-            OUT_OF_SCOPE.to_string()
-        } else {
-            row.intent
-        };
-        out.push(Example {
-            text: row.text,
-            intent,
-        });
+        let intent = if row.intent == BENCHMARK_OUT_OF_SCOPE { OUT_OF_SCOPE.to_string() } else { row.intent };
+        out.push(Example { text: row.text, intent });
     }
     if out.is_empty() {
         return Err(DatasetError::Empty { file });
@@ -84,47 +62,31 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>, DatasetError> {
 /// Every example of every intent definition.
 pub fn from_intents(defs: &[IntentDefinition]) -> Vec<Example> {
     defs.iter()
-        .flat_map(|d| {
-            d.examples.iter().map(|t| Example {
-                text: t.clone(),
-                intent: d.intent.name.clone(),
-            })
-        })
+        .flat_map(|d| d.examples.iter().map(|t| Example { text: t.clone(), intent: d.intent.name.clone() }))
         .collect()
 }
 
 /// Sorted distinct labels.
 pub fn labels_of(examples: &[Example]) -> Vec<String> {
-    examples
-        .iter()
-        .map(|e| e.intent.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+    examples.iter().map(|e| e.intent.clone()).collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// SHA-256 over the sorted (intent, text) pairs: the same data in any order hashes the same.
 pub fn data_hash(examples: &[Example]) -> String {
-    let mut rows: Vec<String> = examples
-        .iter()
-        .map(|e| format!("{}\t{}", e.intent, e.text))
-        .collect();
+    let mut rows: Vec<String> = examples.iter().map(|e| format!("{}\t{}", e.intent, e.text)).collect();
     rows.sort();
     sha256_hex(rows.join("\n").as_bytes())
 }
 
 /// Assigns each example to one of `k` folds, stratified by intent and deterministic.
 pub fn stratified_folds(examples: &[Example], k: usize) -> Vec<usize> {
-    let mut next_by_label: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::new();
+    let mut next_by_label: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut order: Vec<usize> = (0..examples.len()).collect();
     // A fixed shuffle so folds do not follow file order.
     order.sort_by_key(|&i| crate::util::sha256_hex(examples[i].text.as_bytes()));
     let mut folds = vec![0; examples.len()];
     for i in order {
-        let next = next_by_label
-            .entry(examples[i].intent.as_str())
-            .or_insert(0);
+        let next = next_by_label.entry(examples[i].intent.as_str()).or_insert(0);
         folds[i] = *next % k;
         *next += 1;
     }
@@ -136,17 +98,18 @@ mod tests {
     use super::*;
 
     fn ex(text: &str, intent: &str) -> Example {
-        Example {
-            text: text.into(),
-            intent: intent.into(),
-        }
+        Example { text: text.into(), intent: intent.into() }
     }
 
     #[test]
     fn oos_rows_become_out_of_scope_and_extra_keys_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.jsonl");
-        std::fs::write(&p, "{\"text\":\"hi\",\"intent\":\"greet\"}\n\n{\"text\":\"x\",\"intent\":\"oos\",\"oos_type\":\"a\"}\n").unwrap();
+        std::fs::write(
+            &p,
+            "{\"text\":\"hi\",\"intent\":\"greet\"}\n\n{\"text\":\"x\",\"intent\":\"oos\",\"oos_type\":\"a\"}\n",
+        )
+        .unwrap();
         let rows = read_jsonl(&p).unwrap();
         assert_eq!(rows, vec![ex("hi", "greet"), ex("x", OUT_OF_SCOPE)]);
     }
@@ -170,9 +133,7 @@ mod tests {
 
     #[test]
     fn folds_are_stratified() {
-        let data: Vec<Example> = (0..10)
-            .map(|i| ex(&format!("t{i}"), if i < 6 { "a" } else { "b" }))
-            .collect();
+        let data: Vec<Example> = (0..10).map(|i| ex(&format!("t{i}"), if i < 6 { "a" } else { "b" })).collect();
         let folds = stratified_folds(&data, 2);
         let a_in_0 = (0..6).filter(|&i| folds[i] == 0).count();
         let b_in_0 = (6..10).filter(|&i| folds[i] == 0).count();

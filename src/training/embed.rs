@@ -14,44 +14,32 @@ pub struct Embedded {
 }
 
 /// Embeds `texts` with `workers` threads (use as many as the encoder has sessions).
-pub fn embed_all(
-    encoder: &Encoder,
-    texts: &[&str],
-    workers: usize,
-    quiet: bool,
-) -> Result<Embedded, ClassifierError> {
+pub fn embed_all(encoder: &Encoder, texts: &[&str], workers: usize, quiet: bool) -> Result<Embedded, ClassifierError> {
     let started = Instant::now();
     let bar = progress::bar(texts.len() as u64, "embedding", quiet);
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-    let results: Vec<Result<Vec<(usize, Vec<f32>)>, ClassifierError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers.max(1))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            if i >= texts.len() {
-                                return Ok(done);
-                            }
-                            done.push((i, encoder.embed_one(texts[i])?));
-                            bar.inc(1);
+    let results: Vec<Result<Vec<(usize, Vec<f32>)>, ClassifierError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= texts.len() {
+                            return Ok(done);
                         }
-                    })
+                        done.push((i, encoder.embed_one(texts[i])?));
+                        bar.inc(1);
+                    }
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ClassifierError::Inference(
-                            "embedding worker panicked".into(),
-                        ))
-                    })
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(ClassifierError::Inference("embedding worker panicked".into()))))
+            .collect()
+    });
     bar.finish_and_clear();
     for result in results {
         for (i, v) in result? {
@@ -60,8 +48,5 @@ pub fn embed_all(
     }
     let vectors: Vec<Vec<f32>> = slots.into_iter().map(Option::unwrap_or_default).collect();
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    Ok(Embedded {
-        vectors,
-        per_second: texts.len() as f64 / secs,
-    })
+    Ok(Embedded { vectors, per_second: texts.len() as f64 / secs })
 }

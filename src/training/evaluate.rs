@@ -67,19 +67,11 @@ fn row_results(
             let ranking = ranking_from(labels, &s.probabilities);
             let top = ranking.top().cloned();
             let phrase = rules.find(&e.text).map(|m| m.category.to_string());
-            let decision = decide(
-                &ranking,
-                phrase.as_deref(),
-                thresholds,
-                catalog,
-                History::default(),
-            );
+            let decision = decide(&ranking, phrase.as_deref(), thresholds, catalog, History::default());
             RowResult {
                 text: e.text.clone(),
                 intent: e.intent.clone(),
-                predicted: top
-                    .as_ref()
-                    .map_or_else(|| OUT_OF_SCOPE.to_string(), |t| t.intent.clone()),
+                predicted: top.as_ref().map_or_else(|| OUT_OF_SCOPE.to_string(), |t| t.intent.clone()),
                 confidence: top.map_or(0.0, |t| t.confidence),
                 decision: decision.kind().to_string(),
             }
@@ -98,28 +90,13 @@ pub fn benchmark(
     let started = Instant::now();
     let set = LabelSet::of(train);
     let val = val.unwrap_or_default();
-    let all_texts: Vec<&str> = train
-        .iter()
-        .chain(val)
-        .chain(test)
-        .map(|e| e.text.as_str())
-        .collect();
+    let all_texts: Vec<&str> = train.iter().chain(val).chain(test).map(|e| e.text.as_str()).collect();
     let features = featurize(encoder, &all_texts, options)?;
     let fit_started = Instant::now();
-    let classes: Vec<usize> = train
-        .iter()
-        .map(|e| set.index(&e.intent).unwrap_or(0))
-        .collect();
+    let classes: Vec<usize> = train.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
     let train_rows: Vec<usize> = (0..train.len()).collect();
     let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-    let head = fit_rows(
-        &features,
-        &classes,
-        &train_rows,
-        set.labels.len(),
-        options,
-        || bar.inc(1),
-    );
+    let head = fit_rows(&features, &classes, &train_rows, set.labels.len(), options, || bar.inc(1));
     bar.finish_and_clear();
     let predict = |offset: usize, rows: &[Example]| -> Vec<Scored> {
         rows.iter()
@@ -130,18 +107,10 @@ pub fn benchmark(
             })
             .collect()
     };
-    let calibration_rows = if val.is_empty() {
-        cross_validate(&features, train, &set, options)
-    } else {
-        predict(train.len(), val)
-    };
+    let calibration_rows =
+        if val.is_empty() { cross_validate(&features, train, &set, options) } else { predict(train.len(), val) };
     let train_seconds = fit_started.elapsed().as_secs_f64();
-    let thresholds = calibrate(
-        &calibration_rows,
-        &set.labels,
-        set.oos,
-        &options.calibration,
-    );
+    let thresholds = calibrate(&calibration_rows, &set.labels, set.oos, &options.calibration);
     let held_out = predict(train.len() + val.len(), test);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
     let rows = row_results(test, &held_out, &set.labels, &thresholds, None);
@@ -200,10 +169,7 @@ pub fn shipped(
     let started = Instant::now();
     let meta = classifier.head().metadata();
     let labels = meta.labels.clone();
-    let set = LabelSet {
-        oos: labels.iter().position(|l| l == OUT_OF_SCOPE),
-        labels,
-    };
+    let set = LabelSet { oos: labels.iter().position(|l| l == OUT_OF_SCOPE), labels };
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
     let embedded = embed_all(classifier.encoder(), &texts, options.workers, options.quiet)?;
     let mut held_out = Vec::with_capacity(test.len());
@@ -211,10 +177,7 @@ pub fn shipped(
         let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         let probabilities = classifier.head().predict(embeddings, &texts)?;
         for (e, p) in examples.iter().zip(probabilities) {
-            held_out.push(Scored {
-                truth: set.truth(&e.intent),
-                probabilities: p,
-            });
+            held_out.push(Scored { truth: set.truth(&e.intent), probabilities: p });
         }
     }
     let thresholds = meta.thresholds.clone();

@@ -49,68 +49,28 @@ pub struct Figures {
 }
 
 /// The class a row gets after thresholds: `Some(class)` when answered, `None` when rejected.
-pub fn thresholded(
-    row: &Scored,
-    labels: &[String],
-    oos: Option<usize>,
-    thresholds: &Thresholds,
-) -> Option<usize> {
+pub fn thresholded(row: &Scored, labels: &[String], oos: Option<usize>, thresholds: &Thresholds) -> Option<usize> {
     let top = row.top();
-    let threshold = thresholds
-        .per_intent
-        .get(&labels[top.class])
-        .copied()
-        .unwrap_or(thresholds.global);
-    (Some(top.class) != oos && top.confidence >= threshold && top.margin >= thresholds.margin)
-        .then_some(top.class)
+    let threshold = thresholds.per_intent.get(&labels[top.class]).copied().unwrap_or(thresholds.global);
+    (Some(top.class) != oos && top.confidence >= threshold && top.margin >= thresholds.margin).then_some(top.class)
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 {
-        0.0
-    } else {
-        num as f64 / den as f64
-    }
+    if den == 0 { 0.0 } else { num as f64 / den as f64 }
 }
 
-pub fn compute(
-    rows: &[Scored],
-    labels: &[String],
-    oos: Option<usize>,
-    thresholds: &Thresholds,
-) -> Figures {
-    let in_scope: Vec<&Scored> = rows
-        .iter()
-        .filter(|r| r.truth.is_some() && r.truth != oos)
-        .collect();
+pub fn compute(rows: &[Scored], labels: &[String], oos: Option<usize>, thresholds: &Thresholds) -> Figures {
+    let in_scope: Vec<&Scored> = rows.iter().filter(|r| r.truth.is_some() && r.truth != oos).collect();
     let is_oos = |r: &Scored| r.truth.is_none() || r.truth == oos;
     let oos_rows = rows.len() - in_scope.len();
 
-    let top1_right = in_scope
-        .iter()
-        .filter(|r| Some(r.top().class) == r.truth)
-        .count();
-    let after: Vec<Option<usize>> = rows
-        .iter()
-        .map(|r| thresholded(r, labels, oos, thresholds))
-        .collect();
-    let in_scope_right = rows
-        .iter()
-        .zip(&after)
-        .filter(|(r, a)| !is_oos(r) && **a == r.truth)
-        .count();
-    let rejected_oos = rows
-        .iter()
-        .zip(&after)
-        .filter(|(r, a)| is_oos(r) && a.is_none())
-        .count();
+    let top1_right = in_scope.iter().filter(|r| Some(r.top().class) == r.truth).count();
+    let after: Vec<Option<usize>> = rows.iter().map(|r| thresholded(r, labels, oos, thresholds)).collect();
+    let in_scope_right = rows.iter().zip(&after).filter(|(r, a)| !is_oos(r) && **a == r.truth).count();
+    let rejected_oos = rows.iter().zip(&after).filter(|(r, a)| is_oos(r) && a.is_none()).count();
     let rejected = after.iter().filter(|a| a.is_none()).count();
     let answered = rows.len() - rejected;
-    let answered_right = rows
-        .iter()
-        .zip(&after)
-        .filter(|(r, a)| a.is_some() && **a == r.truth)
-        .count();
+    let answered_right = rows.iter().zip(&after).filter(|(r, a)| a.is_some() && **a == r.truth).count();
 
     let per_intent = per_intent_figures(rows, labels, oos);
     let scored: Vec<&IntentFigures> = per_intent.values().filter(|f| f.support > 0).collect();
@@ -135,11 +95,7 @@ pub fn compute(
 /// Per-class precision / recall / F1 of top-1 predictions. Rows whose truth the model does
 /// not know (`None`) count against the predicted class's precision. An out-of-scope class
 /// is reported under its own label.
-fn per_intent_figures(
-    rows: &[Scored],
-    labels: &[String],
-    oos: Option<usize>,
-) -> BTreeMap<String, IntentFigures> {
+fn per_intent_figures(rows: &[Scored], labels: &[String], oos: Option<usize>) -> BTreeMap<String, IntentFigures> {
     let n = labels.len();
     let mut tp = vec![0usize; n];
     let mut predicted = vec![0usize; n];
@@ -163,30 +119,12 @@ fn per_intent_figures(
         .map(|c| {
             let precision = ratio(tp[c], predicted[c]);
             let recall = ratio(tp[c], support[c]);
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            let mut confused: Vec<Confusion> = confusion[c]
-                .iter()
-                .map(|(&k, &count)| Confusion {
-                    intent: labels[k].clone(),
-                    count,
-                })
-                .collect();
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            let mut confused: Vec<Confusion> =
+                confusion[c].iter().map(|(&k, &count)| Confusion { intent: labels[k].clone(), count }).collect();
             confused.sort_by(|a, b| b.count.cmp(&a.count).then(a.intent.cmp(&b.intent)));
             confused.truncate(3);
-            (
-                labels[c].clone(),
-                IntentFigures {
-                    precision,
-                    recall,
-                    f1,
-                    support: support[c],
-                    confused_with: confused,
-                },
-            )
+            (labels[c].clone(), IntentFigures { precision, recall, f1, support: support[c], confused_with: confused })
         })
         .collect()
 }
@@ -196,19 +134,11 @@ mod tests {
     use super::*;
 
     fn row(truth: Option<usize>, p: &[f32]) -> Scored {
-        Scored {
-            truth,
-            probabilities: p.to_vec(),
-        }
+        Scored { truth, probabilities: p.to_vec() }
     }
 
     fn thresholds(global: f32) -> Thresholds {
-        Thresholds {
-            global,
-            margin: 0.0,
-            per_intent: BTreeMap::new(),
-            target_precision: 0.95,
-        }
+        Thresholds { global, margin: 0.0, per_intent: BTreeMap::new(), target_precision: 0.95 }
     }
 
     #[test]
@@ -239,13 +169,7 @@ mod tests {
         // b: tp 1, predicted 2, support 2 -> p 0.5, r 0.5, f1 0.5; confused with a once.
         let b = &f.per_intent["b"];
         assert_eq!((b.precision, b.recall, b.f1), (0.5, 0.5, 0.5));
-        assert_eq!(
-            b.confused_with,
-            vec![Confusion {
-                intent: "a".into(),
-                count: 1
-            }]
-        );
+        assert_eq!(b.confused_with, vec![Confusion { intent: "a".into(), count: 1 }]);
         // oos: tp 1, predicted 1, support 2 -> p 1, r 0.5, f1 2/3.
         let macro_f1 = (0.8 + 0.5 + 2.0 / 3.0) / 3.0;
         assert!((f.macro_f1 - macro_f1).abs() < 1e-12);

@@ -149,20 +149,13 @@ fn tensor(name: &str, dims: &[usize], values: &[f32]) -> TensorProto {
 
 fn float_matrix(name: &str, columns: usize) -> ValueInfoProto {
     let dims = vec![
-        Dimension {
-            value: Some(DimensionValue::DimParam("batch".into())),
-        },
-        Dimension {
-            value: Some(DimensionValue::DimValue(columns as i64)),
-        },
+        Dimension { value: Some(DimensionValue::DimParam("batch".into())) },
+        Dimension { value: Some(DimensionValue::DimValue(columns as i64)) },
     ];
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {
-            tensor_type: Some(TensorTypeProto {
-                elem_type: FLOAT,
-                shape: Some(TensorShapeProto { dim: dims }),
-            }),
+            tensor_type: Some(TensorTypeProto { elem_type: FLOAT, shape: Some(TensorShapeProto { dim: dims }) }),
         }),
     }
 }
@@ -184,34 +177,15 @@ pub fn head_to_onnx(head: &SoftmaxHead, metadata: &[(&str, String)]) -> Vec<u8> 
     let graph = GraphProto {
         name: "switchboard_head".into(),
         node: vec![
-            node(
-                "MatMul",
-                &[INPUT_EMBEDDING, "w_dense"],
-                "dense_logits",
-                vec![],
-            ),
-            node(
-                "MatMul",
-                &[INPUT_LEXICAL, "w_sparse"],
-                "sparse_logits",
-                vec![],
-            ),
-            node(
-                "Add",
-                &["dense_logits", "sparse_logits"],
-                "sum_logits",
-                vec![],
-            ),
+            node("MatMul", &[INPUT_EMBEDDING, "w_dense"], "dense_logits", vec![]),
+            node("MatMul", &[INPUT_LEXICAL, "w_sparse"], "sparse_logits", vec![]),
+            node("Add", &["dense_logits", "sparse_logits"], "sum_logits", vec![]),
             node("Add", &["sum_logits", "bias"], "logits", vec![]),
             node(
                 "Softmax",
                 &["logits"],
                 OUTPUT_PROBABILITIES,
-                vec![AttributeProto {
-                    name: "axis".into(),
-                    i: -1,
-                    r#type: ATTRIBUTE_INT,
-                }],
+                vec![AttributeProto { name: "axis".into(), i: -1, r#type: ATTRIBUTE_INT }],
             ),
         ],
         initializer: vec![
@@ -219,17 +193,15 @@ pub fn head_to_onnx(head: &SoftmaxHead, metadata: &[(&str, String)]) -> Vec<u8> 
             tensor("w_sparse", &[head.sparse_dim, c], &head.w_sparse),
             tensor("bias", &[c], &head.bias),
         ],
-        input: vec![
-            float_matrix(INPUT_EMBEDDING, head.dense_dim),
-            float_matrix(INPUT_LEXICAL, head.sparse_dim),
-        ],
+        input: vec![float_matrix(INPUT_EMBEDDING, head.dense_dim), float_matrix(INPUT_LEXICAL, head.sparse_dim)],
         output: vec![float_matrix(OUTPUT_PROBABILITIES, c)],
     };
     let model = ModelProto {
         ir_version: IR_VERSION,
         producer_name: "switchboard".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
-        doc_string: "Switchboard intent head: softmax regression over a sentence embedding and hashed lexical features".into(),
+        doc_string: "Switchboard intent head: softmax regression over a sentence embedding and hashed lexical features"
+            .into(),
         graph: Some(graph),
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: OPSET }],
         metadata_props: metadata

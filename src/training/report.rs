@@ -26,11 +26,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Writes `report.html` into `dir` (created if needed) and returns its path.
-pub fn write_report(
-    dir: &Path,
-    title: &str,
-    eval: &Evaluation,
-) -> std::io::Result<std::path::PathBuf> {
+pub fn write_report(dir: &Path, title: &str, eval: &Evaluation) -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(REPORT_FILE);
     std::fs::write(&path, render(title, eval))?;
@@ -48,18 +44,10 @@ pub fn render(title: &str, eval: &Evaluation) -> String {
     );
     let _ = write!(html, "<section class=cards>");
     let mut card = |name: &str, value: String| {
-        let _ = write!(
-            html,
-            "<div class=card><div class=v>{}</div><div class=k>{}</div></div>",
-            escape(&value),
-            name
-        );
+        let _ = write!(html, "<div class=card><div class=v>{}</div><div class=k>{}</div></div>", escape(&value), name);
     };
     card("accuracy (top-1, in scope)", pct(f.accuracy));
-    card(
-        "in-scope accuracy after thresholds",
-        pct(f.in_scope_accuracy),
-    );
+    card("in-scope accuracy after thresholds", pct(f.in_scope_accuracy));
     card("macro-F1", format!("{:.3}", f.macro_f1));
     if let Some(r) = f.oos_recall {
         card("out-of-scope recall", pct(r));
@@ -69,20 +57,10 @@ pub fn render(title: &str, eval: &Evaluation) -> String {
     }
     card(
         "answered automatically",
-        format!(
-            "{} at {} precision",
-            pct(f.coverage_at_target_precision),
-            pct(f.answer_precision)
-        ),
+        format!("{} at {} precision", pct(f.coverage_at_target_precision), pct(f.answer_precision)),
     );
-    card(
-        "embedding",
-        format!("{:.0} sentences/s", eval.embed_per_sec),
-    );
-    card(
-        "test rows",
-        format!("{} ({} out of scope)", f.test_rows, f.oos_rows),
-    );
+    card("embedding", format!("{:.0} sentences/s", eval.embed_per_sec));
+    card("test rows", format!("{} ({} out of scope)", f.test_rows, f.oos_rows));
     html.push_str("</section>");
     let t = &eval.thresholds;
     let _ = write!(
@@ -114,27 +92,14 @@ fn histogram(eval: &Evaluation) -> String {
     for s in &eval.held_out {
         let top = s.top();
         let bin = ((top.confidence * BINS as f32) as usize).min(BINS - 1);
-        if Some(top.class) == s.truth {
-            right[bin] += 1
-        } else {
-            wrong[bin] += 1
-        }
+        if Some(top.class) == s.truth { right[bin] += 1 } else { wrong[bin] += 1 }
     }
-    let max = right
-        .iter()
-        .chain(&wrong)
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let max = right.iter().chain(&wrong).copied().max().unwrap_or(1).max(1) as f64;
     let (w, h, pad) = (460.0, 220.0, 30.0);
     let bw = (w - 2.0 * pad) / BINS as f64;
     let mut svg = format!("<svg width={w} height={h} role=img aria-label='confidence histogram'>");
     for i in 0..BINS {
-        for (k, (counts, colour)) in [(&right, "#2e7d32"), (&wrong, "#c62828")]
-            .iter()
-            .enumerate()
-        {
+        for (k, (counts, colour)) in [(&right, "#2e7d32"), (&wrong, "#c62828")].iter().enumerate() {
             let bh = counts[i] as f64 / max * (h - 2.0 * pad);
             let x = pad + i as f64 * bw + k as f64 * bw / 2.0;
             let _ = write!(
@@ -147,12 +112,7 @@ fn histogram(eval: &Evaluation) -> String {
             );
         }
     }
-    let _ = write!(
-        svg,
-        "<line x1={pad} y1={0} x2={1} y2={0} stroke='#888'/>",
-        h - pad,
-        w - pad
-    );
+    let _ = write!(svg, "<line x1={pad} y1={0} x2={1} y2={0} stroke='#888'/>", h - pad, w - pad);
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             svg,
@@ -175,45 +135,25 @@ fn histogram(eval: &Evaluation) -> String {
 /// Precision and coverage as the global threshold sweeps 0..1 (per-intent thresholds aside).
 fn coverage_curve(eval: &Evaluation) -> String {
     let (w, h, pad) = (460.0, 220.0, 34.0);
-    let oos = eval
-        .labels
-        .iter()
-        .position(|l| l == crate::domain::intent::OUT_OF_SCOPE);
+    let oos = eval.labels.iter().position(|l| l == crate::domain::intent::OUT_OF_SCOPE);
     let tops: Vec<_> = eval.held_out.iter().map(|s| (s.top(), s.truth)).collect();
     let n = tops.len().max(1) as f64;
     let mut points = Vec::new();
     for step in 0..=100 {
         let t = step as f32 / 100.0;
-        let answered: Vec<_> = tops
-            .iter()
-            .filter(|(top, _)| top.confidence >= t && Some(top.class) != oos)
-            .collect();
+        let answered: Vec<_> = tops.iter().filter(|(top, _)| top.confidence >= t && Some(top.class) != oos).collect();
         if answered.is_empty() {
             continue;
         }
-        let right = answered
-            .iter()
-            .filter(|(top, truth)| Some(top.class) == *truth)
-            .count();
-        points.push((
-            answered.len() as f64 / n,
-            right as f64 / answered.len() as f64,
-        ));
+        let right = answered.iter().filter(|(top, truth)| Some(top.class) == *truth).count();
+        points.push((answered.len() as f64 / n, right as f64 / answered.len() as f64));
     }
     let x = |c: f64| pad + c * (w - 2.0 * pad);
     let y = |p: f64| h - pad - p * (h - 2.0 * pad);
-    let path: Vec<String> = points
-        .iter()
-        .map(|(c, p)| format!("{:.1},{:.1}", x(*c), y(*p)))
-        .collect();
+    let path: Vec<String> = points.iter().map(|(c, p)| format!("{:.1},{:.1}", x(*c), y(*p))).collect();
     let target = f64::from(eval.thresholds.target_precision);
-    let mut svg =
-        format!("<svg width={w} height={h} role=img aria-label='coverage against precision'>");
-    let _ = write!(
-        svg,
-        "<polyline fill=none stroke='#1f5fbf' stroke-width=2 points='{}'/>",
-        path.join(" ")
-    );
+    let mut svg = format!("<svg width={w} height={h} role=img aria-label='coverage against precision'>");
+    let _ = write!(svg, "<polyline fill=none stroke='#1f5fbf' stroke-width=2 points='{}'/>", path.join(" "));
     let _ = write!(
         svg,
         "<line x1={pad} x2={} y1={:.1} y2={:.1} stroke='#c62828' stroke-dasharray='4 3'/><text x={} y={:.1}>target {target}</text>",
@@ -281,10 +221,7 @@ fn confusion_matrix(eval: &Evaluation) -> String {
     );
     let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     for (r, row) in counts.iter().take(rows).enumerate() {
-        let name = eval
-            .labels
-            .get(r)
-            .map_or("(unknown to the model)", String::as_str);
+        let name = eval.labels.get(r).map_or("(unknown to the model)", String::as_str);
         if label_w > 0.0 {
             let _ = write!(
                 svg,
@@ -317,11 +254,7 @@ fn confusion_matrix(eval: &Evaluation) -> String {
     if label_w > 0.0 {
         for (c, name) in eval.labels.iter().enumerate() {
             let (x, y) = (label_w + c as f64 * cell + cell * 0.7, label_w - 4.0);
-            let _ = write!(
-                svg,
-                "<text transform='translate({x:.1},{y:.1}) rotate(-60)'>{}</text>",
-                escape(name)
-            );
+            let _ = write!(svg, "<text transform='translate({x:.1},{y:.1}) rotate(-60)'>{}</text>", escape(name));
         }
     }
     svg.push_str("</svg>");
@@ -335,11 +268,8 @@ fn per_intent_table(eval: &Evaluation) -> String {
     let mut rows: Vec<_> = eval.figures.per_intent.iter().collect();
     rows.sort_by(|a, b| a.1.f1.total_cmp(&b.1.f1));
     for (name, f) in rows {
-        let confused: Vec<String> = f
-            .confused_with
-            .iter()
-            .map(|c| format!("{} ({})", escape(&c.intent), c.count))
-            .collect();
+        let confused: Vec<String> =
+            f.confused_with.iter().map(|c| format!("{} ({})", escape(&c.intent), c.count)).collect();
         let _ = write!(
             html,
             "<tr><td>{}<td class=n>{:.3}<td class=n>{:.3}<td class=n>{:.3}<td class=n>{}<td>{}</tr>",
@@ -356,11 +286,7 @@ fn per_intent_table(eval: &Evaluation) -> String {
 }
 
 fn misclassified_table(eval: &Evaluation) -> String {
-    let wrong: Vec<_> = eval
-        .rows
-        .iter()
-        .filter(|r| r.predicted != r.intent)
-        .collect();
+    let wrong: Vec<_> = eval.rows.iter().filter(|r| r.predicted != r.intent).collect();
     let mut html = format!(
         "<section><h2>Misclassified examples ({})</h2><table><tr><th>text<th>true<th>predicted<th>confidence<th>decision</tr>",
         wrong.len()
@@ -386,9 +312,6 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(
-            escape("<img src=x onerror='a'>&\""),
-            "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;"
-        );
+        assert_eq!(escape("<img src=x onerror='a'>&\""), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
     }
 }

@@ -22,14 +22,7 @@ pub struct HeadConfig {
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        Self {
-            epochs: 30,
-            batch_size: 32,
-            learning_rate: 0.01,
-            l2_dense: 1e-5,
-            l2_lexical: 1e-5,
-            seed: 7,
-        }
+        Self { epochs: 30, batch_size: 32, learning_rate: 0.01, l2_dense: 1e-5, l2_lexical: 1e-5, seed: 7 }
     }
 }
 
@@ -113,10 +106,7 @@ impl Adam {
     const EPS: f32 = 1e-8;
 
     fn new(n: usize) -> Self {
-        Self {
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-        }
+        Self { m: vec![0.0; n], v: vec![0.0; n] }
     }
 
     /// Updates `w[range]` with gradient `g` (same length as the range).
@@ -221,28 +211,11 @@ mod tests {
 
     #[test]
     fn separable_data_is_learned() {
-        let dense: Vec<Vec<f32>> = vec![
-            vec![1.0, 0.0],
-            vec![0.9, 0.1],
-            vec![0.0, 1.0],
-            vec![0.1, 0.9],
-        ];
+        let dense: Vec<Vec<f32>> = vec![vec![1.0, 0.0], vec![0.9, 0.1], vec![0.0, 1.0], vec![0.1, 0.9]];
         let sparse: Vec<SparseVector> = vec![vec![(0, 1.0)], vec![], vec![(1, 1.0)], vec![]];
-        let inputs: Vec<Input> = dense
-            .iter()
-            .zip(&sparse)
-            .map(|(d, s)| Input {
-                dense: d,
-                sparse: s,
-            })
-            .collect();
+        let inputs: Vec<Input> = dense.iter().zip(&sparse).map(|(d, s)| Input { dense: d, sparse: s }).collect();
         let labels = [0, 0, 1, 1];
-        let config = HeadConfig {
-            epochs: 200,
-            batch_size: 2,
-            learning_rate: 0.05,
-            ..HeadConfig::default()
-        };
+        let config = HeadConfig { epochs: 200, batch_size: 2, learning_rate: 0.05, ..HeadConfig::default() };
         let head = fit(&inputs, &labels, 2, 4, &config, || {});
         for (input, &label) in inputs.iter().zip(&labels) {
             let p = head.predict(*input);

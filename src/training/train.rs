@@ -50,28 +50,14 @@ pub struct Features {
 
 impl Features {
     pub fn input(&self, i: usize) -> Input<'_> {
-        Input {
-            dense: &self.embeddings[i],
-            sparse: &self.lexical[i],
-        }
+        Input { dense: &self.embeddings[i], sparse: &self.lexical[i] }
     }
 }
 
-pub fn featurize(
-    encoder: &Encoder,
-    texts: &[&str],
-    options: &TrainOptions,
-) -> Result<Features, ClassifierError> {
+pub fn featurize(encoder: &Encoder, texts: &[&str], options: &TrainOptions) -> Result<Features, ClassifierError> {
     let embedded = embed_all(encoder, texts, options.workers, options.quiet)?;
-    let lexical = texts
-        .iter()
-        .map(|t| lexical_features(t, &options.lexical))
-        .collect();
-    Ok(Features {
-        embeddings: embedded.vectors,
-        lexical,
-        embed_per_sec: embedded.per_second,
-    })
+    let lexical = texts.iter().map(|t| lexical_features(t, &options.lexical)).collect();
+    Ok(Features { embeddings: embedded.vectors, lexical, embed_per_sec: embedded.per_second })
 }
 
 /// Labels in head order, and the index of the out-of-scope class if there is one.
@@ -88,19 +74,13 @@ impl LabelSet {
     }
 
     pub fn index(&self, intent: &str) -> Option<usize> {
-        self.labels
-            .binary_search_by(|l| l.as_str().cmp(intent))
-            .ok()
+        self.labels.binary_search_by(|l| l.as_str().cmp(intent)).ok()
     }
 
     /// The true class of an example; unknown intents and out-of-scope rows are `None`
     /// unless the model has an out-of-scope class.
     pub fn truth(&self, intent: &str) -> Option<usize> {
-        if intent == OUT_OF_SCOPE {
-            self.oos
-        } else {
-            self.index(intent)
-        }
+        if intent == OUT_OF_SCOPE { self.oos } else { self.index(intent) }
     }
 }
 
@@ -115,14 +95,7 @@ pub fn fit_rows(
 ) -> SoftmaxHead {
     let inputs: Vec<Input> = rows.iter().map(|&i| features.input(i)).collect();
     let labels: Vec<usize> = rows.iter().map(|&i| classes[i]).collect();
-    fit(
-        &inputs,
-        &labels,
-        n_classes,
-        options.lexical.dim,
-        &options.head,
-        on_epoch,
-    )
+    fit(&inputs, &labels, n_classes, options.lexical.dim, &options.head, on_epoch)
 }
 
 /// Out-of-fold predictions for every example by k-fold cross-validation.
@@ -134,15 +107,8 @@ pub fn cross_validate(
 ) -> Vec<Scored> {
     let k = options.folds.max(2);
     let folds = stratified_folds(examples, k);
-    let classes: Vec<usize> = examples
-        .iter()
-        .map(|e| set.index(&e.intent).unwrap_or(0))
-        .collect();
-    let bar = progress::bar(
-        (k * options.head.epochs) as u64,
-        "validating",
-        options.quiet,
-    );
+    let classes: Vec<usize> = examples.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
+    let bar = progress::bar((k * options.head.epochs) as u64, "validating", options.quiet);
     let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); examples.len()];
     let fold_ids: Vec<usize> = (0..k).collect();
     let per_worker = k.div_ceil(options.workers.max(1));
@@ -154,12 +120,8 @@ pub fn cross_validate(
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     for &fold in chunk {
-                        let train: Vec<usize> =
-                            (0..examples.len()).filter(|&i| folds[i] != fold).collect();
-                        let head =
-                            fit_rows(features, classes, &train, set.labels.len(), options, || {
-                                bar.inc(1)
-                            });
+                        let train: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] != fold).collect();
+                        let head = fit_rows(features, classes, &train, set.labels.len(), options, || bar.inc(1));
                         out.extend(
                             (0..examples.len())
                                 .filter(|&i| folds[i] == fold)
@@ -170,10 +132,7 @@ pub fn cross_validate(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
     bar.finish_and_clear();
     for (i, p) in results.into_iter().flatten() {
@@ -182,10 +141,7 @@ pub fn cross_validate(
     examples
         .iter()
         .zip(probabilities)
-        .map(|(e, probabilities)| Scored {
-            truth: set.truth(&e.intent),
-            probabilities,
-        })
+        .map(|(e, probabilities)| Scored { truth: set.truth(&e.intent), probabilities })
         .collect()
 }
 
@@ -201,11 +157,7 @@ pub struct TrainedHead {
 }
 
 /// Cross-validates (for thresholds and figures), then fits the final head on everything.
-pub fn train(
-    encoder: &Encoder,
-    examples: &[Example],
-    options: &TrainOptions,
-) -> Result<TrainedHead, ClassifierError> {
+pub fn train(encoder: &Encoder, examples: &[Example], options: &TrainOptions) -> Result<TrainedHead, ClassifierError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let features = featurize(encoder, &texts, options)?;
     let started = Instant::now();
@@ -213,15 +165,10 @@ pub fn train(
     let held_out = cross_validate(&features, examples, &set, options);
     let thresholds = calibrate(&held_out, &set.labels, set.oos, &options.calibration);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
-    let classes: Vec<usize> = examples
-        .iter()
-        .map(|e| set.index(&e.intent).unwrap_or(0))
-        .collect();
+    let classes: Vec<usize> = examples.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
     let all: Vec<usize> = (0..examples.len()).collect();
     let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-    let head = fit_rows(&features, &classes, &all, set.labels.len(), options, || {
-        bar.inc(1)
-    });
+    let head = fit_rows(&features, &classes, &all, set.labels.len(), options, || bar.inc(1));
     bar.finish_and_clear();
     Ok(TrainedHead {
         head,
@@ -248,10 +195,7 @@ pub fn metadata_for(
     metrics.insert("cv_accuracy".to_string(), f.accuracy);
     metrics.insert("cv_macro_f1".to_string(), f.macro_f1);
     metrics.insert("cv_in_scope_accuracy".to_string(), f.in_scope_accuracy);
-    metrics.insert(
-        "cv_coverage_at_target_precision".to_string(),
-        f.coverage_at_target_precision,
-    );
+    metrics.insert("cv_coverage_at_target_precision".to_string(), f.coverage_at_target_precision);
     metrics.insert("cv_answer_precision".to_string(), f.answer_precision);
     if let Some(r) = f.oos_recall {
         metrics.insert("cv_oos_recall".to_string(), r);
@@ -272,13 +216,7 @@ pub fn metadata_for(
 
 /// ONNX bytes for a head, with its labels and version in the model's metadata.
 pub fn onnx_bytes(head: &SoftmaxHead, metadata: &HeadMetadata) -> Vec<u8> {
-    head_to_onnx(
-        head,
-        &[
-            ("labels", metadata.labels.join(",")),
-            ("version", metadata.version.clone()),
-        ],
-    )
+    head_to_onnx(head, &[("labels", metadata.labels.join(",")), ("version", metadata.version.clone())])
 }
 
 /// Writes `head.onnx` and `head.json` into `dir` (each atomically; the encoder is untouched).

@@ -36,7 +36,8 @@ export async function launch() {
 export async function openPage(browser, { width = 1280, height = 800, reducedMotion = "reduce" } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, reducedMotion });
   const page = await context.newPage();
-  const problems = { dialogs: [], errors: [], allowNetworkErrors: false };
+  // `ignore`: console errors a test expects (e.g. the console's 401 on /agent/me before log-in).
+  const problems = { dialogs: [], errors: [], allowNetworkErrors: false, ignore: [] };
   page.on("dialog", async (d) => {
     problems.dialogs.push(`${d.type()}: ${d.message()}`);
     await d.dismiss().catch(() => {});
@@ -46,6 +47,7 @@ export async function openPage(browser, { width = 1280, height = 800, reducedMot
     if (m.type() !== "error") return;
     const text = m.text();
     if (problems.allowNetworkErrors && /Failed to load resource|net::ERR_/.test(text)) return;
+    if (problems.ignore.some((re) => re.test(text))) return;
     problems.errors.push(`console: ${text}`);
   });
   return { context, page, problems };
@@ -198,4 +200,68 @@ export async function askOrderStatus(page) {
   const answer = w.bubbles("bot").filter({ hasText: "Order #" }).last();
   await answer.waitFor();
   return answer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent side
+
+export const AGENT = { email: "agent@example.com", password: "demo-agent-pass", name: "Riley (demo agent)" };
+export const ADMIN = { email: "admin@example.com", password: "demo-agent-pass", name: "Sam (demo admin)" };
+
+/** Opens the console and logs in through the form; resolves once the queue is shown. */
+export async function consoleLogin(page, problems, who = AGENT) {
+  // Before log-in the console asks /agent/me and gets a 401: expected, not an error.
+  problems.ignore.push(/status of 401 \(Unauthorized\)/);
+  await page.goto(BASE + "/console");
+  await page.locator("#login-email").waitFor();
+  await page.fill("#login-email", who.email);
+  await page.fill("#login-password", who.password);
+  await page.click("#login-submit");
+  await page.locator("#queue-list").waitFor();
+  await page.waitForFunction(() => document.querySelector("#online")?.classList.contains("is-live"));
+}
+
+/**
+ * The agent API from node (a Playwright APIRequestContext with its own cookie jar): logs in
+ * and returns {get, post} that send the CSRF header and the server's Origin.
+ */
+export async function agentApi(who = AGENT) {
+  const { request } = await import("playwright-core");
+  const ctx = await request.newContext({ baseURL: BASE, extraHTTPHeaders: { Origin: new URL(BASE).origin } });
+  const login = await ctx.post("/api/v1/agent/login", { data: { email: who.email, password: who.password } });
+  assert.equal(login.status(), 200, "agent log-in");
+  const { csrf_token: csrf, agent } = await login.json();
+  const call = async (method, path, data) => {
+    const res = await ctx.fetch(path, { method, data, headers: method === "GET" ? {} : { "X-CSRF-Token": csrf } });
+    const text = await res.text();
+    return { status: res.status(), body: text ? JSON.parse(text) : null };
+  };
+  return {
+    agent,
+    get: (path) => call("GET", path),
+    post: (path, data) => call("POST", path, data),
+    dispose: () => ctx.dispose(),
+  };
+}
+
+/** A shopper conversation made over the widget API: {id, token}. */
+export async function apiConversation(customerToken) {
+  const res = await fetch(`${BASE}/api/v1/conversations`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(customerToken ? { customer_token: customerToken } : {}),
+  });
+  assert.equal(res.status, 201, "POST conversation");
+  const d = await res.json();
+  return { id: d.conversation_id, token: d.conversation_token };
+}
+
+export async function apiHandoff(conv) {
+  const res = await fetch(`${BASE}/api/v1/conversations/${conv.id}/handoff`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${conv.token}`, "Content-Type": "application/json" },
+    body: "{}",
+  });
+  assert.ok(res.status < 300, `POST handoff: ${res.status}`);
+  return res.json();
 }

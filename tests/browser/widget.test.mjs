@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import {
+  AGENT,
   ARTIFACTS,
+  agentApi,
   askOrderStatus,
   apiMessages,
   apiSend,
@@ -319,8 +321,8 @@ describe("storefront widget", { concurrency: false }, () => {
   });
 
   test("hand-off: queue line, a person joins, agent replies as text, resolved, rating stored", async () => {
-    // The agent side (console) is not part of this suite yet: after a real hand-off, the agent's
-    // part of the stream is simulated, and the rating goes to the real server.
+    // The agent's side goes through the real agent API (log-in, claim, reply, resolve); the
+    // console itself is driven in console.test.mjs.
     const { context, page, problems } = await fresh();
     await gotoStore(page);
     const w = await openWidget(page);
@@ -330,36 +332,24 @@ describe("storefront widget", { concurrency: false }, () => {
     await talk.click();
     await w.status.filter({ hasText: "You're in the queue for a person" }).waitFor();
     assert.equal(await talk.isDisabled(), true, "no second hand-off while queued");
-    const { messages } = await apiMessages(conv);
-    const last = messages[messages.length - 1].seq;
-    const now = Date.now();
-    const events = [
-      { seq: last + 1, sender: "event", text: "state:assigned:Sam Rivera" },
-      { seq: last + 2, sender: "agent", text: "Hi, I'm Sam. <b>Not bold</b>\nYour refund is on its way: https://example.com/refunds/1 ." , agent_id: "agent_1" },
-      { seq: last + 3, sender: "event", text: "state:resolved" },
-    ];
-    const body = events
-      .map((m, i) => `id: ${m.seq}\nevent: message\ndata: ${JSON.stringify({ id: "sim" + i, created_at: now + i, ...m })}\n\n`)
-      .join("");
-    let served = false;
-    await page.route("**/api/v1/conversations/*/events", async (route) => {
-      if (served) return route.continue();
-      served = true;
-      await route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body: ": keep-alive\n\n" + body });
-    });
-    // Drop the live stream so the widget reconnects and gets the simulated part.
-    problems.allowNetworkErrors = true;
-    await context.setOffline(true);
-    await page.waitForTimeout(200);
-    await context.setOffline(false);
-    await w.status.filter({ hasText: "Sam Rivera joined the conversation" }).waitFor({ timeout: 40000 });
-    const agent = w.bubbles("agent").last();
-    await agent.waitFor();
-    assert.ok((await agent.textContent()).includes("<b>Not bold</b>\nYour refund"), "agent text is literal, newlines kept");
-    assert.equal(await agent.locator("b").count(), 0);
-    assert.equal(await agent.locator("a").getAttribute("href"), "https://example.com/refunds/1");
-    assert.equal(await w.loc(".row.agent .avatar").last().textContent(), "SR");
+
+    const agent = await agentApi(AGENT);
+    const base = `/api/v1/agent/conversations/${conv.id}`;
+    assert.equal((await agent.post(`${base}/claim`)).status, 200, "claim");
+    await w.status.filter({ hasText: `${AGENT.name} joined the conversation` }).waitFor();
+    const reply = await agent.post(`${base}/messages`, { text: "Hi, I'm Riley. <b>Not bold</b>\nYour refund is on its way: https://example.com/refunds/1 ." });
+    assert.equal(reply.status, 200, "reply");
+    const bubble = w.bubbles("agent").last();
+    await bubble.waitFor();
+    assert.ok((await bubble.textContent()).includes("<b>Not bold</b>\nYour refund"), "agent text is literal, newlines kept");
+    assert.equal(await bubble.locator("b").count(), 0);
+    assert.equal(await bubble.locator("a").getAttribute("href"), "https://example.com/refunds/1");
+    assert.equal(await w.loc(".row.agent .avatar").last().textContent(), "RA");
+    // A private note never reaches the widget.
+    assert.equal((await agent.post(`${base}/notes`, { text: "internal: refund approved by finance" })).status, 200, "note");
+    assert.equal((await agent.post(`${base}/resolve`)).status, 200, "resolve");
     await w.status.filter({ hasText: "Conversation resolved" }).waitFor();
+    assert.doesNotMatch(await w.log.textContent(), /refund approved by finance/);
     const rating = w.loc("form.rating");
     await rating.waitFor();
     await rating.locator('button[data-score="4"]').click();
@@ -369,7 +359,10 @@ describe("storefront widget", { concurrency: false }, () => {
     await rating.filter({ hasText: "You rated this conversation 4 out of 5" }).waitFor();
     const stored = await apiMessages(conv);
     assert.equal(stored.rating, 4, "the rating is stored");
-    assert.deepEqual(problems.dialogs, []);
+    assert.equal(stored.messages.filter((m) => m.sender === "note").length, 0, "no note in the shopper's transcript");
+    assert.equal((await agent.get(base)).body.rating, 4, "the agent sees the rating");
+    await agent.dispose();
+    assertClean(problems);
     await context.close();
   });
 

@@ -37,10 +37,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         demo: true,
         models: root().join("models"),
         intents: root().join("intents"),
-        classifier: ClassifierOptions {
-            sessions: 2,
-            intra_threads: 1,
-        },
+        classifier: ClassifierOptions { sessions: 2, intra_threads: 1 },
         identity_keys: IdentityKeys::parse(DEMO_IDENTITY_KEYS).expect("the demo keys parse"),
         store_api_secret: Some(Secret::new(DEMO_STORE_API_SECRET)),
         profile: StoreProfile::default(),
@@ -53,9 +50,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
 pub fn classifier() -> Arc<dyn IntentClassifier> {
     static MODEL: OnceLock<Arc<dyn IntentClassifier>> = OnceLock::new();
     MODEL
-        .get_or_init(|| {
-            load_classifier(&server_config("sqlite://unused.db")).expect("the shipped model loads")
-        })
+        .get_or_init(|| load_classifier(&server_config("sqlite://unused.db")).expect("the shipped model loads"))
         .clone()
 }
 
@@ -70,10 +65,7 @@ pub async fn fresh_postgres_database() -> Option<(String, String, String)> {
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={admin} does not connect: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("CREATE DATABASE");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("CREATE DATABASE");
     let _ = conn.close().await;
     let mut url = reqwest::Url::parse(&admin).expect("a URL");
     url.set_path(&format!("/{name}"));
@@ -83,15 +75,10 @@ pub async fn fresh_postgres_database() -> Option<(String, String, String)> {
 /// Drops a test database (best effort), from a thread of its own so it works from `Drop`.
 pub fn drop_postgres_database(admin: String, name: String) {
     let _ = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async move {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
                 let _ = conn.close().await;
             }
         });
@@ -114,21 +101,11 @@ impl TestDb {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Some(Self {
-                    url,
-                    engine,
-                    dir: Some(dir),
-                    postgres: None,
-                })
+                Some(Self { url, engine, dir: Some(dir), postgres: None })
             }
             Engine::Postgres => {
                 let (admin, name, url) = fresh_postgres_database().await?;
-                Some(Self {
-                    url,
-                    engine,
-                    dir: None,
-                    postgres: Some((admin, name)),
-                })
+                Some(Self { url, engine, dir: None, postgres: Some((admin, name)) })
             }
         }
     }
@@ -162,9 +139,7 @@ pub struct TestApp {
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     let db = TestDb::new(engine).await?;
     let config = server_config(&db.url);
-    let app = Application::build(&config, Some(classifier()))
-        .await
-        .expect("the server starts");
+    let app = Application::build(&config, Some(classifier())).await.expect("the server starts");
     let addr = app.local_addr();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -175,18 +150,8 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
         .expect("the server runs");
     });
     let store = Store::connect(&db.url).await.expect("the test's store handle");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("a client");
-    Some(TestApp {
-        base: format!("http://{addr}"),
-        store,
-        client,
-        stop: Some(stop_tx),
-        server: Some(server),
-        db,
-    })
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("a client");
+    Some(TestApp { base: format!("http://{addr}"), store, client, stop: Some(stop_tx), server: Some(server), db })
 }
 
 /// (Use with `#[macro_use] mod common;`.)
@@ -320,22 +285,13 @@ impl TestApp {
             Some(t) => json!({"customer_token": t}),
             None => json!({}),
         };
-        let r = Reply::from(
-            self.client
-                .post(self.url("/api/v1/conversations"))
-                .json(&body)
-                .send()
-                .await
-                .expect("start"),
-        )
-        .await;
+        let r =
+            Reply::from(self.client.post(self.url("/api/v1/conversations")).json(&body).send().await.expect("start"))
+                .await;
         assert_eq!(r.status, StatusCode::CREATED, "start: {}", r.raw);
         Conv {
             id: r.json["conversation_id"].as_str().expect("id").to_string(),
-            token: r.json["conversation_token"]
-                .as_str()
-                .expect("token")
-                .to_string(),
+            token: r.json["conversation_token"].as_str().expect("token").to_string(),
             started: r.json,
         }
     }
@@ -400,18 +356,11 @@ impl TestApp {
 
     /// Clicks a quick reply (with the button's label as text); expects 200.
     pub async fn click(&self, conv: &Conv, label: &str, value: &str) -> Value {
-        self.send_with(conv, label, Some(value), &new_cmid())
-            .await
-            .ok()
+        self.send_with(conv, label, Some(value), &new_cmid()).await.ok()
     }
 
     pub async fn verify(&self, conv: &Conv, order_number: &str, email: &str) -> Reply {
-        self.post(
-            conv,
-            "/verify",
-            &json!({"order_number": order_number, "email": email}),
-        )
-        .await
+        self.post(conv, "/verify", &json!({"order_number": order_number, "email": email})).await
     }
 
     pub async fn handoff(&self, conv: &Conv) -> Value {
@@ -421,10 +370,7 @@ impl TestApp {
     pub async fn messages(&self, conv: &Conv, after: i64) -> Value {
         Reply::from(
             self.client
-                .get(self.url(&format!(
-                    "/api/v1/conversations/{}/messages?after={after}",
-                    conv.id
-                )))
+                .get(self.url(&format!("/api/v1/conversations/{}/messages?after={after}", conv.id)))
                 .bearer_auth(&conv.token)
                 .send()
                 .await
@@ -437,38 +383,20 @@ impl TestApp {
     /// POST /api/v1/classify (open in demo mode).
     pub async fn classify(&self, text: &str) -> Value {
         Reply::from(
-            self.client
-                .post(self.url("/api/v1/classify"))
-                .json(&json!({"text": text}))
-                .send()
-                .await
-                .expect("request"),
+            self.client.post(self.url("/api/v1/classify")).json(&json!({"text": text})).send().await.expect("request"),
         )
         .await
         .ok()
     }
 
     /// The conversation as stored.
-    pub async fn stored_conversation(
-        &self,
-        conv: &Conv,
-    ) -> switchboard::domain::conversation::Conversation {
-        self.store
-            .conversation(&conv.id)
-            .await
-            .expect("store")
-            .expect("the conversation is stored")
+    pub async fn stored_conversation(&self, conv: &Conv) -> switchboard::domain::conversation::Conversation {
+        self.store.conversation(&conv.id).await.expect("store").expect("the conversation is stored")
     }
 
     /// Every stored message of a conversation (notes included).
-    pub async fn stored_messages(
-        &self,
-        conv: &Conv,
-    ) -> Vec<switchboard::domain::conversation::Message> {
-        self.store
-            .messages_after(&conv.id, 0, true)
-            .await
-            .expect("store")
+    pub async fn stored_messages(&self, conv: &Conv) -> Vec<switchboard::domain::conversation::Message> {
+        self.store.messages_after(&conv.id, 0, true).await.expect("store")
     }
 
     pub async fn write_counts(&self) -> Vec<(String, i64)> {
