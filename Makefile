@@ -5,14 +5,16 @@ CARGO ?= cargo
 DATASETS ?= ../shared/datasets
 ORT_LIB := .cache/onnxruntime/libonnxruntime.so.1.31.1
 
-.PHONY: run test lint onnxruntime encoder model bench eval-benchmarks clean-cache
+.PHONY: run test lint onnxruntime encoder model bench load-chat eval-benchmarks clean-cache
 
 run: onnxruntime
 	$(CARGO) build --release --locked
 	./target/release/switchboard serve --demo
 
 test: onnxruntime
-	$(CARGO) test --release --locked -- --include-ignored
+	$(CARGO) test --release --locked
+	$(CARGO) build --release --locked
+	tests/browser/run.sh
 
 lint:
 	$(CARGO) fmt --all --check
@@ -33,6 +35,15 @@ model: onnxruntime
 
 bench: onnxruntime
 	$(CARGO) bench --locked --bench classifier
+
+# The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL).
+DATABASE ?= sqlite:///tmp/switchboard-load/demo.db
+load-chat: onnxruntime
+	$(CARGO) build --release --locked --example load_chat
+	rm -rf /tmp/switchboard-load
+	./target/release/switchboard serve --demo --listen 127.0.0.1:18181 --database $(DATABASE) & pid=$$!; \
+	  for i in $$(seq 1 60); do curl -sf http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.5; done; \
+	  ./target/release/examples/load_chat http://127.0.0.1:18181 16 20; status=$$?; kill $$pid; wait $$pid; exit $$status
 
 # The classifier measured on the public benchmarks (figures in the README).
 eval-benchmarks: onnxruntime

@@ -144,10 +144,10 @@ fn order(
         }],
         OrderStatus::PartiallyRefunded => vec![Refund {
             amount_cents: items[0].unit_price_cents,
-            status: if number % 2 == 0 { RefundStatus::Processing } else { RefundStatus::Completed },
+            status: if number.is_multiple_of(2) { RefundStatus::Processing } else { RefundStatus::Completed },
             reason: "one item returned".into(),
             created_at: placed_at + 6 * DAY,
-            completed_at: (number % 2 == 1).then_some(placed_at + 8 * DAY),
+            completed_at: (!number.is_multiple_of(2)).then_some(placed_at + 8 * DAY),
         }],
         _ => Vec::new(),
     };

@@ -107,7 +107,15 @@ impl Application {
             web_dir: config.web_dir.clone(),
             allowed_origins: config.allowed_origins.clone(),
         };
-        Ok(Self { listener, state, shutdown, sessions, secure_cookies, database_url: config.database_url.clone(), drain: std::time::Duration::ZERO })
+        Ok(Self {
+            listener,
+            state,
+            shutdown,
+            sessions,
+            secure_cookies,
+            database_url: config.database_url.clone(),
+            drain: std::time::Duration::ZERO,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

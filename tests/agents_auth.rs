@@ -21,6 +21,7 @@ use switchboard::demo::{DEMO_ADMIN_EMAIL, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD}
 on_both_engines!(
     login_logout_and_wrong_credentials,
     session_id_is_rotated_on_login,
+    logout_ends_the_open_stream,
     disabled_agent_is_refused_at_once_and_its_stream_ends,
     csrf_header_and_origin_are_required,
     cli_agent_add_enforces_the_password_policy,
@@ -99,6 +100,29 @@ async fn session_id_is_rotated_on_login(app: &TestApp) {
     assert_eq!(agent.get("/api/v1/agent/me").await.status, StatusCode::UNAUTHORIZED);
     agent.set_cookie_value(Some(b));
     assert_eq!(agent.get("/api/v1/agent/me").await.status, StatusCode::OK);
+}
+
+async fn logout_ends_the_open_stream(app: &TestApp) {
+    let agent = AgentClient::logged_in(&app.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
+    let mut stream = agent.events_ready().await;
+    assert_eq!(agent.get("/api/v1/agent/me").await.ok()["online_agents"], 1);
+    let t = Instant::now();
+    assert_eq!(agent.logout().await.status, StatusCode::NO_CONTENT);
+    let seen = stream
+        .ends_within(Duration::from_secs(6))
+        .await
+        .expect("the logged-out session's stream closes within seconds");
+    println!("stream ended {:?} after log-out", t.elapsed());
+    assert!(seen.iter().any(|e| e.event == "logged_out"), "{seen:?}");
+    // A new log-in rotates the id: a stream opened with the old id ends too.
+    let a = AgentClient::logged_in(&app.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
+    let mut old_stream = a.events_ready().await;
+    assert_eq!(a.login(DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await.status, StatusCode::OK);
+    let seen = old_stream.ends_within(Duration::from_secs(6)).await.expect("the old session's stream closes");
+    assert!(seen.iter().any(|e| e.event == "logged_out"), "{seen:?}");
+    // The new session's stream stays open.
+    let mut new_stream = a.events_ready().await;
+    assert!(new_stream.ends_within(Duration::from_secs(3)).await.is_none(), "a valid session's stream stays open");
 }
 
 async fn disabled_agent_is_refused_at_once_and_its_stream_ends(app: &TestApp) {

@@ -24,6 +24,7 @@ on_both_engines!(
     bot_is_silent_while_a_person_has_the_conversation,
     every_agent_action_leaves_one_audit_row,
     handoff_reply_depends_on_agents_online,
+    other_agents_see_a_claimed_conversation_leave_the_queue,
 );
 
 /// The texts of message events on a shopper stream, with their seq.
@@ -33,7 +34,11 @@ fn message_events(events: &[agents_support::SseEvent]) -> Vec<(i64, String, Stri
         .filter(|e| e.event == "message")
         .map(|e| {
             let m = e.json();
-            (m["seq"].as_i64().expect("seq"), m["sender"].as_str().unwrap_or("").to_string(), m["text"].as_str().unwrap_or("").to_string())
+            (
+                m["seq"].as_i64().expect("seq"),
+                m["sender"].as_str().unwrap_or("").to_string(),
+                m["text"].as_str().unwrap_or("").to_string(),
+            )
         })
         .collect()
 }
@@ -49,13 +54,21 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
     let turn = app.handoff(&conv).await;
     assert_eq!(turn["state"], "queued");
     let (event, skipped) = agent_stream
-        .wait_for(Duration::from_secs(1), |e| e.event == "conversation" && e.json()["conversation_id"] == conv.id.as_str())
+        .wait_for(Duration::from_secs(1), |e| {
+            e.event == "conversation" && e.json()["conversation_id"] == conv.id.as_str()
+        })
         .await;
     let event = event.unwrap_or_else(|| panic!("no hand-off on the agent stream within 1 s; saw {skipped:?}"));
     println!("hand-off -> agent stream: {:?}", t.elapsed());
     assert_eq!(event.json()["state"], "queued", "{event:?}");
     let queue = agent.get("/api/v1/agent/conversations?state=queued").await.ok();
-    let entry = queue["conversations"].as_array().unwrap().iter().find(|c| c["conversation_id"] == conv.id.as_str()).expect("in the queue").clone();
+    let entry = queue["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["conversation_id"] == conv.id.as_str())
+        .expect("in the queue")
+        .clone();
     assert_eq!(entry["reason"], "customer_requested", "{entry}");
     assert!(entry["waiting_ms"].as_i64().is_some(), "{entry}");
 
@@ -63,11 +76,16 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
     let claim = agent.claim(&conv.id).await;
     assert_eq!(claim.status, StatusCode::OK, "{}", claim.raw);
     let (assigned, _) = agent_stream
-        .wait_for(Duration::from_secs(2), |e| e.event == "conversation" && e.json()["conversation_id"] == conv.id.as_str() && e.json()["state"] == "assigned")
+        .wait_for(Duration::from_secs(2), |e| {
+            e.event == "conversation"
+                && e.json()["conversation_id"] == conv.id.as_str()
+                && e.json()["state"] == "assigned"
+        })
         .await;
     assert!(assigned.is_some(), "the claim shows on the agent's stream");
     let note_text = "PRIVATE-NOTE: shopper sounded upset, check refund history";
-    let replies = ["Hi, I'm Sam from the support team.", "I've looked at your account.", "Anything else I can help with?"];
+    let replies =
+        ["Hi, I'm Sam from the support team.", "I've looked at your account.", "Anything else I can help with?"];
     let mut latencies = Vec::new();
     for (i, text) in replies.iter().enumerate() {
         let t = Instant::now();
@@ -75,8 +93,10 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
         assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
         assert_eq!(r.json["message"]["sender"], "agent");
         let seq = r.json["message"]["seq"].as_i64().unwrap();
-        let (got, skipped) = shopper.wait_for(Duration::from_secs(1), |e| e.event == "message" && e.json()["seq"] == seq).await;
-        let got = got.unwrap_or_else(|| panic!("reply {i} did not reach the shopper's stream within 1 s; saw {skipped:?}"));
+        let (got, skipped) =
+            shopper.wait_for(Duration::from_secs(1), |e| e.event == "message" && e.json()["seq"] == seq).await;
+        let got =
+            got.unwrap_or_else(|| panic!("reply {i} did not reach the shopper's stream within 1 s; saw {skipped:?}"));
         latencies.push(t.elapsed());
         assert_eq!(got.json()["text"], *text);
         assert_eq!(got.json()["sender"], "agent");
@@ -97,7 +117,13 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
     let raw = history.to_string();
     assert!(!raw.contains("PRIVATE-NOTE"), "a note in the shopper's history: {raw}");
     assert!(history["messages"].as_array().unwrap().iter().all(|m| m["sender"] != "note"));
-    let agent_texts: Vec<&str> = history["messages"].as_array().unwrap().iter().filter(|m| m["sender"] == "agent").map(|m| m["text"].as_str().unwrap()).collect();
+    let agent_texts: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sender"] == "agent")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(agent_texts, replies, "replies in order in the history");
     let seqs: Vec<i64> = history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
@@ -121,7 +147,8 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
     let mut replay = shopper_events(&app.base, &conv, Some(0)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let replayed = replay.drain();
-    let replayed_agent: Vec<String> = message_events(&replayed).into_iter().filter(|m| m.1 == "agent").map(|m| m.2).collect();
+    let replayed_agent: Vec<String> =
+        message_events(&replayed).into_iter().filter(|m| m.1 == "agent").map(|m| m.2).collect();
     assert_eq!(replayed_agent, replies);
     assert!(replayed.iter().all(|e| !e.data.contains("PRIVATE-NOTE")), "{replayed:?}");
 }
@@ -140,7 +167,15 @@ async fn writing_to_someone_elses_conversation_is_refused(app: &TestApp) {
         ("resolve", other.action(&conv.id, "resolve").await),
         ("release", other.action(&conv.id, "release").await),
         ("return-to-bot", other.action(&conv.id, "return-to-bot").await),
-        ("reassign", other.post(&format!("/api/v1/agent/conversations/{}/reassign", conv.id), &json!({"agent_id": other_agent.id})).await),
+        (
+            "reassign",
+            other
+                .post(
+                    &format!("/api/v1/agent/conversations/{}/reassign", conv.id),
+                    &json!({"agent_id": other_agent.id}),
+                )
+                .await,
+        ),
     ] {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.raw);
     }
@@ -151,18 +186,26 @@ async fn writing_to_someone_elses_conversation_is_refused(app: &TestApp) {
     assert_eq!(view.status, StatusCode::FORBIDDEN, "{}", view.raw);
     assert!(view.json["messages"].is_null());
     let assigned = other.get("/api/v1/agent/conversations?state=assigned").await.ok();
-    assert!(assigned["conversations"].as_array().unwrap().iter().all(|c| c["conversation_id"] != conv.id.as_str()), "{assigned}");
+    assert!(
+        assigned["conversations"].as_array().unwrap().iter().all(|c| c["conversation_id"] != conv.id.as_str()),
+        "{assigned}"
+    );
 
     let stored = app.stored_conversation(&conv).await;
     assert_eq!(stored.assigned_agent.as_deref(), Some(owner.agent_id().as_str()));
     assert_eq!(stored.state.name(), "assigned");
     assert_eq!(app.stored_messages(&conv).await.len(), before, "nothing was written");
     let audit = app.store.audit_count(&conv.id).await.unwrap();
-    assert!(audit.iter().all(|(actor, _)| actor != &format!("agent:{}", other_agent.id)), "refused attempts are not audited as actions: {audit:?}");
+    assert!(
+        audit.iter().all(|(actor, _)| actor != &format!("agent:{}", other_agent.id)),
+        "refused attempts are not audited as actions: {audit:?}"
+    );
 
     // An admin may reassign; then the former owner is the one refused.
     let admin = AgentClient::logged_in(&app.base, DEMO_ADMIN_EMAIL, DEMO_AGENT_PASSWORD).await;
-    let r = admin.post(&format!("/api/v1/agent/conversations/{}/reassign", conv.id), &json!({"agent_id": other_agent.id})).await;
+    let r = admin
+        .post(&format!("/api/v1/agent/conversations/{}/reassign", conv.id), &json!({"agent_id": other_agent.id}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(owner.reply(&conv.id, "still mine?").await.status, StatusCode::FORBIDDEN);
     assert_eq!(other.reply(&conv.id, "I have it now").await.status, StatusCode::OK);
@@ -216,7 +259,11 @@ async fn agents_cannot_read_shopper_data_without_its_token(app: &TestApp) {
                 r.status,
                 r.raw
             );
-            assert!(!r.raw.contains("Hidden Lane") && !r.raw.contains("\"messages\""), "{what}: data leaked: {}", r.raw);
+            assert!(
+                !r.raw.contains("Hidden Lane") && !r.raw.contains("\"messages\""),
+                "{what}: data leaked: {}",
+                r.raw
+            );
         }
     }
     // Nothing was changed by those attempts.
@@ -303,7 +350,13 @@ async fn every_agent_action_leaves_one_audit_row(app: &TestApp) {
     // The label is a pending training example naming the agent and the message.
     let admin = AgentClient::logged_in(&app.base, DEMO_ADMIN_EMAIL, DEMO_AGENT_PASSWORD).await;
     let examples = admin.get("/api/v1/admin/training-examples?status=pending").await.ok();
-    let ex = examples["training_examples"].as_array().unwrap().iter().find(|e| e["message_id"] == message_id.as_str()).expect("the example").clone();
+    let ex = examples["training_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message_id"] == message_id.as_str())
+        .expect("the example")
+        .clone();
     assert_eq!(ex["intent"], "complaint");
     assert_eq!(ex["agent_id"], agent.agent_id().as_str());
 }
@@ -338,4 +391,33 @@ async fn handoff_reply_depends_on_agents_online(app: &TestApp) {
     }
     let (_, turn) = queued_conversation(app, None).await;
     assert!(bot_text(&turn).contains("by email"), "{turn}");
+}
+
+async fn other_agents_see_a_claimed_conversation_leave_the_queue(app: &TestApp) {
+    let winner = AgentClient::logged_in(&app.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
+    let other_agent = create_agent(&app.store, "watcher@example.com", "Watcher", false).await;
+    let watcher = AgentClient::logged_in(&app.base, &other_agent.email, STRONG_PASSWORD).await;
+    // One conversation queued before the watcher's stream opens, one after.
+    let (early, _) = queued_conversation(app, None).await;
+    let mut stream = watcher.events_ready().await;
+    let (late, _) = queued_conversation(app, None).await;
+    let (queued, _) =
+        stream.wait_for(Duration::from_secs(1), |e| e.json()["conversation_id"] == late.id.as_str()).await;
+    assert_eq!(queued.expect("the hand-off").json()["state"], "queued");
+    for conv in [&early, &late] {
+        assert_eq!(winner.claim(&conv.id).await.status, StatusCode::OK);
+        let (left, skipped) =
+            stream.wait_for(Duration::from_secs(1), |e| e.json()["conversation_id"] == conv.id.as_str()).await;
+        let left =
+            left.unwrap_or_else(|| panic!("the watcher is not told the conversation left the queue; saw {skipped:?}"));
+        let data = left.json();
+        assert_eq!(data["state"], "assigned", "{data}");
+        // Only the id and the state: nothing about someone else's conversation.
+        assert!(data["assigned_agent"].is_null() && data["seq"].is_null(), "{data}");
+    }
+    // Later activity in the winner's conversations is not shown to the watcher.
+    winner.reply(&late.id, "hello from the winner").await.ok();
+    let (leak, _) =
+        stream.wait_for(Duration::from_millis(500), |e| e.json()["conversation_id"] == late.id.as_str()).await;
+    assert!(leak.is_none(), "{leak:?}");
 }

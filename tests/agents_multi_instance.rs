@@ -4,10 +4,10 @@
 //! are killed (`pg_terminate_backend`) no message is missed. Prints the cross-instance
 //! delivery latency.
 
-#[allow(unused_macros)]
-mod common;
 #[path = "common/agents.rs"]
 mod agents_support;
+#[allow(unused_macros)]
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -85,7 +85,8 @@ async fn shopper_post(client: &reqwest::Client, base: &str, conv: &Conv, path: &
 }
 
 async fn start(client: &reqwest::Client, base: &str) -> Conv {
-    let r = reply_of(client.post(format!("{base}/api/v1/conversations")).json(&json!({})).send().await.expect("start")).await;
+    let r = reply_of(client.post(format!("{base}/api/v1/conversations")).json(&json!({})).send().await.expect("start"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     Conv {
         id: r.json["conversation_id"].as_str().unwrap().to_string(),
@@ -96,8 +97,11 @@ async fn start(client: &reqwest::Client, base: &str) -> Conv {
 
 /// Waits for the shopper stream to carry the agent message `text` with `seq`; returns when.
 async fn expect_on_shopper_stream(stream: &mut SseStream, seq: i64, text: &str, timeout: Duration) -> Instant {
-    let (got, skipped) = stream.wait_for(timeout, |e| e.event == "message" && e.json()["seq"].as_i64() == Some(seq)).await;
-    let got = got.unwrap_or_else(|| panic!("message {seq} ({text}) did not reach the shopper on A within {timeout:?}; saw {skipped:?}"));
+    let (got, skipped) =
+        stream.wait_for(timeout, |e| e.event == "message" && e.json()["seq"].as_i64() == Some(seq)).await;
+    let got = got.unwrap_or_else(|| {
+        panic!("message {seq} ({text}) did not reach the shopper on A within {timeout:?}; saw {skipped:?}")
+    });
     assert_eq!(got.json()["text"], text);
     for e in &skipped {
         if e.event == "message" {
@@ -110,13 +114,22 @@ async fn expect_on_shopper_stream(stream: &mut SseStream, seq: i64, text: &str, 
 
 /// Waits for the agent stream to show the conversation at `seq` or later (or to ask for a
 /// resync, after which the console re-reads the database).
-async fn expect_on_agent_stream(stream: &mut SseStream, conversation_id: &str, seq: i64, timeout: Duration) -> (Instant, bool) {
+async fn expect_on_agent_stream(
+    stream: &mut SseStream,
+    conversation_id: &str,
+    seq: i64,
+    timeout: Duration,
+) -> (Instant, bool) {
     let (got, skipped) = stream
         .wait_for(timeout, |e| {
-            e.event == "resync" || (e.event == "conversation" && e.json()["conversation_id"] == conversation_id && e.json()["seq"].as_i64().unwrap_or(0) >= seq)
+            e.event == "resync"
+                || (e.event == "conversation"
+                    && e.json()["conversation_id"] == conversation_id
+                    && e.json()["seq"].as_i64().unwrap_or(0) >= seq)
         })
         .await;
-    let got = got.unwrap_or_else(|| panic!("seq {seq} did not reach the agent on B within {timeout:?}; saw {skipped:?}"));
+    let got =
+        got.unwrap_or_else(|| panic!("seq {seq} did not reach the agent on B within {timeout:?}; saw {skipped:?}"));
     (got.received, got.event == "resync")
 }
 
@@ -151,7 +164,11 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     let handoff = shopper_post(&http, &a.base, &conv, "/handoff", &json!({})).await;
     assert_eq!(handoff.status, StatusCode::OK, "{}", handoff.raw);
     let (got, skipped) = agent_stream
-        .wait_for(Duration::from_secs(2), |e| e.event == "conversation" && e.json()["conversation_id"] == conv.id.as_str() && e.json()["state"] == "queued")
+        .wait_for(Duration::from_secs(2), |e| {
+            e.event == "conversation"
+                && e.json()["conversation_id"] == conv.id.as_str()
+                && e.json()["state"] == "queued"
+        })
         .await;
     assert!(got.is_some(), "the hand-off on A did not reach B's agent stream; saw {skipped:?}");
     println!("hand-off on A -> agent stream on B: {:?}", t.elapsed());
@@ -174,7 +191,14 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     for i in 0..50 {
         let text = format!("shopper message {i}");
         let t = Instant::now();
-        let r = shopper_post(&http, &a.base, &conv, "/messages", &json!({"text": text, "client_message_id": format!("m-{i}")})).await;
+        let r = shopper_post(
+            &http,
+            &a.base,
+            &conv,
+            "/messages",
+            &json!({"text": text, "client_message_id": format!("m-{i}")}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
         assert_eq!(r.json["replies"].as_array().unwrap().len(), 0, "the bot is silent: {}", r.raw);
         let seq = r.json["message"]["seq"].as_i64().unwrap();
@@ -186,7 +210,13 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     summary("cross-instance agent reply (POST on B) -> shopper stream on A", b_to_a);
     summary("cross-instance shopper message (POST on A) -> agent stream on B", a_to_b);
     let view = agent.view(&conv.id).await.ok();
-    let seen: Vec<String> = view["messages"].as_array().unwrap().iter().filter(|m| m["sender"] == "shopper").map(|m| m["text"].as_str().unwrap().to_string()).collect();
+    let seen: Vec<String> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sender"] == "shopper")
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(seen, shopper_texts, "B reads A's messages in order");
 
     // Claims stay exclusive across instances.
@@ -221,28 +251,47 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     for (seq, text) in &after_kill {
         expect_on_shopper_stream(&mut shopper, *seq, text, Duration::from_secs(10)).await;
     }
-    println!("all {} replies sent right after the kill reached the shopper on A within {:?} of the last send", after_kill.len(), t.elapsed());
+    println!(
+        "all {} replies sent right after the kill reached the shopper on A within {:?} of the last send",
+        after_kill.len(),
+        t.elapsed()
+    );
     let mut last_seq = 0;
     let mut after_kill_texts = Vec::new();
     for i in 0..20 {
         let text = format!("shopper after the kill {i}");
-        let r = shopper_post(&http, &a.base, &conv, "/messages", &json!({"text": text, "client_message_id": format!("k-{i}")})).await;
+        let r = shopper_post(
+            &http,
+            &a.base,
+            &conv,
+            "/messages",
+            &json!({"text": text, "client_message_id": format!("k-{i}")}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
         last_seq = r.json["message"]["seq"].as_i64().unwrap();
         after_kill_texts.push(text);
     }
     expect_on_agent_stream(&mut agent_stream, &conv.id, last_seq, Duration::from_secs(10)).await;
     let view = agent.view(&conv.id).await.ok();
-    let seen: Vec<String> = view["messages"].as_array().unwrap().iter().filter(|m| m["sender"] == "shopper").map(|m| m["text"].as_str().unwrap().to_string()).collect();
+    let seen: Vec<String> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sender"] == "shopper")
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect();
     assert!(seen.ends_with(&after_kill_texts), "B reads every message sent after the kill, in order");
 
     // Both listeners come back, and delivery is as quick as before.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
-            .fetch_one(&mut pg)
-            .await
-            .expect("count");
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_one(&mut pg)
+        .await
+        .expect("count");
         if n >= 2 {
             break;
         }
@@ -261,11 +310,21 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     summary("after the listener reconnected: agent reply on B -> shopper stream on A", again);
     // The shopper's full history on A: every agent reply once, in order.
     let history = reply_of(
-        http.get(format!("{}/api/v1/conversations/{}/messages?after=0", a.base, conv.id)).bearer_auth(&conv.token).send().await.expect("history"),
+        http.get(format!("{}/api/v1/conversations/{}/messages?after=0", a.base, conv.id))
+            .bearer_auth(&conv.token)
+            .send()
+            .await
+            .expect("history"),
     )
     .await
     .ok();
-    let agent_msgs: Vec<&str> = history["messages"].as_array().unwrap().iter().filter(|m| m["sender"] == "agent").map(|m| m["text"].as_str().unwrap()).collect();
+    let agent_msgs: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sender"] == "agent")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(agent_msgs.len(), 50 + 20 + 10);
     let _ = pg.close().await;
     drop(a);

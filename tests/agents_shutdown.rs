@@ -2,10 +2,10 @@
 //! 503, open shopper and agent streams are told to `reconnect` and closed, a request in flight
 //! finishes, and every acknowledged message is in the database afterwards.
 
-#[allow(unused_macros)]
-mod common;
 #[path = "common/agents.rs"]
 mod agents_support;
+#[allow(unused_macros)]
+mod common;
 
 use std::time::{Duration, Instant};
 

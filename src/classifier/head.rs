@@ -82,7 +82,7 @@ impl Head {
         let mut session = self.pool.get();
         let outputs = session.run(ort::inputs![INPUT_EMBEDDING => emb, INPUT_LEXICAL => lex]).map_err(inference)?;
         let (_, data) = outputs[OUTPUT_PROBABILITIES].try_extract_tensor::<f32>().map_err(inference)?;
-        let classes = if n == 0 { 0 } else { data.len() / n };
+        let classes = data.len().checked_div(n).unwrap_or(0);
         Ok(data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect())
     }
 }

@@ -1,8 +1,10 @@
 //! The agents' stream: hints about hand-offs, queue changes and messages in conversations the
 //! agent may see (queued ones, and those assigned to them). The console re-reads details over
-//! the API. An open stream marks the agent online. A disabled agent's stream closes within
-//! seconds; a client that does not read is dropped.
+//! the API. An open stream marks the agent online. The stream closes within seconds of its
+//! session ending (log-out, a new log-in, a disabled agent, expiry); a client that does not
+//! read is dropped.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -29,13 +31,14 @@ pub async fn agent_events(
     let (agent, _) = current_agent(&state, &session).await?;
     let (tx, rx) = mpsc::channel(BUFFER);
     let hints = state.chat.events().subscribe();
-    tokio::spawn(pump(state, agent, hints, tx));
+    tokio::spawn(pump(state, agent, session, hints, tx));
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 async fn pump(
     state: AppState,
     agent: Agent,
+    session: Session,
     mut hints: broadcast::Receiver<crate::chat::Changed>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
@@ -46,6 +49,12 @@ async fn pump(
     if !send(Event::default().event("ready").data(json!({"agent": agent.id}).to_string())) {
         return;
     }
+    // Queued conversations this agent can see: when one leaves the queue for someone else,
+    // the agent is told it left (id and state only), so its queue does not go stale.
+    let mut queued: HashSet<String> = match state.chat.store().queue("queued", 1000).await {
+        Ok(entries) => entries.into_iter().map(|e| e.conversation_id).collect(),
+        Err(_) => HashSet::new(),
+    };
     loop {
         tokio::select! {
             hint = hints.recv() => match hint {
@@ -56,6 +65,18 @@ async fn pump(
                     let Ok(Some(c)) = state.chat.store().conversation(&changed.conversation_id).await else { continue };
                     let mine = c.assigned_agent.as_deref() == Some(agent.id.as_str());
                     let visible = c.state == ConversationState::Queued || mine || agent.is_admin;
+                    let left_queue = if c.state == ConversationState::Queued {
+                        queued.insert(c.id.clone());
+                        false
+                    } else {
+                        queued.remove(&c.id)
+                    };
+                    if !visible && left_queue {
+                        let data = json!({"conversation_id": c.id, "state": c.state});
+                        if !send(Event::default().event("conversation").data(data.to_string())) {
+                            return;
+                        }
+                    }
                     if visible {
                         let data = json!({"conversation_id": c.id, "state": c.state, "seq": changed.seq, "assigned_agent": c.assigned_agent, "reason": c.handoff_reason, "priority": c.handoff_priority});
                         if !send(Event::default().event("conversation").id(changed.seq.to_string()).data(data.to_string())) {
@@ -70,7 +91,22 @@ async fn pump(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = recheck.tick() => {
-                let still_allowed = matches!(state.chat.store().agent(&agent.id).await, Ok(Some(a)) if !a.disabled && a.sessions_valid_after <= agent_since(&agent));
+                // The session itself, re-read from the store: a log-out, a new log-in (which
+                // rotates the id), a disabled agent or an expired session ends the stream.
+                let still_allowed = match session.load().await {
+                    Ok(()) => match current_agent(&state, &session).await {
+                        Ok((now, _)) => now.id == agent.id,
+                        Err(ApiError::Internal(e)) => {
+                            tracing::warn!(agent = %agent.id, error = %e, "agent stream: cannot re-check the session");
+                            true
+                        }
+                        Err(_) => false,
+                    },
+                    Err(e) => {
+                        tracing::warn!(agent = %agent.id, error = %e, "agent stream: cannot reload the session");
+                        true
+                    }
+                };
                 if !still_allowed {
                     let _ = tx.try_send(Ok(Event::default().event("logged_out").data("{}")));
                     return;
@@ -83,9 +119,4 @@ async fn pump(
             () = tx.closed() => return,
         }
     }
-}
-
-/// The agent's session-validity mark when the stream opened.
-fn agent_since(agent: &Agent) -> i64 {
-    agent.sessions_valid_after
 }

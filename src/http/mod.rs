@@ -49,18 +49,27 @@ pub struct AppState {
 fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use axum::http::{HeaderName, Method};
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    let allowed: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("last-event-id")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("last-event-id"),
+        ])
         .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The whole application router. Agent and admin routes get the session layer.
 pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<sessions::AgentSessionStore>) -> Router {
     let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
-    let storefront_routes = Router::new().merge(shopper::router()).merge(web::widget_router(&state.web_dir)).layer(cors(&state.allowed_origins));
+    let storefront_routes = Router::new()
+        .merge(shopper::router())
+        .merge(web::widget_router(&state.web_dir))
+        .layer(cors(&state.allowed_origins));
     Router::new()
         .merge(agent_routes)
         .merge(ops::router())

@@ -7,6 +7,9 @@ use std::time::Instant;
 use super::progress;
 use crate::classifier::{ClassifierError, Encoder};
 
+/// What one embedding worker returns: (input index, embedding) pairs.
+type WorkerResult = Result<Vec<(usize, Vec<f32>)>, ClassifierError>;
+
 /// Embeddings in input order, and the throughput reached.
 pub struct Embedded {
     pub vectors: Vec<Vec<f32>>,
@@ -19,7 +22,7 @@ pub fn embed_all(encoder: &Encoder, texts: &[&str], workers: usize, quiet: bool)
     let bar = progress::bar(texts.len() as u64, "embedding", quiet);
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-    let results: Vec<Result<Vec<(usize, Vec<f32>)>, ClassifierError>> = std::thread::scope(|scope| {
+    let results: Vec<WorkerResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers.max(1))
             .map(|_| {
                 scope.spawn(|| {

@@ -43,6 +43,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         profile: StoreProfile::default(),
         web_dir: root().join("web"),
         public_url: None,
+        allowed_origins: Vec::new(),
     }
 }
 
