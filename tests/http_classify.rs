@@ -1,49 +1,22 @@
 //! `POST /api/v1/classify` and `GET /healthz` over real HTTP, with the shipped model.
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+mod common;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use switchboard::classifier::{ClassifierOptions, OnnxClassifier};
-use switchboard::domain::intent::IntentCatalog;
-use switchboard::http::{AppState, router};
-use switchboard::intents::{load_dir, load_rules};
+use switchboard::startup::Application;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn classifier() -> Arc<OnnxClassifier> {
-    static MODEL: OnceLock<Arc<OnnxClassifier>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let options = ClassifierOptions { sessions: 1, intra_threads: 1 };
-            Arc::new(OnnxClassifier::load(&root().join("models"), options).expect("the shipped model loads"))
-        })
-        .clone()
-}
-
-fn state(demo: bool) -> AppState {
-    let intents = root().join("intents");
-    let defs = load_dir(&intents).expect("intents/ loads");
-    let rules = load_rules(&intents).expect("rules load");
-    AppState {
-        classifier: classifier(),
-        catalog: Arc::new(IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect())),
-        rules: Arc::new(rules),
-        demo,
-    }
-}
-
-/// Serves the router on a free loopback port; the server lives as long as the test's runtime.
+/// Starts the real server (fresh SQLite database, shipped model) on a free loopback port, with
+/// or without demo mode; it lives as long as the test's runtime.
 async fn serve(demo: bool) -> String {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = router(state(demo));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut config = common::server_config(&format!("sqlite://{}/classify.db", dir.path().display()));
+    config.demo = demo;
+    let app = Application::build(&config, Some(common::classifier())).await.expect("the server builds");
+    let addr = app.local_addr();
     tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        let _dir = dir;
+        app.run(std::future::pending()).await.expect("the server runs");
     });
     format!("http://{addr}")
 }
@@ -101,22 +74,23 @@ async fn malformed_json_is_a_bad_request() {
     let base = serve(true).await;
     let (status, body) = post_raw(&base, "{\"text\": \"where is", Some("application/json")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(assert_client_error(status, &body), "invalid_body");
+    assert_eq!(assert_client_error(status, &body), "invalid_json");
 }
 
 #[tokio::test]
 async fn a_body_without_a_json_content_type_is_a_bad_request() {
     let base = serve(true).await;
     let (status, body) = post_raw(&base, "{\"text\": \"hello\"}", None).await;
-    assert_eq!(assert_client_error(status, &body), "invalid_body");
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(assert_client_error(status, &body), "unsupported_media_type");
 }
 
 #[tokio::test]
 async fn an_unknown_field_is_a_bad_request() {
     let base = serve(true).await;
     let (status, body) = post_json(&base, &json!({"text": "hello", "shop": "acme"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(assert_client_error(status, &body), "invalid_body");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(assert_client_error(status, &body), "invalid_fields");
     assert!(body["error"]["message"].as_str().unwrap().contains("shop"), "{body}");
 }
 
@@ -124,15 +98,16 @@ async fn an_unknown_field_is_a_bad_request() {
 async fn a_text_of_the_wrong_type_is_a_bad_request() {
     let base = serve(true).await;
     let (status, body) = post_json(&base, &json!({"text": 42})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(assert_client_error(status, &body), "invalid_body");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(assert_client_error(status, &body), "invalid_fields");
 }
 
 #[tokio::test]
 async fn a_missing_text_is_a_bad_request() {
     let base = serve(true).await;
     let (status, body) = post_json(&base, &json!({})).await;
-    assert_eq!(assert_client_error(status, &body), "invalid_body");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(assert_client_error(status, &body), "invalid_fields");
 }
 
 #[tokio::test]
