@@ -1,7 +1,7 @@
 //! Shared set-up for the HTTP integration tests: the real server on 127.0.0.1:0 with a fresh
 //! database (SQLite in a temporary folder, or a new PostgreSQL database per test when
 //! `SWITCHBOARD_TEST_POSTGRES_URL` is set), the demo store and the shipped model.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
