@@ -6,7 +6,6 @@
 
 #[path = "common/agents.rs"]
 mod agents_support;
-#[allow(unused_macros)]
 mod common;
 
 use std::io::{BufRead, BufReader};

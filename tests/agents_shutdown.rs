@@ -4,7 +4,6 @@
 
 #[path = "common/agents.rs"]
 mod agents_support;
-#[allow(unused_macros)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -39,6 +39,7 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
     let body = |v: Value| v.to_string().into_bytes();
 
     let oversize = body(json!({"text": "a".repeat(70 * 1024), "client_message_id": "x1"}));
+    #[allow(clippy::type_complexity)]
     let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, StatusCode)> = vec![
         ("a body over 64 KiB", token, JSON, oversize, StatusCode::PAYLOAD_TOO_LARGE),
         ("malformed JSON", token, JSON, br#"{"text": "hi", "client_message_id": "#.to_vec(), StatusCode::BAD_REQUEST),
