@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::events::EventHub;
 use super::identity::IdentityKeys;
 use super::turn::{Input, Turn};
-use crate::classifier::{ClassifierError, IntentClassifier};
+use crate::classifier::{ClassifierError, IntentClassifier, RankWorkers};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::conversation::{Conversation, ConversationState, Identity, Message, Sender, TriageRecord};
 use crate::domain::intent::IntentCatalog;
@@ -78,6 +78,7 @@ pub struct ChatService {
     pub(super) profile: StoreProfile,
     pub(super) events: EventHub,
     ip_key: Secret,
+    rank_workers: RankWorkers,
 }
 
 const MAX_CLIENT_MESSAGE_ID: usize = 100;
@@ -94,7 +95,8 @@ impl ChatService {
         events: EventHub,
         ip_key: Secret,
     ) -> Self {
-        Self { store, classifier, catalog, rules, identity, profile, events, ip_key }
+        let rank_workers = RankWorkers::start(classifier.clone());
+        Self { store, classifier, catalog, rules, identity, profile, events, ip_key, rank_workers }
     }
 
     pub fn store(&self) -> &Store {
@@ -327,17 +329,9 @@ impl ChatService {
             .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")).into())
     }
 
-    async fn classify(&self, text: &str) -> Result<Ranking, ChatError> {
-        let classifier = self.classifier.clone();
-        let text = text.to_string();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            classifier.rank(&text)
-        })
-        .await
-        .map_err(|e| ClassifierError::Inference(e.to_string()))?
-        .map_err(ChatError::from)
+    /// Ranks the intents of `text` on the classifier's threads, in arrival order.
+    pub async fn classify(&self, text: &str) -> Result<Ranking, ChatError> {
+        Ok(self.rank_workers.rank(text.to_string()).await?)
     }
 
     /// Stores the shopper message, the replies and the conversation, then publishes.

@@ -55,6 +55,11 @@ impl Encoder {
         Ok(encoder)
     }
 
+    /// Encoder sessions that can run at once.
+    pub fn sessions(&self) -> usize {
+        self.pool.size()
+    }
+
     pub fn dim(&self) -> usize {
         self.dim
     }

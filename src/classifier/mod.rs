@@ -7,6 +7,7 @@ pub mod head;
 mod metadata;
 mod pool;
 mod runtime;
+mod workers;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ pub use encoder::Encoder;
 pub use head::Head;
 pub use metadata::{HEAD_FILE, HeadMetadata, LexicalConfig, METADATA_FILE, write_atomically};
 pub use runtime::{FETCH_COMMAND, ORT_LIBRARY_NAME, init_runtime};
+pub use workers::RankWorkers;
 
 use crate::domain::triage::{IntentScore, Ranking};
 
@@ -63,6 +65,10 @@ impl Default for ClassifierOptions {
 pub trait IntentClassifier: Send + Sync {
     fn rank(&self, text: &str) -> Result<Ranking, ClassifierError>;
     fn metadata(&self) -> &HeadMetadata;
+    /// How many rankings can usefully run at once (the encoder's sessions).
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 /// The shipped model: the frozen encoder plus a trained head.
@@ -111,6 +117,10 @@ impl IntentClassifier for OnnxClassifier {
 
     fn metadata(&self) -> &HeadMetadata {
         self.head.metadata()
+    }
+
+    fn concurrency(&self) -> usize {
+        self.encoder.sessions()
     }
 }
 

@@ -16,6 +16,10 @@ impl SessionPool {
         Self { sessions: sessions.into_iter().map(Mutex::new).collect(), next: AtomicUsize::new(0) }
     }
 
+    pub fn size(&self) -> usize {
+        self.sessions.len()
+    }
+
     /// A free session if there is one, else waits for the next in turn.
     pub fn get(&self) -> MutexGuard<'_, Session> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);

@@ -80,17 +80,9 @@ async fn classify(
     }
     crate::domain::text::validate_message(&request.text)
         .map_err(|e| ApiError::bad_request("invalid_message", e.to_string()))?;
-    let classifier = state.chat.classifier().clone();
     let started = std::time::Instant::now();
     let text = request.text;
-    let span = tracing::Span::current();
-    let (ranking, text) = tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        (classifier.rank(&text), text)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let ranking = ranking?;
+    let ranking = state.chat.classify(&text).await?;
     metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
     let phrase = state.chat.rules().find(&text);
     let metadata = state.chat.classifier().metadata();
