@@ -147,6 +147,11 @@ impl Application {
                 state.shutdown.clone(),
             ))
         });
+        let presence_task = tokio::spawn(crate::chat::sync_presence(
+            store.clone(),
+            state.chat.events().clone(),
+            state.shutdown.clone(),
+        ));
         let layer = session_layer(sessions, secure_cookies);
         let app = router(state, layer).into_make_service_with_connect_info::<SocketAddr>();
         let signal = async move {
@@ -162,6 +167,10 @@ impl Application {
         cleanup.abort();
         if let Some(task) = listener_task {
             task.abort();
+        }
+        // It saw the stop signal; let it remove this instance's row before the pool closes.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), presence_task).await.is_err() {
+            tracing::warn!("the presence task did not stop in time");
         }
         store.close().await;
         tracing::info!("stopped");

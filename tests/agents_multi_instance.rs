@@ -156,12 +156,25 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     let agent = AgentClient::logged_in(&b.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
     let mut agent_stream = agent.events_ready().await;
 
+    // The agent online on B counts as online on A too (presence is shared through the database).
+    let admin_on_a = AgentClient::logged_in(&a.base, DEMO_ADMIN_EMAIL, DEMO_AGENT_PASSWORD).await;
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while admin_on_a.get("/api/v1/agent/me").await.ok()["online_agents"] != 1 {
+        assert!(Instant::now() < deadline, "A does not see the agent online on B after 6 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // A hand-off on A reaches the agent's stream on B.
     let conv = start(&http, &a.base).await;
     let mut shopper = shopper_events(&a.base, &conv, None).await;
     let t = Instant::now();
     let handoff = shopper_post(&http, &a.base, &conv, "/handoff", &json!({})).await;
     assert_eq!(handoff.status, StatusCode::OK, "{}", handoff.raw);
+    assert!(
+        handoff.raw.contains("passing you to a member of our team") && !handoff.raw.contains("No one from our team"),
+        "A must tell the shopper that somebody (on B) is online: {}",
+        handoff.raw
+    );
     let (got, skipped) = agent_stream
         .wait_for(Duration::from_secs(2), |e| {
             e.event == "conversation"
@@ -219,7 +232,6 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
     assert_eq!(seen, shopper_texts, "B reads A's messages in order");
 
     // Claims stay exclusive across instances.
-    let admin_on_a = AgentClient::logged_in(&a.base, DEMO_ADMIN_EMAIL, DEMO_AGENT_PASSWORD).await;
     for _ in 0..10 {
         let c = start(&http, &a.base).await;
         shopper_post(&http, &a.base, &c, "/handoff", &json!({})).await;
@@ -325,6 +337,14 @@ async fn two_instances_behave_as_one_and_survive_a_lost_listener() {
         .map(|m| m["text"].as_str().unwrap())
         .collect();
     assert_eq!(agent_msgs.len(), 50 + 20 + 10);
+
+    // The agent closes the console on B: A stops counting them online within seconds.
+    drop(agent_stream);
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while admin_on_a.get("/api/v1/agent/me").await.ok()["online_agents"] != 0 {
+        assert!(Instant::now() < deadline, "A still sees the agent online 8 s after B's console closed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = pg.close().await;
     drop(a);
     drop(b);

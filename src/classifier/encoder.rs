@@ -1,4 +1,8 @@
-//! The frozen sentence encoder: tokenizer + `encoder.onnx` -> L2-normalised embeddings.
+//! The frozen sentence encoder: tokenizer + `encoder.onnx` -> embeddings.
+//!
+//! An embedding here is the model's sentence embedding (the last layer, mean-pooled and
+//! L2-normalised) followed by the same of the second-to-last layer: the pair classifies
+//! intents better than the last layer alone.
 
 use std::path::Path;
 
@@ -13,7 +17,8 @@ use super::{ClassifierError, ClassifierOptions, ENCODER_FILE, TOKENIZER_FILE};
 
 /// Longest input in tokens; longer messages are truncated.
 const MAX_TOKENS: usize = 128;
-const OUTPUT: &str = "sentence_embedding";
+/// The graph's outputs, concatenated in this order.
+const OUTPUTS: [&str; 2] = ["sentence_embedding", "penultimate_embedding"];
 
 pub struct Encoder {
     /// Pads a batch to its longest member.
@@ -111,12 +116,18 @@ impl Encoder {
         let mask = TensorRef::from_array_view(([batch, len], mask)).map_err(inference)?;
         let mut session = self.pool.get();
         let outputs = session.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask]).map_err(inference)?;
-        let (shape, data) = outputs[OUTPUT].try_extract_tensor::<f32>().map_err(inference)?;
-        let dim = shape.get(1).copied().unwrap_or(0) as usize;
-        if dim == 0 || data.len() != batch * dim {
-            return Err(ClassifierError::Inference(format!("unexpected encoder output shape {shape:?}")));
+        let mut rows = vec![Vec::new(); batch];
+        for name in OUTPUTS {
+            let (shape, data) = outputs[name].try_extract_tensor::<f32>().map_err(inference)?;
+            let dim = shape.get(1).copied().unwrap_or(0) as usize;
+            if dim == 0 || data.len() != batch * dim {
+                return Err(ClassifierError::Inference(format!("unexpected encoder output shape {shape:?} of {name}")));
+            }
+            for (row, values) in rows.iter_mut().zip(data.chunks(dim)) {
+                row.extend_from_slice(values);
+            }
         }
-        Ok(data.chunks(dim).map(<[f32]>::to_vec).collect())
+        Ok(rows)
     }
 }
 
@@ -131,9 +142,9 @@ fn build_session(env: &ort::environment::Environment, bytes: &[u8], intra_thread
 fn check_signature(session: &Session) -> Result<(), String> {
     let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
     let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-    if inputs != ["input_ids", "attention_mask"] || !outputs.contains(&OUTPUT) {
+    if inputs != ["input_ids", "attention_mask"] || !OUTPUTS.iter().all(|o| outputs.contains(o)) {
         return Err(format!(
-            "not a Switchboard encoder: inputs {inputs:?}, outputs {outputs:?}; expected inputs [\"input_ids\", \"attention_mask\"] and output \"{OUTPUT}\""
+            "not a Switchboard encoder: inputs {inputs:?}, outputs {outputs:?}; expected inputs [\"input_ids\", \"attention_mask\"] and outputs {OUTPUTS:?}. Re-create it with `make encoder`"
         ));
     }
     Ok(())

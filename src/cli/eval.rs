@@ -22,7 +22,8 @@ pub struct EvalArgs {
     /// JSON-lines test file. Without --train, the shipped model is measured on it.
     #[arg(long)]
     pub test: Option<PathBuf>,
-    /// JSON-lines validation file for calibrating thresholds (default: cross-validation of --train).
+    /// JSON-lines validation file: thresholds are calibrated on it, then the tested head learns from
+    /// --train and --val together (default: thresholds by cross-validation of --train).
     #[arg(long)]
     pub val: Option<PathBuf>,
     /// k-fold cross-validation over the intents folder.

@@ -5,6 +5,7 @@
 mod agents;
 mod conversations;
 mod orders;
+mod presence;
 mod tx;
 
 use std::path::Path;

@@ -10,6 +10,7 @@ use super::dataset::Example;
 use super::embed::embed_all;
 use super::metrics::{Figures, compute};
 use super::progress;
+use super::softmax::SoftmaxHead;
 use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows};
 use crate::classifier::{ClassifierError, Encoder, OnnxClassifier, ranking_from};
 use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
@@ -80,6 +81,9 @@ fn row_results(
 }
 
 /// Trains on `train`, calibrates on `val` (or cross-validation of `train`), reports on `test`.
+/// With `val`, thresholds come from a head trained on `train` alone and measured on `val`;
+/// the head that is tested then learns from `train` and `val` together, as `train` does with
+/// cross-validation before its final fit.
 pub fn benchmark(
     encoder: &Encoder,
     train: &[Example],
@@ -88,17 +92,21 @@ pub fn benchmark(
     options: &TrainOptions,
 ) -> Result<Evaluation, ClassifierError> {
     let started = Instant::now();
-    let set = LabelSet::of(train);
     let val = val.unwrap_or_default();
-    let all_texts: Vec<&str> = train.iter().chain(val).chain(test).map(|e| e.text.as_str()).collect();
+    let labelled = [train, val].concat();
+    let set = LabelSet::of(&labelled);
+    let all_texts: Vec<&str> = labelled.iter().chain(test).map(|e| e.text.as_str()).collect();
     let features = featurize(encoder, &all_texts, options)?;
     let fit_started = Instant::now();
-    let classes: Vec<usize> = train.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
-    let train_rows: Vec<usize> = (0..train.len()).collect();
-    let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-    let head = fit_rows(&features, &classes, &train_rows, set.labels.len(), options, || bar.inc(1));
-    bar.finish_and_clear();
-    let predict = |offset: usize, rows: &[Example]| -> Vec<Scored> {
+    let classes: Vec<usize> = labelled.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
+    let fit = |rows: usize| {
+        let rows: Vec<usize> = (0..rows).collect();
+        let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
+        let head = fit_rows(&features, &classes, &rows, set.labels.len(), options, || bar.inc(1));
+        bar.finish_and_clear();
+        head
+    };
+    let predict = |head: &SoftmaxHead, offset: usize, rows: &[Example]| -> Vec<Scored> {
         rows.iter()
             .enumerate()
             .map(|(i, e)| Scored {
@@ -107,11 +115,14 @@ pub fn benchmark(
             })
             .collect()
     };
-    let calibration_rows =
-        if val.is_empty() { cross_validate(&features, train, &set, options) } else { predict(train.len(), val) };
+    let (calibration_rows, head) = if val.is_empty() {
+        (cross_validate(&features, train, &set, options), fit(train.len()))
+    } else {
+        (predict(&fit(train.len()), train.len(), val), fit(labelled.len()))
+    };
     let train_seconds = fit_started.elapsed().as_secs_f64();
     let thresholds = calibrate(&calibration_rows, &set.labels, set.oos, &options.calibration);
-    let held_out = predict(train.len() + val.len(), test);
+    let held_out = predict(&head, labelled.len(), test);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
     let rows = row_results(test, &held_out, &set.labels, &thresholds, None);
     Ok(Evaluation {
