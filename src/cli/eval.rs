@@ -35,6 +35,9 @@ pub struct EvalArgs {
     /// Precision automatic answers must reach.
     #[arg(long, default_value_t = 0.95)]
     pub target_precision: f32,
+    /// Share of held-out out-of-scope rows the thresholds must turn away.
+    #[arg(long, default_value_t = TrainOptions::default().calibration.min_oos_recall)]
+    pub min_oos_recall: f32,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -56,6 +59,12 @@ pub struct EvalArgs {
     /// L2 penalty on the head's weights.
     #[arg(long, default_value_t = TrainOptions::default().head.l2_dense)]
     pub l2: f32,
+    /// Weight of out-of-scope examples in the head's loss.
+    #[arg(long, default_value_t = TrainOptions::default().head.oos_weight)]
+    pub oos_weight: f32,
+    /// Weight of the character n-gram features relative to the word features.
+    #[arg(long, default_value_t = TrainOptions::default().lexical.char_weight)]
+    pub char_weight: f32,
 }
 
 pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
@@ -66,10 +75,13 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.val.is_none() || args.train.is_some(), "--val needs --train");
     let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
+    options.calibration.min_oos_recall = args.min_oos_recall;
     options.head.epochs = args.epochs;
     options.head.learning_rate = args.learning_rate;
     options.head.l2_dense = args.l2;
     options.head.l2_lexical = args.l2;
+    options.head.oos_weight = args.oos_weight;
+    options.lexical.char_weight = args.char_weight;
     let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1 };
     let (title, eval) = if args.kfold_intents {
         let defs = crate::intents::load_dir(&paths.intents)?;

@@ -13,6 +13,9 @@ pub struct TrainArgs {
     /// Precision that automatic answers must reach (per-intent thresholds are chosen for it).
     #[arg(long, default_value_t = 0.95)]
     pub target_precision: f32,
+    /// Share of held-out out-of-scope examples the thresholds must turn away.
+    #[arg(long, default_value_t = TrainOptions::default().calibration.min_oos_recall)]
+    pub min_oos_recall: f32,
     /// Folds of cross-validation for calibration.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
@@ -27,10 +30,16 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
         "--target-precision must be between 0.5 and 1, got {}",
         args.target_precision
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.min_oos_recall),
+        "--min-oos-recall must be between 0 and 1, got {}",
+        args.min_oos_recall
+    );
     let defs = crate::intents::load_dir(&paths.intents)?;
     let examples = from_intents(&defs);
     let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
+    options.calibration.min_oos_recall = args.min_oos_recall;
     let encoder = Encoder::load(&paths.models, ClassifierOptions { sessions: options.workers, intra_threads: 1 })?;
     eprintln!("training on {} examples of {} intents", examples.len(), defs.len());
     let trained = train(&encoder, &examples, &options)?;

@@ -1,9 +1,11 @@
 //! Choosing decision thresholds from held-out predictions (cross-validation or a validation
 //! file): a global confidence threshold and margin, then one threshold per intent, so that
-//! automatic answers reach a target precision.
+//! automatic answers reach a target precision; then, if held-out out-of-scope rows are still
+//! answered too often, a floor under every threshold until enough of them are turned away.
 
 use std::collections::BTreeMap;
 
+use super::metrics::thresholded;
 use crate::domain::triage::Thresholds;
 
 /// One held-out prediction: the true class (`None` = out of scope) and class probabilities.
@@ -44,13 +46,17 @@ pub struct CalibrationConfig {
     pub target_precision: f32,
     /// No threshold goes below this.
     pub min_threshold: f32,
-    /// An intent needs this many held-out answers for a threshold of its own.
+    /// An intent needs this many held-out answers for a threshold of its own (at 95 %, fewer
+    /// than 40 cannot tell one mistake from two, so the estimate would be noise).
     pub min_support: usize,
+    /// Share of held-out out-of-scope rows that must not be answered (when there are at
+    /// least `min_support` of them).
+    pub min_oos_recall: f32,
 }
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self { target_precision: 0.95, min_threshold: 0.35, min_support: 5 }
+        Self { target_precision: 0.95, min_threshold: 0.35, min_support: 40, min_oos_recall: 0.9 }
     }
 }
 
@@ -110,7 +116,36 @@ pub fn calibrate(rows: &[Scored], labels: &[String], oos: Option<usize>, config:
             .unwrap_or(MAX_THRESHOLD);
         per_intent.insert(label.clone(), threshold);
     }
-    Thresholds { global, margin, per_intent, target_precision: config.target_precision }
+    let thresholds = Thresholds { global, margin, per_intent, target_precision: config.target_precision };
+    raise_for_oos_recall(rows, labels, oos, thresholds, config)
+}
+
+/// Lifts every threshold to a common floor, lowest first, until out-of-scope rows are
+/// rejected at `config.min_oos_recall` (or the floor reaches the highest threshold).
+fn raise_for_oos_recall(
+    rows: &[Scored],
+    labels: &[String],
+    oos: Option<usize>,
+    thresholds: Thresholds,
+    config: &CalibrationConfig,
+) -> Thresholds {
+    let oos_rows: Vec<&Scored> = rows.iter().filter(|r| r.truth.is_none() || r.truth == oos).collect();
+    if oos_rows.len() < config.min_support {
+        return thresholds;
+    }
+    let recall = |t: &Thresholds| {
+        let rejected = oos_rows.iter().filter(|r| thresholded(r, labels, oos, t).is_none()).count();
+        rejected as f32 / oos_rows.len() as f32
+    };
+    let floored = |floor: f32| Thresholds {
+        global: thresholds.global.max(floor),
+        per_intent: thresholds.per_intent.iter().map(|(k, &v)| (k.clone(), v.max(floor))).collect(),
+        ..thresholds.clone()
+    };
+    threshold_grid(thresholds.global)
+        .map(floored)
+        .find(|t| recall(t) >= config.min_oos_recall)
+        .unwrap_or_else(|| floored(MAX_THRESHOLD))
 }
 
 #[cfg(test)]
@@ -142,7 +177,8 @@ mod tests {
             row(Some(0), &[0.6, 0.4, 0.0]),
             row(Some(1), &[0.5, 0.3, 0.2]),
         ];
-        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.0, min_support: 1 };
+        let config =
+            CalibrationConfig { target_precision: 1.0, min_threshold: 0.0, min_support: 1, min_oos_recall: 0.0 };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.51);
         assert_eq!(t.margin, 0.0);
@@ -153,7 +189,8 @@ mod tests {
     fn out_of_scope_predictions_are_not_answers() {
         // Every a/b prediction is right; the wrong one predicts oos, which is a rejection.
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(Some(1), &[0.1, 0.2, 0.7])];
-        let config = CalibrationConfig { target_precision: 1.0, min_threshold: 0.3, min_support: 1 };
+        let config =
+            CalibrationConfig { target_precision: 1.0, min_threshold: 0.3, min_support: 1, min_oos_recall: 0.0 };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.3);
     }
@@ -161,7 +198,8 @@ mod tests {
     #[test]
     fn unreachable_target_gives_the_highest_threshold() {
         let rows = vec![row(Some(1), &[0.995, 0.005, 0.0])];
-        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 1 };
+        let config =
+            CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 1, min_oos_recall: 0.0 };
         let t = calibrate(&rows, &labels(), None, &config);
         assert_eq!(t.global, MAX_THRESHOLD);
         assert_eq!(t.per_intent["a"], MAX_THRESHOLD);
@@ -170,8 +208,31 @@ mod tests {
     #[test]
     fn an_intent_with_too_few_answers_uses_the_global_threshold() {
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
-        let config = CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2 };
+        let config =
+            CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2, min_oos_recall: 0.0 };
         let t = calibrate(&rows, &labels(), None, &config);
         assert!(!t.per_intent.contains_key("a"));
+    }
+
+    #[test]
+    fn thresholds_rise_until_enough_out_of_scope_rows_are_turned_away() {
+        // a is right at 0.9 and 0.8; three out-of-scope rows look like a at 0.6, 0.5, 0.45.
+        // Precision 0.5 alone allows 0.46 (answers 0.6 and 0.5 wrongly); turning every
+        // out-of-scope row away needs a floor just above 0.6.
+        let rows = vec![
+            row(Some(0), &[0.9, 0.1, 0.0]),
+            row(Some(0), &[0.8, 0.1, 0.1]),
+            row(None, &[0.6, 0.2, 0.2]),
+            row(None, &[0.5, 0.25, 0.25]),
+            row(None, &[0.45, 0.3, 0.25]),
+        ];
+        let base = CalibrationConfig { target_precision: 0.5, min_threshold: 0.0, min_support: 1, min_oos_recall: 0.0 };
+        let t = calibrate(&rows, &labels(), Some(2), &base);
+        assert_eq!((t.global, t.per_intent["a"]), (0.46, 0.46));
+        let t = calibrate(&rows, &labels(), Some(2), &CalibrationConfig { min_oos_recall: 1.0, ..base });
+        assert_eq!((t.global, t.per_intent["a"]), (0.61, 0.61));
+        let figures = super::super::metrics::compute(&rows, &labels(), Some(2), &t);
+        assert_eq!(figures.oos_recall, Some(1.0));
+        assert_eq!(figures.in_scope_accuracy, 1.0);
     }
 }

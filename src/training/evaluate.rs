@@ -102,7 +102,7 @@ pub fn benchmark(
     let fit = |rows: usize| {
         let rows: Vec<usize> = (0..rows).collect();
         let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-        let head = fit_rows(&features, &classes, &rows, set.labels.len(), options, || bar.inc(1));
+        let head = fit_rows(&features, &classes, &rows, &set, options, || bar.inc(1));
         bar.finish_and_clear();
         head
     };

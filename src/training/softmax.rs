@@ -17,12 +17,22 @@ pub struct HeadConfig {
     pub l2_dense: f32,
     /// L2 penalty on the lexical weights.
     pub l2_lexical: f32,
+    /// Weight of out-of-scope examples in the loss, relative to the others.
+    pub oos_weight: f32,
     pub seed: u64,
 }
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        Self { epochs: 30, batch_size: 32, learning_rate: 0.01, l2_dense: 1e-5, l2_lexical: 1e-5, seed: 7 }
+        Self {
+            epochs: 30,
+            batch_size: 32,
+            learning_rate: 0.01,
+            l2_dense: 1e-5,
+            l2_lexical: 1e-5,
+            oos_weight: 1.0,
+            seed: 7,
+        }
     }
 }
 
@@ -122,11 +132,13 @@ impl Adam {
     }
 }
 
-/// Fits the head. `on_epoch` is called after each epoch (for progress bars).
+/// Fits the head. `oos` is the out-of-scope class, if any (weighted by `config.oos_weight`).
+/// `on_epoch` is called after each epoch (for progress bars).
 pub fn fit(
     inputs: &[Input<'_>],
     labels: &[usize],
     classes: usize,
+    oos: Option<usize>,
     sparse_dim: usize,
     config: &HeadConfig,
     mut on_epoch: impl FnMut(),
@@ -153,7 +165,7 @@ pub fn fit(
         order.shuffle(&mut rng);
         for batch in order.chunks(batch_size) {
             step += 1;
-            let scale = 1.0 / batch.len() as f32;
+            let batch_scale = 1.0 / batch.len() as f32;
             g_dense.iter_mut().for_each(|g| *g = 0.0);
             g_bias.iter_mut().for_each(|g| *g = 0.0);
             for &i in batch {
@@ -161,6 +173,7 @@ pub fn fit(
                 head.logits_into(input, &mut z);
                 softmax_in_place(&mut z);
                 z[labels[i]] -= 1.0;
+                let scale = if Some(labels[i]) == oos { batch_scale * config.oos_weight } else { batch_scale };
                 z.iter_mut().for_each(|d| *d *= scale);
                 axpy(1.0, &z, &mut g_bias);
                 for (j, &x) in input.dense.iter().enumerate() {
@@ -216,7 +229,7 @@ mod tests {
         let inputs: Vec<Input> = dense.iter().zip(&sparse).map(|(d, s)| Input { dense: d, sparse: s }).collect();
         let labels = [0, 0, 1, 1];
         let config = HeadConfig { epochs: 200, batch_size: 2, learning_rate: 0.05, ..HeadConfig::default() };
-        let head = fit(&inputs, &labels, 2, 4, &config, || {});
+        let head = fit(&inputs, &labels, 2, None, 4, &config, || {});
         for (input, &label) in inputs.iter().zip(&labels) {
             let p = head.predict(*input);
             assert!(p[label] > 0.9, "{p:?} for label {label}");

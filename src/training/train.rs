@@ -89,13 +89,13 @@ pub fn fit_rows(
     features: &Features,
     classes: &[usize],
     rows: &[usize],
-    n_classes: usize,
+    set: &LabelSet,
     options: &TrainOptions,
     on_epoch: impl FnMut(),
 ) -> SoftmaxHead {
     let inputs: Vec<Input> = rows.iter().map(|&i| features.input(i)).collect();
     let labels: Vec<usize> = rows.iter().map(|&i| classes[i]).collect();
-    fit(&inputs, &labels, n_classes, options.lexical.dim, &options.head, on_epoch)
+    fit(&inputs, &labels, set.labels.len(), set.oos, options.lexical.dim, &options.head, on_epoch)
 }
 
 /// Out-of-fold predictions for every example by k-fold cross-validation.
@@ -121,7 +121,7 @@ pub fn cross_validate(
                     let mut out = Vec::new();
                     for &fold in chunk {
                         let train: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] != fold).collect();
-                        let head = fit_rows(features, classes, &train, set.labels.len(), options, || bar.inc(1));
+                        let head = fit_rows(features, classes, &train, set, options, || bar.inc(1));
                         out.extend(
                             (0..examples.len())
                                 .filter(|&i| folds[i] == fold)
@@ -168,7 +168,7 @@ pub fn train(encoder: &Encoder, examples: &[Example], options: &TrainOptions) ->
     let classes: Vec<usize> = examples.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
     let all: Vec<usize> = (0..examples.len()).collect();
     let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-    let head = fit_rows(&features, &classes, &all, set.labels.len(), options, || bar.inc(1));
+    let head = fit_rows(&features, &classes, &all, &set, options, || bar.inc(1));
     bar.finish_and_clear();
     Ok(TrainedHead {
         head,
