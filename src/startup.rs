@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Storefront origins whose pages may call the shopper API and load the widget.
     pub allowed_origins: Vec<String>,
+    /// Auto-assignment of queued conversations to online agents, with at most this many
+    /// assigned conversations per agent (`None`: off, agents claim).
+    pub auto_assign_cap: Option<usize>,
 }
 
 pub struct Application {
@@ -44,6 +47,7 @@ pub struct Application {
     /// How long to keep serving (with `/readyz` at 503) after the stop signal, so a load
     /// balancer sees the instance leave before it stops accepting connections.
     drain: std::time::Duration,
+    auto_assign_cap: Option<usize>,
 }
 
 static METRICS: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
@@ -115,6 +119,7 @@ impl Application {
             secure_cookies,
             database_url: config.database_url.clone(),
             drain: std::time::Duration::ZERO,
+            auto_assign_cap: config.auto_assign_cap,
         })
     }
 
@@ -137,7 +142,7 @@ impl Application {
     /// Serves until `stop` resolves; then readiness turns 503, streams are told to reconnect,
     /// in-flight requests finish and the database pool closes.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, shutdown, sessions, secure_cookies, database_url, drain } = self;
+        let Self { listener, state, shutdown, sessions, secure_cookies, database_url, drain, auto_assign_cap } = self;
         let store = state.chat.store().clone();
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         let listener_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
@@ -152,6 +157,8 @@ impl Application {
             state.chat.events().clone(),
             state.shutdown.clone(),
         ));
+        let assign_task = auto_assign_cap
+            .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let layer = session_layer(sessions, secure_cookies);
         let app = router(state, layer).into_make_service_with_connect_info::<SocketAddr>();
         let signal = async move {
@@ -165,6 +172,9 @@ impl Application {
         };
         axum::serve(listener, app).with_graceful_shutdown(signal).await?;
         cleanup.abort();
+        if let Some(task) = assign_task {
+            task.abort();
+        }
         if let Some(task) = listener_task {
             task.abort();
         }

@@ -1,12 +1,14 @@
 //! The agent side: accounts and log-in, the queue, claiming, replying, notes, resolving,
 //! releasing, handing back to the bot, and labelling messages. Every action is audited.
 
+mod assign;
 mod limiter;
 pub mod password;
 mod view;
 
 use std::sync::Arc;
 
+pub use assign::{ROUND_PERIOD, RoundRobin, run_auto_assign};
 pub use limiter::LoginLimiter;
 pub use view::ConversationView;
 
@@ -94,14 +96,26 @@ impl AgentService {
 
     async fn finish(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         conversation: &Conversation,
         agent: &Agent,
         action: &str,
         detail: serde_json::Value,
     ) -> Result<(), AgentError> {
+        self.finish_as(tx, conversation, &format!("agent:{}", agent.id), action, detail).await
+    }
+
+    /// Saves, audits (as `actor`), notifies, commits and publishes.
+    async fn finish_as(
+        &self,
+        mut tx: Tx,
+        conversation: &Conversation,
+        actor: &str,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), AgentError> {
         tx.save_conversation(conversation).await?;
-        tx.audit(&format!("agent:{}", agent.id), action, Some(&conversation.id), detail).await?;
+        tx.audit(actor, action, Some(&conversation.id), detail).await?;
         tx.notify(&conversation.id, conversation.last_seq).await?;
         tx.commit().await?;
         self.events.publish(&conversation.id, conversation.last_seq);
@@ -114,6 +128,11 @@ impl AgentService {
 
     /// Claims a queued conversation: exactly one of several concurrent claims wins.
     pub async fn claim(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
+        self.take(agent, id, &format!("agent:{}", agent.id), "claim").await
+    }
+
+    /// Assigns a queued conversation to `agent` with the atomic claim, audited as `actor`.
+    async fn take(&self, agent: &Agent, id: &str, actor: &str, action: &str) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
         if !tx.claim(id, &agent.id).await? {
             return match self.store.conversation(id).await? {
@@ -125,7 +144,7 @@ impl AgentService {
         }
         let mut conversation = tx.lock_conversation(id).await?.ok_or(AgentError::NotFound)?;
         tx.append(&mut conversation, Self::event(format!("state:assigned:{}", agent.name))).await?;
-        self.finish(tx, &conversation, agent, "claim", serde_json::json!({})).await
+        self.finish_as(tx, &conversation, actor, action, serde_json::json!({"agent": agent.id})).await
     }
 
     /// Admins move a conversation to another agent.

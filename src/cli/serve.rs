@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Threads per encoder session.
     #[arg(long, env = "SWITCHBOARD_CLASSIFIER_THREADS", default_value_t = 1)]
     pub classifier_threads: usize,
+    /// Assign queued conversations to online agents in turn, at most N each (off by default:
+    /// agents claim from the queue).
+    #[arg(long, env = "SWITCHBOARD_AUTO_ASSIGN_CAP", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub auto_assign_cap: Option<u16>,
 }
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
@@ -94,6 +98,7 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         web_dir: args.web.clone(),
         public_url: args.public_url.clone(),
         allowed_origins,
+        auto_assign_cap: args.auto_assign_cap.map(usize::from),
     })
 }
 

@@ -42,7 +42,7 @@ async fn pump(
     mut hints: broadcast::Receiver<crate::chat::Changed>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
-    let _online = state.chat.events().agent_online();
+    let _online = state.chat.events().agent_online(&agent.id);
     let mut shutdown = state.shutdown.clone();
     let mut recheck = tokio::time::interval(RECHECK);
     let send = |event: Event| tx.try_send(Ok(event)).is_ok();

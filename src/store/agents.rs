@@ -81,6 +81,19 @@ impl Store {
     }
 
     /// Conversations in a state: queued ones by priority then waiting time, others newest first.
+    /// Assigned conversations per agent.
+    pub async fn assigned_counts(&self) -> Result<std::collections::HashMap<String, usize>> {
+        let rows = sqlx::query(
+            "SELECT assigned_agent, COUNT(*) AS n FROM conversations
+             WHERE state = 'assigned' AND assigned_agent IS NOT NULL GROUP BY assigned_agent",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("assigned_agent")?, usize::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0))))
+            .collect()
+    }
+
     pub async fn queue(&self, state: &str, limit: i64) -> Result<Vec<QueueEntry>> {
         let order = if state == "queued" { "c.handoff_priority DESC, c.queued_at ASC" } else { "c.updated_at DESC" };
         let sql = format!(

@@ -44,6 +44,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         web_dir: root().join("web"),
         public_url: None,
         allowed_origins: Vec::new(),
+        auto_assign_cap: None,
     }
 }
 
@@ -138,8 +139,14 @@ pub struct TestApp {
 /// Starts the real server on 127.0.0.1:0 with a fresh database, the demo store and the
 /// shipped model. `None` only for PostgreSQL when `SWITCHBOARD_TEST_POSTGRES_URL` is unset.
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with(engine, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `adjust`.
+pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut ServerConfig)) -> Option<TestApp> {
     let db = TestDb::new(engine).await?;
-    let config = server_config(&db.url);
+    let mut config = server_config(&db.url);
+    adjust(&mut config);
     let app = Application::build(&config, Some(classifier())).await.expect("the server starts");
     let addr = app.local_addr();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
