@@ -1,7 +1,8 @@
 //! Auto-assignment (`--auto-assign-cap N`, off by default), on SQLite and PostgreSQL:
 //! nothing is assigned while nobody is online; queued conversations go to online agents in
 //! turn, never more than the cap each; a freed slot is filled; every assignment is audited
-//! once; and with the setting off, conversations stay in the queue.
+//! once; the cap holds with two instances assigning on one PostgreSQL database; and with the
+//! setting off, conversations stay in the queue.
 
 #[path = "common/agents.rs"]
 mod agents_support;
@@ -11,7 +12,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use agents_support::{AgentClient, STRONG_PASSWORD, create_agent, queued_conversation};
-use common::{Engine, TestApp, spawn_app, spawn_app_with};
+use common::{Engine, TestApp, classifier, server_config, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use switchboard::demo::{DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD};
 
@@ -86,6 +87,40 @@ async fn auto_assignment_on_postgres() {
         return;
     };
     queued_conversations_go_to_online_agents_in_turn(&app).await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_holds_with_two_instances_assigning() {
+    let Some(app) = spawn_app_with(Engine::Postgres, |c| c.auto_assign_cap = Some(CAP)).await else {
+        return;
+    };
+    // A second instance on the same database, also assigning.
+    let mut config = server_config(&app.db.url);
+    config.auto_assign_cap = Some(CAP);
+    let second = switchboard::startup::Application::build(&config, Some(classifier())).await.expect("starts");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(second.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let agent = AgentClient::logged_in(&app.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
+    let _online = agent.events_ready().await;
+    let mut conversations = Vec::new();
+    for _ in 0..4 {
+        conversations.push(queued_conversation(&app, None).await.0);
+    }
+    wait_assigned(&app, &conversations[0].id).await;
+    // Both instances see the agent online (presence is read every 2 s) and run rounds.
+    tokio::time::sleep(SETTLE * 2).await;
+    let mut assigned = 0;
+    for c in &conversations {
+        assigned += usize::from(assigned_agent(&app, &c.id).await.is_some());
+    }
+    assert_eq!(assigned, CAP, "one agent with a cap of {CAP} holds {assigned} conversations");
+
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), second).await;
     app.shutdown().await;
 }
 

@@ -23,12 +23,15 @@ pub struct RoundRobin {
 }
 
 impl RoundRobin {
-    /// The next agent in id order after the last one served that `has_room`.
-    pub fn next<'a>(&mut self, agents: &'a [Agent], has_room: impl Fn(&Agent) -> bool) -> Option<&'a Agent> {
+    /// The agents that `has_room`, in turn: starting after the last one served, in id order.
+    pub fn order<'a>(&self, agents: &'a [Agent], has_room: impl Fn(&Agent) -> bool) -> Vec<&'a Agent> {
         let start = self.last.as_ref().map_or(0, |last| agents.iter().take_while(|a| &a.id <= last).count());
-        let pick = (0..agents.len()).map(|i| &agents[(start + i) % agents.len()]).find(|a| has_room(a))?;
-        self.last = Some(pick.id.clone());
-        Some(pick)
+        (0..agents.len()).map(|i| &agents[(start + i) % agents.len()]).filter(|a| has_room(a)).collect()
+    }
+
+    /// `agent` got a conversation: the next turn starts after them.
+    pub fn served(&mut self, agent: &Agent) {
+        self.last = Some(agent.id.clone());
     }
 }
 
@@ -53,20 +56,35 @@ impl AgentService {
         let mut load = self.store.assigned_counts().await?;
         let mut assigned = 0;
         for entry in queued {
-            let Some(agent) = turn.next(&agents, |a| load.get(&a.id).copied().unwrap_or(0) < cap) else {
+            let candidates = turn.order(&agents, |a| load.get(&a.id).copied().unwrap_or(0) < cap);
+            if candidates.is_empty() {
                 break;
-            };
-            match self.take(agent, &entry.conversation_id, "system:auto_assign", "auto_assign").await {
-                Ok(()) => {
-                    *load.entry(agent.id.clone()).or_default() += 1;
-                    assigned += 1;
+            }
+            for agent in candidates {
+                let id = &entry.conversation_id;
+                match self.take(agent, id, Some(cap), "system:auto_assign", "auto_assign").await {
+                    Ok(()) => {
+                        *load.entry(agent.id.clone()).or_default() += 1;
+                        turn.served(agent);
+                        assigned += 1;
+                        break;
+                    }
+                    // Claimed by someone else meanwhile: on to the next conversation.
+                    Err(AgentError::NotFound) => break,
+                    Err(AgentError::Conflict(_)) if self.still_queued(id).await? => {
+                        // This agent reached the cap through another instance: try the next one.
+                        load.insert(agent.id.clone(), cap);
+                    }
+                    Err(AgentError::Conflict(_)) => break,
+                    Err(e) => return Err(e),
                 }
-                // Claimed by an agent (or another instance) in the meantime.
-                Err(AgentError::Conflict(_) | AgentError::NotFound) => {}
-                Err(e) => return Err(e),
             }
         }
         Ok(assigned)
+    }
+
+    async fn still_queued(&self, id: &str) -> Result<bool, AgentError> {
+        Ok(self.store.conversation(id).await?.is_some_and(|c| c.state.name() == "queued"))
     }
 }
 
@@ -106,15 +124,23 @@ mod tests {
     #[test]
     fn turns_go_round_and_skip_full_agents() {
         let agents = [agent("a"), agent("b"), agent("c")];
+        let ids = |order: Vec<&Agent>| order.into_iter().map(|a| a.id.clone()).collect::<Vec<_>>();
         let mut turn = RoundRobin::default();
-        let picks: Vec<&str> = (0..4).map(|_| turn.next(&agents, |_| true).unwrap().id.as_str()).collect();
+        let mut picks = Vec::new();
+        for _ in 0..4 {
+            let next = turn.order(&agents, |_| true)[0];
+            turn.served(next);
+            picks.push(next.id.clone());
+        }
         assert_eq!(picks, ["a", "b", "c", "a"]);
+        // The turn moves only when someone is served.
+        assert_eq!(ids(turn.order(&agents, |_| true)), ["b", "c", "a"]);
         // b is full: after a comes c.
-        assert_eq!(turn.next(&agents, |a| a.id != "b").unwrap().id, "c");
-        assert!(turn.next(&agents, |_| false).is_none());
-        // The last agent served went offline: the turn continues after where it would be.
+        assert_eq!(ids(turn.order(&agents, |a| a.id != "b")), ["c", "a"]);
+        assert!(turn.order(&agents, |_| false).is_empty());
+        // The last agent served went offline: the turn continues after where they would be.
         let fewer = [agent("a"), agent("c")];
-        let mut turn = RoundRobin { last: Some("b".into()) };
-        assert_eq!(turn.next(&fewer, |_| true).unwrap().id, "c");
+        let turn = RoundRobin { last: Some("b".into()) };
+        assert_eq!(ids(turn.order(&fewer, |_| true)), ["c", "a"]);
     }
 }

@@ -128,13 +128,26 @@ impl AgentService {
 
     /// Claims a queued conversation: exactly one of several concurrent claims wins.
     pub async fn claim(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.take(agent, id, &format!("agent:{}", agent.id), "claim").await
+        self.take(agent, id, None, &format!("agent:{}", agent.id), "claim").await
     }
 
-    /// Assigns a queued conversation to `agent` with the atomic claim, audited as `actor`.
-    async fn take(&self, agent: &Agent, id: &str, actor: &str, action: &str) -> Result<(), AgentError> {
+    /// Assigns a queued conversation to `agent` with the atomic claim (only while the agent
+    /// has fewer than `cap` assigned, if given), audited as `actor`.
+    async fn take(
+        &self,
+        agent: &Agent,
+        id: &str,
+        cap: Option<usize>,
+        actor: &str,
+        action: &str,
+    ) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
-        if !tx.claim(id, &agent.id).await? {
+        let claimed = match cap {
+            Some(cap) => tx.claim_within_cap(id, &agent.id, cap).await?,
+            None => tx.claim(id, &agent.id).await?,
+        };
+        if !claimed {
+            drop(tx);
             return match self.store.conversation(id).await? {
                 None => Err(AgentError::NotFound),
                 Some(_) => Err(AgentError::Conflict(

@@ -61,8 +61,12 @@ fn work(classifier: &dyn IntentClassifier, queue: &Mutex<mpsc::Receiver<Job>>) {
         let Some(job) = job else { return };
         let _entered = job.span.enter();
         // A caller that gave up (request cancelled) no longer wants the answer.
-        if !job.reply.is_closed() {
-            let _ = job.reply.send(classifier.rank(&job.text));
+        if job.reply.is_closed() {
+            continue;
         }
+        // A panic fails this message only; the worker lives on for the next one.
+        let ranking = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.rank(&job.text)))
+            .unwrap_or_else(|_| Err(ClassifierError::Inference("the classifier panicked on this message".into())));
+        let _ = job.reply.send(ranking);
     }
 }

@@ -73,6 +73,12 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         "say what to measure: --train FILE --test FILE [--val FILE], --test FILE (the shipped model), or --intents"
     );
     anyhow::ensure!(args.val.is_none() || args.train.is_some(), "--val needs --train");
+    anyhow::ensure!(args.oos_weight > 0.0, "--oos-weight must be above 0, got {}", args.oos_weight);
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.min_oos_recall),
+        "--min-oos-recall must be between 0 and 1, got {}",
+        args.min_oos_recall
+    );
     let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
     options.calibration.min_oos_recall = args.min_oos_recall;

@@ -80,7 +80,6 @@ impl Store {
             .transpose()
     }
 
-    /// Conversations in a state: queued ones by priority then waiting time, others newest first.
     /// Assigned conversations per agent.
     pub async fn assigned_counts(&self) -> Result<std::collections::HashMap<String, usize>> {
         let rows = sqlx::query(
@@ -94,6 +93,7 @@ impl Store {
             .collect()
     }
 
+    /// Conversations in a state: queued ones by priority then waiting time, others newest first.
     pub async fn queue(&self, state: &str, limit: i64) -> Result<Vec<QueueEntry>> {
         let order = if state == "queued" { "c.handoff_priority DESC, c.queued_at ASC" } else { "c.updated_at DESC" };
         let sql = format!(
@@ -183,6 +183,31 @@ impl Tx {
         .bind(conversation_id)
         .bind(agent_id)
         .bind(now_ms())
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Like [`Tx::claim`], but only while the agent has fewer than `cap` assigned
+    /// conversations. Claims for the same agent are serialised (an advisory lock on
+    /// PostgreSQL; SQLite has one writer), so the cap holds across instances.
+    pub async fn claim_within_cap(&mut self, conversation_id: &str, agent_id: &str, cap: usize) -> Result<bool> {
+        if self.engine() == super::Engine::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('switchboard-agent-cap:' || $1))")
+                .bind(agent_id)
+                .execute(self.conn())
+                .await?;
+        }
+        let changed = sqlx::query(
+            "UPDATE conversations SET state = 'assigned', assigned_agent = $2, updated_at = $3
+             WHERE id = $1 AND state = 'queued'
+               AND (SELECT COUNT(*) FROM conversations WHERE state = 'assigned' AND assigned_agent = $2) < $4",
+        )
+        .bind(conversation_id)
+        .bind(agent_id)
+        .bind(now_ms())
+        .bind(i64::try_from(cap).unwrap_or(i64::MAX))
         .execute(self.conn())
         .await?
         .rows_affected();

@@ -29,6 +29,10 @@ impl Tx {
         Self { tx, engine, _permit: permit }
     }
 
+    pub(super) fn engine(&self) -> Engine {
+        self.engine
+    }
+
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }

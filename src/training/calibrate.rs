@@ -121,7 +121,8 @@ pub fn calibrate(rows: &[Scored], labels: &[String], oos: Option<usize>, config:
 }
 
 /// Lifts every threshold to a common floor, lowest first, until out-of-scope rows are
-/// rejected at `config.min_oos_recall` (or the floor reaches the highest threshold).
+/// rejected at `config.min_oos_recall` (or the floor reaches the highest threshold, when the
+/// model cannot tell them apart and answers nothing on its own).
 fn raise_for_oos_recall(
     rows: &[Scored],
     labels: &[String],
@@ -142,10 +143,17 @@ fn raise_for_oos_recall(
         per_intent: thresholds.per_intent.iter().map(|(k, &v)| (k.clone(), v.max(floor))).collect(),
         ..thresholds.clone()
     };
-    threshold_grid(thresholds.global)
-        .map(floored)
-        .find(|t| recall(t) >= config.min_oos_recall)
-        .unwrap_or_else(|| floored(MAX_THRESHOLD))
+    if recall(&thresholds) >= config.min_oos_recall {
+        return thresholds;
+    }
+    let lowest = thresholds.per_intent.values().copied().fold(thresholds.global, f32::min);
+    threshold_grid(lowest).map(floored).find(|t| recall(t) >= config.min_oos_recall).unwrap_or_else(|| {
+        tracing::warn!(
+            target_recall = config.min_oos_recall,
+            "no threshold turns away enough out-of-scope examples; every threshold is set to the maximum"
+        );
+        floored(MAX_THRESHOLD)
+    })
 }
 
 #[cfg(test)]
@@ -234,5 +242,24 @@ mod tests {
         let figures = super::super::metrics::compute(&rows, &labels(), Some(2), &t);
         assert_eq!(figures.oos_recall, Some(1.0));
         assert_eq!(figures.in_scope_accuracy, 1.0);
+    }
+
+    #[test]
+    fn the_floor_rises_from_the_lowest_threshold_and_only_when_needed() {
+        let labels = labels();
+        let config = CalibrationConfig { min_support: 1, min_oos_recall: 1.0, ..CalibrationConfig::default() };
+        let start = Thresholds {
+            global: 0.5,
+            margin: 0.0,
+            per_intent: BTreeMap::from([("a".to_string(), 0.4)]),
+            target_precision: 0.95,
+        };
+        // Every out-of-scope row is already turned away: nothing moves.
+        let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(None, &[0.1, 0.2, 0.7])];
+        assert_eq!(raise_for_oos_recall(&rows, &labels, Some(2), start.clone(), &config), start);
+        // One looks like a at 0.45: a's threshold rises just above it; the global one stays.
+        let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(None, &[0.45, 0.3, 0.25])];
+        let raised = raise_for_oos_recall(&rows, &labels, Some(2), start, &config);
+        assert_eq!((raised.global, raised.per_intent["a"]), (0.5, 0.46));
     }
 }
