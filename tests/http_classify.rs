@@ -1,5 +1,7 @@
 //! `POST /api/v1/classify` and `GET /healthz` over real HTTP, with the shipped model.
 
+#[path = "common/agents.rs"]
+mod agents_support;
 mod common;
 
 use reqwest::StatusCode;
@@ -9,8 +11,14 @@ use switchboard::startup::Application;
 /// Starts the real server (fresh SQLite database, shipped model) on a free loopback port, with
 /// or without demo mode; it lives as long as the test's runtime.
 async fn serve(demo: bool) -> String {
+    serve_with_database(demo).await.0
+}
+
+/// [`serve`], also giving the database URL.
+async fn serve_with_database(demo: bool) -> (String, String) {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut config = common::server_config(&format!("sqlite://{}/classify.db", dir.path().display()));
+    let database_url = format!("sqlite://{}/classify.db", dir.path().display());
+    let mut config = common::server_config(&database_url);
     config.demo = demo;
     let app = Application::build(&config, Some(common::classifier())).await.expect("the server builds");
     let addr = app.local_addr();
@@ -18,7 +26,7 @@ async fn serve(demo: bool) -> String {
         let _dir = dir;
         app.run(std::future::pending()).await.expect("the server runs");
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), database_url)
 }
 
 async fn post_json(base: &str, body: &Value) -> (StatusCode, Value) {
@@ -141,11 +149,26 @@ async fn a_text_with_a_nul_character_is_a_bad_request() {
 }
 
 #[tokio::test]
-async fn classify_is_forbidden_outside_demo_mode() {
-    let base = serve(false).await;
+async fn outside_demo_mode_classify_is_for_admins_only() {
+    let (base, database_url) = serve_with_database(false).await;
     let (status, body) = post_json(&base, &json!({"text": "where is my order"})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(assert_client_error(status, &body), "forbidden");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(assert_client_error(status, &body), "unauthorized");
+
+    let store = switchboard::store::Store::connect(&database_url).await.expect("the database");
+    agents_support::create_agent(&store, "agent@shop.example", "Agent", false).await;
+    agents_support::create_agent(&store, "admin@shop.example", "Admin", true).await;
+    let password = agents_support::STRONG_PASSWORD;
+    let agent = agents_support::AgentClient::logged_in(&base, "agent@shop.example", password).await;
+    let refused = agent.post("/api/v1/classify", &json!({"text": "where is my order"})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.raw);
+    assert_eq!(assert_client_error(refused.status, &refused.json), "admin_only");
+
+    let admin = agents_support::AgentClient::logged_in(&base, "admin@shop.example", password).await;
+    let answered = admin.post("/api/v1/classify", &json!({"text": "where is my order"})).await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.raw);
+    assert_eq!(answered.json["intents"][0]["intent"], "order_status");
+    assert_eq!(answered.json["decision"], "answer");
 }
 
 #[tokio::test]

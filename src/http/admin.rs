@@ -1,4 +1,5 @@
-//! Admin endpoints: agents (list, add, disable) and training examples (list, approve, reject).
+//! Admin endpoints: agents (list, add, disable), training examples (list, approve, reject), and
+//! the classifier (open to anyone in demo mode).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,6 +13,7 @@ use super::agent::{acting_agent, current_agent};
 use super::{ApiError, ApiJson, AppState};
 use crate::agents::password;
 use crate::domain::agent::Agent;
+use crate::domain::triage::{History, decide};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/training-examples", get(list_examples))
         .route("/api/v1/admin/training-examples/{id}/approve", post(approve))
         .route("/api/v1/admin/training-examples/{id}/reject", post(reject))
+        .route("/api/v1/classify", post(classify))
 }
 
 fn require_admin(agent: Agent) -> Result<Agent, ApiError> {
@@ -144,4 +147,44 @@ async fn reject(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     review(state, session, headers, id, "rejected").await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifyRequest {
+    text: String,
+}
+
+/// Ranked intents and the triage decision for a fresh conversation. Admins only (it reads,
+/// so a session is enough), except in demo mode.
+async fn classify(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(request): ApiJson<ClassifyRequest>,
+) -> Result<Json<Value>, ApiError> {
+    if !state.demo {
+        require_admin(current_agent(&state, &session).await?.0)?;
+    }
+    crate::domain::text::validate_message(&request.text)
+        .map_err(|e| ApiError::bad_request("invalid_message", e.to_string()))?;
+    let started = std::time::Instant::now();
+    let text = request.text;
+    let ranking = state.chat.classify(&text).await?;
+    metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
+    let phrase = state.chat.rules().find(&text);
+    let metadata = state.chat.classifier().metadata();
+    let decision = decide(
+        &ranking,
+        phrase.as_ref().map(|m| m.category),
+        &metadata.thresholds,
+        state.chat.catalog(),
+        History::default(),
+    );
+    Ok(Json(json!({
+        "intents": ranking.top_n(5),
+        "decision": decision.kind(),
+        "reason": decision.reason(),
+        "sensitive_phrase": phrase.as_ref().map(|m| m.category),
+        "model_version": metadata.version,
+    })))
 }

@@ -1,22 +1,19 @@
-//! Operations: health, readiness, Prometheus metrics and the classifier endpoint.
+//! Operations: health, readiness, Prometheus metrics, and the demo store's identities.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, AppState};
-use crate::domain::triage::{History, decide};
+use super::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route("/api/v1/classify", post(classify))
         .route("/api/v1/demo/identity", get(demo_identity))
 }
 
@@ -62,42 +59,4 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClassifyRequest {
-    text: String,
-}
-
-async fn classify(
-    State(state): State<AppState>,
-    ApiJson(request): ApiJson<ClassifyRequest>,
-) -> Result<Json<Value>, ApiError> {
-    if !state.demo {
-        // Admin sessions arrive with the agent console; until then only demo mode opens it.
-        return Err(ApiError::forbidden());
-    }
-    crate::domain::text::validate_message(&request.text)
-        .map_err(|e| ApiError::bad_request("invalid_message", e.to_string()))?;
-    let started = std::time::Instant::now();
-    let text = request.text;
-    let ranking = state.chat.classify(&text).await?;
-    metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
-    let phrase = state.chat.rules().find(&text);
-    let metadata = state.chat.classifier().metadata();
-    let decision = decide(
-        &ranking,
-        phrase.as_ref().map(|m| m.category),
-        &metadata.thresholds,
-        state.chat.catalog(),
-        History::default(),
-    );
-    Ok(Json(json!({
-        "intents": ranking.top_n(5),
-        "decision": decision.kind(),
-        "reason": decision.reason(),
-        "sensitive_phrase": phrase.as_ref().map(|m| m.category),
-        "model_version": metadata.version,
-    })))
 }
