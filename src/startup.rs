@@ -152,11 +152,10 @@ impl Application {
                 state.shutdown.clone(),
             ))
         });
-        let presence_task = tokio::spawn(crate::chat::sync_presence(
-            store.clone(),
-            state.chat.events().clone(),
-            state.shutdown.clone(),
-        ));
+        // Only PostgreSQL is shared by several instances; on SQLite the local count is the truth.
+        let presence_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
+            tokio::spawn(crate::chat::sync_presence(store.clone(), state.chat.events().clone(), state.shutdown.clone()))
+        });
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let layer = session_layer(sessions, secure_cookies);
@@ -179,7 +178,9 @@ impl Application {
             task.abort();
         }
         // It saw the stop signal; let it remove this instance's row before the pool closes.
-        if tokio::time::timeout(std::time::Duration::from_secs(5), presence_task).await.is_err() {
+        if let Some(task) = presence_task
+            && tokio::time::timeout(std::time::Duration::from_secs(5), task).await.is_err()
+        {
             tracing::warn!("the presence task did not stop in time");
         }
         store.close().await;

@@ -6,7 +6,6 @@ use serde_json::json;
 use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
 use crate::config::ModelPaths;
 use crate::domain::intent::IntentCatalog;
-use crate::domain::triage::{History, decide};
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -27,9 +26,8 @@ pub fn run(paths: &ModelPaths, args: ClassifyArgs) -> anyhow::Result<()> {
     let catalog = IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect());
     let classifier = OnnxClassifier::load(&paths.models, ClassifierOptions::default())?;
     let ranking = classifier.rank(&args.text)?;
-    let phrase = rules.find(&args.text);
     let thresholds = &classifier.metadata().thresholds;
-    let decision = decide(&ranking, phrase.as_ref().map(|m| m.category), thresholds, &catalog, History::default());
+    let (decision, phrase) = rules.first_message(&args.text, &ranking, thresholds, &catalog);
     if args.json {
         let out = json!({
             "intents": ranking.top_n(args.top),

@@ -2,18 +2,17 @@
 //! the classifier (open to anyone in demo mode).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use super::agent::{acting_agent, current_agent};
+use super::agent::{Acting, ActingWith, SignedIn, current_agent};
 use super::{ApiError, ApiJson, AppState};
 use crate::agents::password;
 use crate::domain::agent::Agent;
-use crate::domain::triage::{History, decide};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,8 +28,8 @@ fn require_admin(agent: Agent) -> Result<Agent, ApiError> {
     if agent.is_admin { Ok(agent) } else { Err(ApiError::forbidden_with("admin_only", "only admins can do this")) }
 }
 
-async fn list_agents(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
-    require_admin(current_agent(&state, &session).await?.0)?;
+async fn list_agents(State(state): State<AppState>, SignedIn(agent): SignedIn) -> Result<Json<Value>, ApiError> {
+    require_admin(agent)?;
     Ok(Json(json!({"agents": state.agents.store().agents().await?})))
 }
 
@@ -47,11 +46,9 @@ struct AddAgent {
 
 async fn add_agent(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    ApiJson(request): ApiJson<AddAgent>,
+    ActingWith(admin, request): ActingWith<AddAgent>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
+    let admin = require_admin(admin)?;
     if crate::domain::parse::email(&request.email).as_deref() != Some(request.email.trim().to_lowercase().as_str()) {
         return Err(ApiError::bad_request("invalid_email", "email is not an email address"));
     }
@@ -77,11 +74,10 @@ async fn add_agent(
 
 async fn disable_agent(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(admin): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
+    let admin = require_admin(admin)?;
     let agent = state
         .agents
         .store()
@@ -107,24 +103,18 @@ fn pending() -> String {
 
 async fn list_examples(
     State(state): State<AppState>,
-    session: Session,
+    SignedIn(agent): SignedIn,
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(current_agent(&state, &session).await?.0)?;
+    require_admin(agent)?;
     if !matches!(q.status.as_str(), "pending" | "approved" | "rejected") {
         return Err(ApiError::bad_request("invalid_status", "status must be pending, approved or rejected"));
     }
     Ok(Json(json!({"training_examples": state.agents.store().training_examples(&q.status).await?})))
 }
 
-async fn review(
-    state: AppState,
-    session: Session,
-    headers: HeaderMap,
-    id: String,
-    status: &str,
-) -> Result<Json<Value>, ApiError> {
-    let admin = require_admin(acting_agent(&state, &session, &headers).await?)?;
+async fn review(state: AppState, admin: Agent, id: String, status: &str) -> Result<Json<Value>, ApiError> {
+    let admin = require_admin(admin)?;
     if !state.agents.store().review_training_example(&id, status, &admin.id).await? {
         return Err(ApiError::client(StatusCode::CONFLICT, "not_pending", "no pending training example with this id"));
     }
@@ -133,20 +123,18 @@ async fn review(
 
 async fn approve(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(admin): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    review(state, session, headers, id, "approved").await
+    review(state, admin, id, "approved").await
 }
 
 async fn reject(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(admin): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    review(state, session, headers, id, "rejected").await
+    review(state, admin, id, "rejected").await
 }
 
 #[derive(Deserialize)]
@@ -171,15 +159,9 @@ async fn classify(
     let text = request.text;
     let ranking = state.chat.classify(&text).await?;
     metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
-    let phrase = state.chat.rules().find(&text);
     let metadata = state.chat.classifier().metadata();
-    let decision = decide(
-        &ranking,
-        phrase.as_ref().map(|m| m.category),
-        &metadata.thresholds,
-        state.chat.catalog(),
-        History::default(),
-    );
+    let (decision, phrase) =
+        state.chat.rules().first_message(&text, &ranking, &metadata.thresholds, state.chat.catalog());
     Ok(Json(json!({
         "intents": ranking.top_n(5),
         "decision": decision.kind(),

@@ -2,11 +2,13 @@
 //! actions. Every state change needs the session's CSRF token in `X-CSRF-Token` and an allowed
 //! `Origin`.
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
@@ -74,7 +76,7 @@ pub async fn current_agent(state: &AppState, session: &Session) -> Result<(Agent
 }
 
 /// A state change: the CSRF header must match the session's token and the Origin be allowed.
-pub async fn acting_agent(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Agent, ApiError> {
+async fn acting_agent(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Agent, ApiError> {
     let (agent, csrf) = current_agent(state, session).await?;
     check_origin(state, headers)?;
     let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -84,8 +86,52 @@ pub async fn acting_agent(state: &AppState, session: &Session, headers: &HeaderM
     Ok(agent)
 }
 
+/// The signed-in agent of a read-only request (see [`current_agent`]).
+pub struct SignedIn(pub Agent);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = session_of(parts, state).await?;
+        Ok(Self(current_agent(state, &session).await?.0))
+    }
+}
+
+/// The agent making a state change without a body (see [`acting_agent`]).
+pub struct Acting(pub Agent);
+
+impl FromRequestParts<AppState> for Acting {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = session_of(parts, state).await?;
+        Ok(Self(acting_agent(state, &session, &parts.headers).await?))
+    }
+}
+
+/// The agent making a state change, and the request's JSON body. The body is read first, so a
+/// bad body is refused as such whoever sends it.
+pub struct ActingWith<T>(pub Agent, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ActingWith<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let session = session_of(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let ApiJson(value) = ApiJson::<T>::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self(acting_agent(state, &session, &headers).await?, value))
+    }
+}
+
+async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Session, ApiError> {
+    Session::from_request_parts(parts, state).await.map_err(|(_, message)| ApiError::Internal(message.to_string()))
+}
+
 /// The request's Origin must be this server's own (or the configured public URL's).
-pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let allowed = origin.is_some_and(|o| {
@@ -127,8 +173,7 @@ async fn login(
     Ok(Json(json!({"agent": agent, "csrf_token": csrf})))
 }
 
-async fn logout(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
+async fn logout(Acting(agent): Acting, session: Session) -> Result<StatusCode, ApiError> {
     session.flush().await.map_err(session_error)?;
     tracing::info!(agent = %agent.id, "agent logged out");
     Ok(StatusCode::NO_CONTENT)
@@ -139,8 +184,7 @@ async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Valu
     Ok(Json(json!({"agent": agent, "csrf_token": csrf, "online_agents": state.chat.events().online_agents()})))
 }
 
-async fn intents(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
-    current_agent(&state, &session).await?;
+async fn intents(State(state): State<AppState>, _: SignedIn) -> Result<Json<Value>, ApiError> {
     let list: Vec<Value> =
         state.chat.catalog().all().iter().map(|i| json!({"name": i.name, "label": i.label})).collect();
     Ok(Json(json!({"intents": list})))
@@ -159,10 +203,9 @@ fn default_state() -> String {
 
 async fn list(
     State(state): State<AppState>,
-    session: Session,
+    SignedIn(agent): SignedIn,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let (agent, _) = current_agent(&state, &session).await?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     if !matches!(q.state.as_str(), "queued" | "assigned" | "resolved" | "bot") {
         return Err(ApiError::bad_request("invalid_state", "state must be queued, assigned, resolved or bot"));
@@ -183,22 +226,19 @@ struct AfterQuery {
 
 async fn view(
     State(state): State<AppState>,
-    session: Session,
+    SignedIn(agent): SignedIn,
     Path(id): Path<String>,
     query: Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<crate::agents::ConversationView>, ApiError> {
-    let (agent, _) = current_agent(&state, &session).await?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     Ok(Json(state.agents.view(&agent, &id, q.after).await?))
 }
 
 async fn claim(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(agent): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.claim(&agent, &id).await?;
     Ok(Json(json!({"state": "assigned", "assigned_agent": agent.id})))
 }
@@ -211,57 +251,45 @@ struct TextRequest {
 
 async fn reply(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<TextRequest>,
+    ActingWith(agent, request): ActingWith<TextRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     let message = state.agents.write(&agent, &id, &request.text, false).await?;
     Ok(Json(json!({"message": message})))
 }
 
 async fn note(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<TextRequest>,
+    ActingWith(agent, request): ActingWith<TextRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     let message = state.agents.write(&agent, &id, &request.text, true).await?;
     Ok(Json(json!({"message": message})))
 }
 
 async fn resolve(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(agent): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.resolve(&agent, &id).await?;
     Ok(Json(json!({"state": "resolved"})))
 }
 
 async fn release(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(agent): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.release(&agent, &id).await?;
     Ok(Json(json!({"state": "queued"})))
 }
 
 async fn return_to_bot(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Acting(agent): Acting,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.return_to_bot(&agent, &id).await?;
     Ok(Json(json!({"state": "bot"})))
 }
@@ -274,12 +302,9 @@ struct ReassignRequest {
 
 async fn reassign(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<ReassignRequest>,
+    ActingWith(agent, request): ActingWith<ReassignRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     state.agents.reassign(&agent, &id, &request.agent_id).await?;
     Ok(Json(json!({"state": "assigned", "assigned_agent": request.agent_id})))
 }
@@ -292,12 +317,9 @@ struct LabelRequest {
 
 async fn label(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    ApiJson(request): ApiJson<LabelRequest>,
+    ActingWith(agent, request): ActingWith<LabelRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let agent = acting_agent(&state, &session, &headers).await?;
     let example = state.agents.label(&agent, &id, &request.intent).await?;
     Ok((StatusCode::CREATED, Json(json!({"training_example": example, "status": "pending"}))))
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::IntentsError;
-use crate::domain::intent::Priority;
+use crate::domain::intent::{IntentCatalog, Priority};
 use crate::domain::text::normalise;
+use crate::domain::triage::{Decision, History, Ranking, Thresholds, decide};
 
 /// The rules file inside the intents folder.
 pub const RULES_FILE: &str = "_sensitive_phrases.yaml";
@@ -54,6 +55,21 @@ impl SensitiveRules {
             .iter()
             .find(|r| r.phrases.iter().any(|p| padded.contains(p.as_str())))
             .map(|r| SensitiveMatch { category: &r.category, priority: r.priority })
+    }
+
+    /// What triage does with `text` as the first message of a conversation, with the
+    /// sensitive phrase it found: what `classify`, `/api/v1/classify` and `eval --predictions`
+    /// report.
+    pub fn first_message(
+        &self,
+        text: &str,
+        ranking: &Ranking,
+        thresholds: &Thresholds,
+        catalog: &IntentCatalog,
+    ) -> (Decision, Option<SensitiveMatch<'_>>) {
+        let phrase = self.find(text);
+        let decision = decide(ranking, phrase.as_ref().map(|m| m.category), thresholds, catalog, History::default());
+        (decision, phrase)
     }
 
     pub fn len(&self) -> usize {

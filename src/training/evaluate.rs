@@ -14,7 +14,7 @@ use super::softmax::SoftmaxHead;
 use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows};
 use crate::classifier::{ClassifierError, Encoder, OnnxClassifier, ranking_from};
 use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
-use crate::domain::triage::{History, Thresholds, decide};
+use crate::domain::triage::Thresholds;
 use crate::intents::SensitiveRules;
 
 /// One test row's outcome, as written by `--predictions`.
@@ -67,8 +67,7 @@ fn row_results(
         .map(|(e, s)| {
             let ranking = ranking_from(labels, &s.probabilities);
             let top = ranking.top().cloned();
-            let phrase = rules.find(&e.text).map(|m| m.category.to_string());
-            let decision = decide(&ranking, phrase.as_deref(), thresholds, catalog, History::default());
+            let (decision, _) = rules.first_message(&e.text, &ranking, thresholds, catalog);
             RowResult {
                 text: e.text.clone(),
                 intent: e.intent.clone(),

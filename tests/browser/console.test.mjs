@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import {
   ADMIN,
@@ -19,27 +19,14 @@ import {
   consoleLogin,
   eventually,
   gotoStore,
-  launch,
-  openPage,
   openWidget,
   say,
   storedConversation,
+  useBrowser,
   widget,
 } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function fresh(opts) {
-  const s = await openPage(browser, opts);
-  s.page.setDefaultTimeout(15000);
-  return s;
-}
+const fresh = useBrowser();
 
 const row = (page, id) => page.locator(`.qrow[data-id="${id}"]`);
 

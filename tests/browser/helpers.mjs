@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -51,6 +52,23 @@ export async function openPage(browser, { width = 1280, height = 800, reducedMot
     problems.errors.push(`console: ${text}`);
   });
   return { context, page, problems };
+}
+
+/** One Chromium for a test file, launched before its tests and closed after them. Returns
+ * `fresh(opts)`: a new page (see openPage) with a 15 s default timeout. */
+export function useBrowser() {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return async (opts) => {
+    const s = await openPage(browser, opts);
+    s.page.setDefaultTimeout(15000);
+    return s;
+  };
 }
 
 export function assertClean(problems) {

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import {
   AGENT,
@@ -16,28 +16,15 @@ import {
   assertNoHorizontalOverflow,
   eventually,
   gotoStore,
-  launch,
-  openPage,
   openWidget,
   say,
   signIn,
   storedConversation,
+  useBrowser,
   widget,
 } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function fresh(opts) {
-  const s = await openPage(browser, opts);
-  s.page.setDefaultTimeout(15000);
-  return s;
-}
+const fresh = useBrowser();
 
 describe("storefront widget", { concurrency: false }, () => {
   test("demo store page: products, demo bar with sign-in switch and guest hint, CSP-clean", async () => {
