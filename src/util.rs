@@ -7,6 +7,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Turns scores into probabilities in place (numerically stable).
+pub fn softmax_in_place(z: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    z.iter_mut().for_each(|v| *v /= sum);
+}
+
 /// Compares two byte strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
@@ -18,4 +29,19 @@ pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     rand::Rng::fill(&mut rand::rng(), bytes.as_mut_slice());
     hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_order() {
+        let mut z = vec![1.0, 3.0, 2.0];
+        softmax_in_place(&mut z);
+        assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(z[1] > z[2] && z[2] > z[0]);
+        // exp(1)/(exp(1)+exp(2)+exp(3)) = 0.0900306
+        assert!((z[0] - 0.090_030_6).abs() < 1e-6);
+    }
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use switchboard::classifier::{
-    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, IntentClassifier, METADATA_FILE, OnnxClassifier,
-    TOKENIZER_FILE,
+    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, IntentClassifier, METADATA_FILE, NEIGHBOURS_FILE,
+    Neighbours, OnnxClassifier, TOKENIZER_FILE,
 };
 use switchboard::domain::intent::{Action, IntentCatalog, IntentDefinition};
 use switchboard::domain::text::normalise;
@@ -157,15 +157,21 @@ fn the_shipped_model_ranks_every_golden_sentence_first_as_its_intent() {
 }
 
 #[test]
-fn a_ranking_lists_every_label_once_with_probabilities_summing_to_one() {
-    let ranking = classifier().rank("where is my parcel").unwrap();
+fn a_ranking_lists_every_label_once_with_confidences_summing_to_its_familiarity() {
     let labels = &classifier().metadata().labels;
-    assert_eq!(ranking.scores.len(), labels.len());
-    let names: BTreeSet<&str> = ranking.scores.iter().map(|s| s.intent.as_str()).collect();
-    assert_eq!(names.len(), labels.len());
-    assert!(ranking.scores.windows(2).all(|w| w[0].confidence >= w[1].confidence), "sorted, highest first");
-    let total: f32 = ranking.scores.iter().map(|s| s.confidence).sum();
-    assert!((total - 1.0).abs() < 1e-3, "probabilities sum to {total}");
+    let total = |text: &str| {
+        let ranking = classifier().rank(text).unwrap();
+        assert_eq!(ranking.scores.len(), labels.len());
+        let names: BTreeSet<&str> = ranking.scores.iter().map(|s| s.intent.as_str()).collect();
+        assert_eq!(names.len(), labels.len());
+        assert!(ranking.scores.windows(2).all(|w| w[0].confidence >= w[1].confidence), "sorted, highest first");
+        ranking.scores.iter().map(|s| s.confidence).sum::<f32>()
+    };
+    // Probabilities scaled by how close the message is to any in-scope example.
+    let familiar = total("where is my parcel");
+    let strange = total("the mitochondria is the powerhouse of the cell");
+    assert!(familiar <= 1.0 + 1e-3 && familiar > 0.5, "a shopper's question sums to {familiar}");
+    assert!(strange < familiar * 0.7, "an unrelated sentence sums to {strange}, a shopper's question to {familiar}");
 }
 
 #[test]
@@ -180,7 +186,7 @@ fn ranking_the_same_message_twice_gives_the_same_scores() {
 // ---------------------------------------------------------------------------------------------
 
 /// Which real model files a temporary models folder gets (as symlinks).
-const ALL_FILES: [&str; 4] = [ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, METADATA_FILE];
+const ALL_FILES: [&str; 5] = [ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, NEIGHBOURS_FILE, METADATA_FILE];
 
 fn models_with(files: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -253,21 +259,21 @@ fn random_bytes(n: usize) -> Vec<u8> {
 
 #[test]
 fn an_encoder_of_random_bytes_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::fs::write(dir.path().join(ENCODER_FILE), random_bytes(64 * 1024)).unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
 }
 
 #[test]
 fn an_empty_encoder_file_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::fs::write(dir.path().join(ENCODER_FILE), b"").unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
 }
 
 #[test]
 fn a_truncated_encoder_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     let bytes = std::fs::read(models_dir().join(ENCODER_FILE)).unwrap();
     std::fs::write(dir.path().join(ENCODER_FILE), &bytes[..bytes.len() / 2]).unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
@@ -275,21 +281,41 @@ fn a_truncated_encoder_is_a_bad_model_error() {
 
 #[test]
 fn a_head_onnx_of_random_bytes_is_a_bad_model_error() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, METADATA_FILE]);
+    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::fs::write(dir.path().join(HEAD_FILE), random_bytes(4096)).unwrap();
     assert_bad_model(dir.path(), HEAD_FILE);
 }
 
 #[test]
+fn a_truncated_neighbours_file_is_a_bad_model_error() {
+    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let bytes = std::fs::read(models_dir().join(NEIGHBOURS_FILE)).unwrap();
+    std::fs::write(dir.path().join(NEIGHBOURS_FILE), &bytes[..bytes.len() / 2]).unwrap();
+    let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
+    assert!(reason.contains("bytes, expected"), "{reason}");
+}
+
+#[test]
+fn neighbours_of_another_head_are_refused() {
+    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let three_classes = [vec![1.0f32; 768], vec![0.5; 768]];
+    Neighbours::new(three_classes.iter().map(Vec::as_slice), &[0, 2], 3)
+        .write(&dir.path().join(NEIGHBOURS_FILE))
+        .unwrap();
+    let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
+    assert!(reason.contains("examples of 3 classes") && reason.contains("make model"), "{reason}");
+}
+
+#[test]
 fn the_head_in_place_of_the_encoder_is_refused_as_not_an_encoder() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE)).unwrap();
     let reason = assert_bad_model(dir.path(), ENCODER_FILE);
     assert!(reason.contains("not a Switchboard encoder"), "{reason}");
 }
 
 fn assert_bad_tokenizer(tokenizer_json: &str) -> String {
-    let dir = models_with(&[ENCODER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_with(&[ENCODER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::fs::write(dir.path().join(TOKENIZER_FILE), tokenizer_json).unwrap();
     match load_error(dir.path()) {
         ClassifierError::BadTokenizer { path, reason } => {
@@ -323,7 +349,7 @@ fn a_tokenizer_with_a_tiny_vocabulary_is_refused() {
 }
 
 fn with_metadata(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE]);
+    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, NEIGHBOURS_FILE]);
     let mut meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models_dir().join(METADATA_FILE)).unwrap()).unwrap();
     edit(&mut meta);
@@ -343,7 +369,7 @@ fn assert_bad_metadata(dir: &Path) -> String {
 
 #[test]
 fn head_json_that_is_not_json_is_a_bad_metadata_error() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE]);
+    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, NEIGHBOURS_FILE]);
     std::fs::write(dir.path().join(METADATA_FILE), "{\"version\": \"x\", \"labels\": [").unwrap();
     assert_bad_metadata(dir.path());
 }

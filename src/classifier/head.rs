@@ -1,4 +1,5 @@
-//! The trained head: `head.onnx` (embedding + lexical features -> probabilities) and its metadata.
+//! The trained head: `head.onnx` (embedding + lexical features -> probabilities), the
+//! training examples' embeddings it consults (`neighbours.bin`), and its metadata.
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use ort::value::TensorRef;
 use super::ClassifierError;
 use super::features::{densify_into, lexical_features};
 use super::metadata::{HEAD_FILE, HeadMetadata, METADATA_FILE};
+use super::neighbours::{NEIGHBOURS_FILE, Neighbours, blend};
 use super::pool::SessionPool;
 use super::runtime::init_runtime;
 
@@ -17,11 +19,14 @@ pub const OUTPUT_PROBABILITIES: &str = "probabilities";
 
 pub struct Head {
     pool: SessionPool,
+    neighbours: Neighbours,
     metadata: HeadMetadata,
+    /// The out-of-scope class, if the head has one.
+    oos: Option<usize>,
 }
 
 impl Head {
-    /// Loads `head.onnx` and `head.json` from `dir`.
+    /// Loads `head.onnx`, `neighbours.bin` and `head.json` from `dir`.
     pub fn load(dir: &Path) -> Result<Self, ClassifierError> {
         let metadata = HeadMetadata::read(&dir.join(METADATA_FILE))?;
         let path = dir.join(HEAD_FILE);
@@ -29,11 +34,27 @@ impl Head {
             std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.clone() },
             _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
         })?;
-        Self::from_bytes(&bytes, metadata).map_err(|reason| ClassifierError::BadModel { path, reason })
+        let neighbours_path = dir.join(NEIGHBOURS_FILE);
+        let neighbours = Neighbours::read(&neighbours_path)?;
+        let head = Self::from_bytes(&bytes, neighbours, metadata)
+            .map_err(|reason| ClassifierError::BadModel { path, reason })?;
+        let (n, meta) = (&head.neighbours, &head.metadata);
+        if n.dim() != meta.embedding_dim || n.class_count() != meta.labels.len() {
+            return Err(ClassifierError::BadModel {
+                path: neighbours_path,
+                reason: format!(
+                    "it holds {}-dimensional examples of {} classes, but the head expects {} and {}; re-create both with `make model`",
+                    n.dim(),
+                    n.class_count(),
+                    meta.embedding_dim,
+                    meta.labels.len()
+                ),
+            });
+        }
+        Ok(head)
     }
 
-    /// A head from ONNX bytes (used by training and evaluation before anything is written).
-    pub fn from_bytes(bytes: &[u8], metadata: HeadMetadata) -> Result<Self, String> {
+    fn from_bytes(bytes: &[u8], neighbours: Neighbours, metadata: HeadMetadata) -> Result<Self, String> {
         let env = init_runtime(None).map_err(|e| e.to_string())?;
         let session = Session::builder(env)
             .map_err(|e| e.to_string())?
@@ -41,7 +62,8 @@ impl Head {
             .map_err(|e| e.to_string())?
             .commit_from_memory(bytes)
             .map_err(|e| e.to_string())?;
-        let head = Self { pool: SessionPool::new(vec![session]), metadata };
+        let oos = metadata.out_of_scope_class();
+        let head = Self { pool: SessionPool::new(vec![session]), neighbours, metadata, oos };
         let probe = head.predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"]).map_err(|e| e.to_string())?;
         if probe.first().map(Vec::len) != Some(head.metadata.labels.len()) {
             return Err(format!(
@@ -61,7 +83,8 @@ impl Head {
         Ok(self.predict(&[embedding.to_vec()], &[text])?.pop().unwrap_or_default())
     }
 
-    /// Class probabilities for each (embedding, text) pair.
+    /// Class confidences for each (embedding, text) pair: the head's probabilities with the
+    /// nearest examples' vote mixed in, scaled by familiarity (see [`super::neighbours`]).
     pub fn predict(&self, embeddings: &[Vec<f32>], texts: &[&str]) -> Result<Vec<Vec<f32>>, ClassifierError> {
         let n = embeddings.len();
         let (e_dim, l_dim) = (self.metadata.embedding_dim, self.metadata.lexical.dim);
@@ -83,6 +106,12 @@ impl Head {
         let outputs = session.run(ort::inputs![INPUT_EMBEDDING => emb, INPUT_LEXICAL => lex]).map_err(inference)?;
         let (_, data) = outputs[OUTPUT_PROBABILITIES].try_extract_tensor::<f32>().map_err(inference)?;
         let classes = data.len().checked_div(n).unwrap_or(0);
-        Ok(data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect())
+        let mut confidences: Vec<Vec<f32>> = data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect();
+        if classes == self.neighbours.class_count() {
+            for (p, s) in confidences.iter_mut().zip(self.neighbours.class_similarity(embeddings)) {
+                blend(p, &s, self.oos, &self.metadata.neighbours);
+            }
+        }
+        Ok(confidences)
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ClassifierError;
 pub use super::features::LexicalConfig;
+pub use super::neighbours::NeighbourConfig;
 use crate::domain::triage::Thresholds;
 
 pub const HEAD_FILE: &str = "head.onnx";
@@ -22,6 +23,7 @@ pub struct HeadMetadata {
     pub labels: Vec<String>,
     pub embedding_dim: usize,
     pub lexical: LexicalConfig,
+    pub neighbours: NeighbourConfig,
     pub thresholds: Thresholds,
     /// Cross-validated figures measured when the head was trained.
     pub metrics: BTreeMap<String, f64>,
@@ -44,12 +46,23 @@ impl HeadMetadata {
         Ok(meta)
     }
 
+    /// The index of the out-of-scope class, if the head has one.
+    pub fn out_of_scope_class(&self) -> Option<usize> {
+        self.labels.iter().position(|l| l == crate::domain::intent::OUT_OF_SCOPE)
+    }
+
     fn check(&self) -> Result<(), String> {
         if self.labels.len() < 2 {
             return Err(format!("a head needs at least 2 labels, found {}", self.labels.len()));
         }
         if self.lexical.dim == 0 || self.embedding_dim == 0 {
             return Err("embedding_dim and lexical.dim must be positive".into());
+        }
+        let n = &self.neighbours;
+        if !(0.0..=1.0).contains(&n.mix) || n.temperature <= 0.0 || n.familiarity_power < 0.0 {
+            return Err(
+                "neighbours: mix must lie between 0 and 1, temperature above 0, familiarity_power 0 or more".into()
+            );
         }
         let t = &self.thresholds;
         if !(0.0..=1.0).contains(&t.global) || !(0.0..=1.0).contains(&t.margin) {

@@ -5,6 +5,7 @@ mod encoder;
 pub mod features;
 pub mod head;
 mod metadata;
+pub mod neighbours;
 mod pool;
 mod runtime;
 mod workers;
@@ -13,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use encoder::Encoder;
 pub use head::Head;
-pub use metadata::{HEAD_FILE, HeadMetadata, LexicalConfig, METADATA_FILE, write_atomically};
+pub use metadata::{HEAD_FILE, HeadMetadata, LexicalConfig, METADATA_FILE, NeighbourConfig, write_atomically};
+pub use neighbours::{NEIGHBOURS_FILE, Neighbours};
 pub use runtime::{FETCH_COMMAND, ORT_LIBRARY_NAME, init_runtime};
 pub use workers::RankWorkers;
 
@@ -78,7 +80,7 @@ pub struct OnnxClassifier {
 }
 
 impl OnnxClassifier {
-    /// Loads `encoder.onnx`, `tokenizer.json`, `head.onnx` and `head.json` from `dir`.
+    /// Loads `encoder.onnx`, `tokenizer.json`, `head.onnx`, `neighbours.bin` and `head.json` from `dir`.
     pub fn load(dir: &Path, options: ClassifierOptions) -> Result<Self, ClassifierError> {
         let encoder = Encoder::load(dir, options)?;
         let head = Head::load(dir)?;

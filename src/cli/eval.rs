@@ -65,6 +65,12 @@ pub struct EvalArgs {
     /// Weight of the character n-gram features relative to the word features.
     #[arg(long, default_value_t = TrainOptions::default().lexical.char_weight)]
     pub char_weight: f32,
+    /// Weight of the nearest-example vote mixed into the head's probabilities (0 = off).
+    #[arg(long, default_value_t = TrainOptions::default().neighbours.mix)]
+    pub neighbour_mix: f32,
+    /// Power of familiarity (nearest in-scope similarity) that scales confidences (0 = off).
+    #[arg(long, default_value_t = TrainOptions::default().neighbours.familiarity_power)]
+    pub familiarity_power: f32,
 }
 
 pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
@@ -79,6 +85,16 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         "--min-oos-recall must be between 0 and 1, got {}",
         args.min_oos_recall
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.neighbour_mix),
+        "--neighbour-mix must be between 0 and 1, got {}",
+        args.neighbour_mix
+    );
+    anyhow::ensure!(
+        args.familiarity_power >= 0.0,
+        "--familiarity-power must be 0 or more, got {}",
+        args.familiarity_power
+    );
     let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
     options.calibration.min_oos_recall = args.min_oos_recall;
@@ -88,6 +104,8 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
     options.head.l2_lexical = args.l2;
     options.head.oos_weight = args.oos_weight;
     options.lexical.char_weight = args.char_weight;
+    options.neighbours.mix = args.neighbour_mix;
+    options.neighbours.familiarity_power = args.familiarity_power;
     let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1 };
     let (title, eval) = if args.kfold_intents {
         let defs = crate::intents::load_dir(&paths.intents)?;

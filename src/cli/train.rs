@@ -1,4 +1,4 @@
-//! `switchboard train`: fit the head on intents/ and write head.onnx + head.json.
+//! `switchboard train`: fit the head on intents/ and write head.onnx, neighbours.bin and head.json.
 
 use anyhow::Context;
 use clap::Args;
@@ -43,8 +43,8 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
     let encoder = Encoder::load(&paths.models, ClassifierOptions { sessions: options.workers, intra_threads: 1 })?;
     eprintln!("training on {} examples of {} intents", examples.len(), defs.len());
     let trained = train(&encoder, &examples, &options)?;
-    let metadata = metadata_for(&trained, &examples, &encoder, options.lexical);
-    write_head(&paths.models, &trained.head, &metadata)
+    let metadata = metadata_for(&trained, &examples, &encoder, options.lexical, options.neighbours);
+    write_head(&paths.models, &trained, &metadata)
         .with_context(|| format!("writing the head into {}", paths.models.display()))?;
     let f = &trained.figures;
     println!("model {} written to {}", metadata.version, paths.models.display());

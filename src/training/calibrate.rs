@@ -44,7 +44,8 @@ impl Scored {
 #[derive(Debug, Clone, Copy)]
 pub struct CalibrationConfig {
     pub target_precision: f32,
-    /// No threshold goes below this.
+    /// No threshold goes below this. Confidences are scaled by familiarity (see
+    /// `classifier::neighbours`), so the right thresholds can lie well under one half.
     pub min_threshold: f32,
     /// An intent needs this many held-out answers for a threshold of its own (at 95 %, fewer
     /// than 40 cannot tell one mistake from two, so the estimate would be noise).
@@ -56,7 +57,7 @@ pub struct CalibrationConfig {
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self { target_precision: 0.95, min_threshold: 0.35, min_support: 40, min_oos_recall: 0.9 }
+        Self { target_precision: 0.95, min_threshold: 0.1, min_support: 40, min_oos_recall: 0.9 }
     }
 }
 

@@ -11,7 +11,7 @@ use super::embed::embed_all;
 use super::metrics::{Figures, compute};
 use super::progress;
 use super::softmax::SoftmaxHead;
-use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows};
+use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows, neighbours_of, predict_rows};
 use crate::classifier::{ClassifierError, Encoder, OnnxClassifier, ranking_from};
 use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
 use crate::domain::triage::Thresholds;
@@ -105,23 +105,25 @@ pub fn benchmark(
         bar.finish_and_clear();
         head
     };
-    let predict = |head: &SoftmaxHead, offset: usize, rows: &[Example]| -> Vec<Scored> {
+    // Rows `offset..` scored by a head fitted on (and consulting the examples of) rows `..known`.
+    let predict = |head: &SoftmaxHead, known: usize, offset: usize, rows: &[Example]| -> Vec<Scored> {
+        let reference: Vec<usize> = (0..known).collect();
+        let neighbours = neighbours_of(&features, &classes, &reference, &set);
+        let scored: Vec<usize> = (offset..offset + rows.len()).collect();
+        let probabilities = predict_rows(head, &neighbours, &features, &scored, &set, options);
         rows.iter()
-            .enumerate()
-            .map(|(i, e)| Scored {
-                truth: set.truth(&e.intent),
-                probabilities: head.predict(features.input(offset + i)),
-            })
+            .zip(probabilities)
+            .map(|(e, probabilities)| Scored { truth: set.truth(&e.intent), probabilities })
             .collect()
     };
     let (calibration_rows, head) = if val.is_empty() {
         (cross_validate(&features, train, &set, options), fit(train.len()))
     } else {
-        (predict(&fit(train.len()), train.len(), val), fit(labelled.len()))
+        (predict(&fit(train.len()), train.len(), train.len(), val), fit(labelled.len()))
     };
     let train_seconds = fit_started.elapsed().as_secs_f64();
     let thresholds = calibrate(&calibration_rows, &set.labels, set.oos, &options.calibration);
-    let held_out = predict(&head, labelled.len(), test);
+    let held_out = predict(&head, labelled.len(), labelled.len(), test);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
     let rows = row_results(test, &held_out, &set.labels, &thresholds, None);
     Ok(Evaluation {

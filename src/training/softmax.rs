@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
 use crate::classifier::features::SparseVector;
+use crate::util::softmax_in_place;
 
 /// Hyper-parameters of the head.
 #[derive(Debug, Clone, Copy)]
@@ -92,16 +93,6 @@ fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
     }
-}
-
-pub fn softmax_in_place(z: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for v in z.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    z.iter_mut().for_each(|v| *v /= sum);
 }
 
 /// Adam state for one block of parameters.
@@ -211,16 +202,6 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn softmax_sums_to_one_and_keeps_order() {
-        let mut z = vec![1.0, 3.0, 2.0];
-        softmax_in_place(&mut z);
-        assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert!(z[1] > z[2] && z[2] > z[0]);
-        // exp(1)/(exp(1)+exp(2)+exp(3)) = 0.0900306
-        assert!((z[0] - 0.090_030_6).abs() < 1e-6);
-    }
 
     #[test]
     fn separable_data_is_learned() {

@@ -12,7 +12,10 @@ use super::onnx_export::head_to_onnx;
 use super::progress;
 use super::softmax::{HeadConfig, Input, SoftmaxHead, fit};
 use crate::classifier::features::{LexicalConfig, SparseVector, lexical_features};
-use crate::classifier::{ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE};
+use crate::classifier::neighbours::blend;
+use crate::classifier::{
+    ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE, NEIGHBOURS_FILE, NeighbourConfig, Neighbours,
+};
 use crate::domain::intent::OUT_OF_SCOPE;
 use crate::domain::triage::Thresholds;
 
@@ -21,6 +24,7 @@ use crate::domain::triage::Thresholds;
 pub struct TrainOptions {
     pub head: HeadConfig,
     pub lexical: LexicalConfig,
+    pub neighbours: NeighbourConfig,
     pub calibration: CalibrationConfig,
     pub folds: usize,
     /// Threads for embedding and cross-validation.
@@ -33,6 +37,7 @@ impl Default for TrainOptions {
         Self {
             head: HeadConfig::default(),
             lexical: LexicalConfig::default(),
+            neighbours: NeighbourConfig::default(),
             calibration: CalibrationConfig::default(),
             folds: 5,
             workers: 2,
@@ -98,6 +103,33 @@ pub fn fit_rows(
     fit(&inputs, &labels, set.labels.len(), set.oos, options.lexical.dim, &options.head, on_epoch)
 }
 
+/// The examples of rows `rows`, for the nearest-example vote and familiarity.
+pub fn neighbours_of(features: &Features, classes: &[usize], rows: &[usize], set: &LabelSet) -> Neighbours {
+    let row_classes: Vec<usize> = rows.iter().map(|&i| classes[i]).collect();
+    Neighbours::new(rows.iter().map(|&i| features.embeddings[i].as_slice()), &row_classes, set.labels.len())
+}
+
+/// Confidences for rows `rows` of `features` as serving computes them: the head's
+/// probabilities blended with the nearest of `neighbours`.
+pub fn predict_rows(
+    head: &SoftmaxHead,
+    neighbours: &Neighbours,
+    features: &Features,
+    rows: &[usize],
+    set: &LabelSet,
+    options: &TrainOptions,
+) -> Vec<Vec<f32>> {
+    let embeddings: Vec<&[f32]> = rows.iter().map(|&i| features.embeddings[i].as_slice()).collect();
+    rows.iter()
+        .zip(neighbours.class_similarity(&embeddings))
+        .map(|(&i, similarity)| {
+            let mut p = head.predict(features.input(i));
+            blend(&mut p, &similarity, set.oos, &options.neighbours);
+            p
+        })
+        .collect()
+}
+
 /// Out-of-fold predictions for every example by k-fold cross-validation.
 pub fn cross_validate(
     features: &Features,
@@ -122,11 +154,10 @@ pub fn cross_validate(
                     for &fold in chunk {
                         let train: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] != fold).collect();
                         let head = fit_rows(features, classes, &train, set, options, || bar.inc(1));
-                        out.extend(
-                            (0..examples.len())
-                                .filter(|&i| folds[i] == fold)
-                                .map(|i| (i, head.predict(features.input(i)))),
-                        );
+                        let neighbours = neighbours_of(features, classes, &train, set);
+                        let held: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == fold).collect();
+                        let predicted = predict_rows(&head, &neighbours, features, &held, set, options);
+                        out.extend(held.into_iter().zip(predicted));
                     }
                     out
                 })
@@ -148,6 +179,7 @@ pub fn cross_validate(
 /// A trained head with its calibration and cross-validated figures.
 pub struct TrainedHead {
     pub head: SoftmaxHead,
+    pub neighbours: Neighbours,
     pub labels: LabelSet,
     pub thresholds: Thresholds,
     pub held_out: Vec<Scored>,
@@ -170,8 +202,10 @@ pub fn train(encoder: &Encoder, examples: &[Example], options: &TrainOptions) ->
     let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
     let head = fit_rows(&features, &classes, &all, &set, options, || bar.inc(1));
     bar.finish_and_clear();
+    let neighbours = neighbours_of(&features, &classes, &all, &set);
     Ok(TrainedHead {
         head,
+        neighbours,
         labels: set,
         thresholds,
         held_out,
@@ -187,6 +221,7 @@ pub fn metadata_for(
     examples: &[Example],
     encoder: &Encoder,
     lexical: LexicalConfig,
+    neighbours: NeighbourConfig,
 ) -> HeadMetadata {
     let now = chrono::Utc::now();
     let hash = data_hash(examples);
@@ -206,6 +241,7 @@ pub fn metadata_for(
         labels: trained.labels.labels.clone(),
         embedding_dim: trained.head.dense_dim,
         lexical,
+        neighbours,
         thresholds: trained.thresholds.clone(),
         metrics,
         training_data_hash: hash,
@@ -219,8 +255,10 @@ pub fn onnx_bytes(head: &SoftmaxHead, metadata: &HeadMetadata) -> Vec<u8> {
     head_to_onnx(head, &[("labels", metadata.labels.join(",")), ("version", metadata.version.clone())])
 }
 
-/// Writes `head.onnx` and `head.json` into `dir` (each atomically; the encoder is untouched).
-pub fn write_head(dir: &Path, head: &SoftmaxHead, metadata: &HeadMetadata) -> std::io::Result<()> {
-    crate::classifier::write_atomically(&dir.join(HEAD_FILE), &onnx_bytes(head, metadata))?;
+/// Writes `head.onnx`, `neighbours.bin` and `head.json` into `dir` (each atomically, the
+/// metadata last; the encoder is untouched).
+pub fn write_head(dir: &Path, trained: &TrainedHead, metadata: &HeadMetadata) -> std::io::Result<()> {
+    crate::classifier::write_atomically(&dir.join(HEAD_FILE), &onnx_bytes(&trained.head, metadata))?;
+    trained.neighbours.write(&dir.join(NEIGHBOURS_FILE))?;
     metadata.write(&dir.join(METADATA_FILE))
 }
