@@ -29,7 +29,7 @@ $(ORT_LIB): scripts/fetch_onnxruntime.sh scripts/onnxruntime.sha256
 encoder:
 	python3 scripts/export_encoder.py
 
-# Re-trains the shipped head (models/head.onnx + head.json) from intents/.
+# Re-trains the shipped head (models/head.onnx, neighbours.bin, head.json) from intents/.
 model: onnxruntime
 	$(CARGO) run --release --locked -- train
 

@@ -96,7 +96,11 @@ impl Neighbours {
 
     /// For each embedding, every class's highest cosine similarity to one of its examples
     /// (-1 for a class without examples).
+    ///
+    /// # Panics
+    /// If an embedding's length is not [`Self::dim`] (the head checks this first).
     pub fn class_similarity(&self, embeddings: &[impl AsRef<[f32]>]) -> Vec<Vec<f32>> {
+        assert!(embeddings.iter().all(|e| e.as_ref().len() == self.dim), "embeddings of {} values expected", self.dim);
         let mut out = Vec::with_capacity(embeddings.len());
         let mut keep_best = |similarities: &mut dyn Iterator<Item = f32>| {
             let mut best = vec![-1.0f32; self.class_count];
@@ -155,9 +159,15 @@ impl Neighbours {
         }
         let field = |i: usize| u32::from_le_bytes(header[8 + 4 * i..12 + 4 * i].try_into().expect("4 bytes")) as usize;
         let (dim, n, class_count) = (field(0), field(1), field(2));
-        let expected = 20 + 6 * n + dim * n;
-        if bytes.len() != expected || dim == 0 {
-            return Err(format!("{} bytes, expected {expected} for {n} examples of {dim} values", bytes.len()));
+        if dim == 0 || n == 0 {
+            return Err(format!("{n} examples of {dim} values: a trained head has at least one example"));
+        }
+        let expected = n.checked_mul(dim).and_then(|v| v.checked_add(20 + 6 * n));
+        if expected != Some(bytes.len()) {
+            return Err(format!(
+                "{} bytes, expected 20 + 6 x {n} + {n} x {dim} for {n} examples of {dim} values",
+                bytes.len()
+            ));
         }
         let (classes, rest) = bytes[20..].split_at(2 * n);
         let (scales, values) = rest.split_at(4 * n);
@@ -310,5 +320,15 @@ mod tests {
         std::fs::write(&path, b"{\"not\": \"neighbours\"} and more bytes").unwrap();
         let Err(ClassifierError::BadModel { reason, .. }) = Neighbours::read(&path) else { panic!("accepted") };
         assert!(reason.contains("magic"), "{reason}");
+        // A header claiming 2^32 - 1 examples of 2^32 - 1 values is refused, not an overflow.
+        let mut huge = b"SWBNBRS1".to_vec();
+        huge.extend([0xff; 8]);
+        huge.extend(3u32.to_le_bytes());
+        let Err(ClassifierError::BadModel { reason, .. }) =
+            Neighbours::from_bytes(&huge).map_err(|reason| ClassifierError::BadModel { path: path.clone(), reason })
+        else {
+            panic!("accepted")
+        };
+        assert!(reason.contains("bytes, expected"), "{reason}");
     }
 }

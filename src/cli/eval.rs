@@ -95,6 +95,13 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         "--familiarity-power must be 0 or more, got {}",
         args.familiarity_power
     );
+    let defaults = TrainOptions::default().neighbours;
+    anyhow::ensure!(
+        args.train.is_some()
+            || args.kfold_intents
+            || (args.neighbour_mix == defaults.mix && args.familiarity_power == defaults.familiarity_power),
+        "--neighbour-mix and --familiarity-power shape a head being trained; the shipped model uses the values in its head.json"
+    );
     let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
     options.calibration.target_precision = args.target_precision;
     options.calibration.min_oos_recall = args.min_oos_recall;
