@@ -307,6 +307,13 @@ fn neighbours_of_another_head_are_refused() {
 }
 
 #[test]
+fn neighbours_from_another_training_run_are_refused() {
+    let dir = with_metadata(|m| m["neighbours_sha256"] = serde_json::json!("0".repeat(64)));
+    let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
+    assert!(reason.contains("not the file this head was trained with"), "{reason}");
+}
+
+#[test]
 fn the_head_in_place_of_the_encoder_is_refused_as_not_an_encoder() {
     let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
     std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE)).unwrap();

@@ -35,7 +35,7 @@ impl Head {
             _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
         })?;
         let neighbours_path = dir.join(NEIGHBOURS_FILE);
-        let neighbours = Neighbours::read(&neighbours_path)?;
+        let (neighbours, neighbours_sha256) = Neighbours::read(&neighbours_path)?;
         let head = Self::from_bytes(&bytes, neighbours, metadata)
             .map_err(|reason| ClassifierError::BadModel { path, reason })?;
         let (n, meta) = (&head.neighbours, &head.metadata);
@@ -48,6 +48,16 @@ impl Head {
                     n.class_count(),
                     meta.embedding_dim,
                     meta.labels.len()
+                ),
+            });
+        }
+        if neighbours_sha256 != meta.neighbours_sha256 {
+            return Err(ClassifierError::BadModel {
+                path: neighbours_path,
+                reason: format!(
+                    "it is not the file this head was trained with (SHA-256 {}…, head.json names {}…); restore both from git or re-create them with `make model`",
+                    &neighbours_sha256[..12],
+                    meta.neighbours_sha256.get(..12).unwrap_or(&meta.neighbours_sha256)
                 ),
             });
         }

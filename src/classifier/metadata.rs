@@ -32,6 +32,8 @@ pub struct HeadMetadata {
     pub training_examples: usize,
     /// SHA-256 of the encoder file the head was trained with.
     pub encoder_sha256: String,
+    /// SHA-256 of the `neighbours.bin` written with the head.
+    pub neighbours_sha256: String,
 }
 
 impl HeadMetadata {

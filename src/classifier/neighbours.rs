@@ -130,8 +130,8 @@ impl Neighbours {
         out
     }
 
-    /// Writes the examples: a header, the classes, the scales, then the int8 values.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+    /// The file's bytes: a header, the classes, the scales, then the int8 values.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let n = self.scales.len();
         let mut bytes = Vec::with_capacity(20 + 6 * n + self.quantized.len());
         bytes.extend_from_slice(MAGIC);
@@ -141,15 +141,23 @@ impl Neighbours {
         self.classes.iter().for_each(|c| bytes.extend_from_slice(&c.to_le_bytes()));
         self.scales.iter().for_each(|s| bytes.extend_from_slice(&s.to_le_bytes()));
         bytes.extend(self.quantized.iter().map(|&q| q as u8));
-        super::write_atomically(path, &bytes)
+        bytes
     }
 
-    pub fn read(path: &Path) -> Result<Self, ClassifierError> {
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        super::write_atomically(path, &self.to_bytes())
+    }
+
+    /// The examples in `path`, and the file's SHA-256 (the head's metadata names the file it
+    /// was trained with).
+    pub fn read(path: &Path) -> Result<(Self, String), ClassifierError> {
         let bytes = std::fs::read(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.into() },
             _ => ClassifierError::BadModel { path: path.into(), reason: e.to_string() },
         })?;
-        Self::from_bytes(&bytes).map_err(|reason| ClassifierError::BadModel { path: path.into(), reason })
+        let neighbours =
+            Self::from_bytes(&bytes).map_err(|reason| ClassifierError::BadModel { path: path.into(), reason })?;
+        Ok((neighbours, crate::util::sha256_hex(&bytes)))
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
@@ -302,7 +310,7 @@ mod tests {
         let path = dir.path().join(NEIGHBOURS_FILE);
         let n = two_classes();
         n.write(&path).unwrap();
-        let back = Neighbours::read(&path).unwrap();
+        let (back, _) = Neighbours::read(&path).unwrap();
         let q = [vec![0.3, 0.5, 0.1]];
         for (a, b) in n.class_similarity(&q)[0].iter().zip(&back.class_similarity(&q)[0]) {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");

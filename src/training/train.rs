@@ -247,6 +247,7 @@ pub fn metadata_for(
         training_data_hash: hash,
         training_examples: examples.len(),
         encoder_sha256: encoder.sha256().to_string(),
+        neighbours_sha256: crate::util::sha256_hex(&trained.neighbours.to_bytes()),
     }
 }
 
