@@ -1,6 +1,7 @@
 //! Labelled texts: from `intents/` or from JSON-lines benchmark files.
 
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -78,17 +79,23 @@ pub fn data_hash(examples: &[Example]) -> String {
     sha256_hex(rows.join("\n").as_bytes())
 }
 
-/// Assigns each example to one of `k` folds, stratified by intent and deterministic.
+/// Assigns each example to one of `k` folds, stratified by intent and deterministic. Copies
+/// of one text share a fold, so a held-out row never meets its twin among the training rows
+/// (benchmark files hold a few duplicates).
 pub fn stratified_folds(examples: &[Example], k: usize) -> Vec<usize> {
-    let mut next_by_label: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut next_by_label: HashMap<&str, usize> = HashMap::new();
+    let mut fold_of_text: HashMap<String, usize> = HashMap::new();
     let mut order: Vec<usize> = (0..examples.len()).collect();
     // A fixed shuffle so folds do not follow file order.
     order.sort_by_key(|&i| crate::util::sha256_hex(examples[i].text.as_bytes()));
     let mut folds = vec![0; examples.len()];
     for i in order {
-        let next = next_by_label.entry(examples[i].intent.as_str()).or_insert(0);
-        folds[i] = *next % k;
-        *next += 1;
+        let text = examples[i].text.trim().to_lowercase();
+        folds[i] = *fold_of_text.entry(text).or_insert_with(|| {
+            let next = next_by_label.entry(examples[i].intent.as_str()).or_insert(0);
+            *next += 1;
+            (*next - 1) % k
+        });
     }
     folds
 }
@@ -129,6 +136,15 @@ mod tests {
         let b = vec![ex("b", "y"), ex("a", "x")];
         assert_eq!(data_hash(&a), data_hash(&b));
         assert_ne!(data_hash(&a), data_hash(&[ex("a", "y"), ex("b", "x")]));
+    }
+
+    #[test]
+    fn copies_of_a_text_share_a_fold() {
+        let mut data: Vec<Example> = (0..20).map(|i| ex(&format!("t{i}"), "a")).collect();
+        data.extend([ex("where is my order", "a"), ex("Where is my order ", "a"), ex("where is my order", "b")]);
+        let folds = stratified_folds(&data, 5);
+        assert_eq!(folds[20], folds[21]);
+        assert_eq!(folds[20], folds[22]);
     }
 
     #[test]
