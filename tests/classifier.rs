@@ -196,6 +196,12 @@ fn models_with(files: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// A models folder with every real file except `missing`.
+fn models_without(missing: &str) -> tempfile::TempDir {
+    let present: Vec<&str> = ALL_FILES.into_iter().filter(|f| *f != missing).collect();
+    models_with(&present)
+}
+
 fn load_error(dir: &Path) -> ClassifierError {
     match OnnxClassifier::load(dir, options()) {
         Ok(_) => panic!("{} loaded, but it should not", dir.display()),
@@ -227,8 +233,7 @@ fn a_missing_models_folder_is_a_missing_file_error_naming_the_path() {
 #[test]
 fn each_missing_model_file_is_reported_by_its_path() {
     for missing in ALL_FILES {
-        let present: Vec<&str> = ALL_FILES.into_iter().filter(|f| *f != missing).collect();
-        let dir = models_with(&present);
+        let dir = models_without(missing);
         assert_missing(dir.path(), missing);
     }
 }
@@ -259,21 +264,21 @@ fn random_bytes(n: usize) -> Vec<u8> {
 
 #[test]
 fn an_encoder_of_random_bytes_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(ENCODER_FILE);
     std::fs::write(dir.path().join(ENCODER_FILE), random_bytes(64 * 1024)).unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
 }
 
 #[test]
 fn an_empty_encoder_file_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(ENCODER_FILE);
     std::fs::write(dir.path().join(ENCODER_FILE), b"").unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
 }
 
 #[test]
 fn a_truncated_encoder_is_a_bad_model_error() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(ENCODER_FILE);
     let bytes = std::fs::read(models_dir().join(ENCODER_FILE)).unwrap();
     std::fs::write(dir.path().join(ENCODER_FILE), &bytes[..bytes.len() / 2]).unwrap();
     assert_bad_model(dir.path(), ENCODER_FILE);
@@ -281,14 +286,14 @@ fn a_truncated_encoder_is_a_bad_model_error() {
 
 #[test]
 fn a_head_onnx_of_random_bytes_is_a_bad_model_error() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(HEAD_FILE);
     std::fs::write(dir.path().join(HEAD_FILE), random_bytes(4096)).unwrap();
     assert_bad_model(dir.path(), HEAD_FILE);
 }
 
 #[test]
 fn a_truncated_neighbours_file_is_a_bad_model_error() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_without(NEIGHBOURS_FILE);
     let bytes = std::fs::read(models_dir().join(NEIGHBOURS_FILE)).unwrap();
     std::fs::write(dir.path().join(NEIGHBOURS_FILE), &bytes[..bytes.len() / 2]).unwrap();
     let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
@@ -297,7 +302,7 @@ fn a_truncated_neighbours_file_is_a_bad_model_error() {
 
 #[test]
 fn neighbours_of_another_head_are_refused() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, METADATA_FILE]);
+    let dir = models_without(NEIGHBOURS_FILE);
     let three_classes = [vec![1.0f32; 768], vec![0.5; 768]];
     Neighbours::new(three_classes.iter().map(Vec::as_slice), &[0, 2], 3)
         .write(&dir.path().join(NEIGHBOURS_FILE))
@@ -315,14 +320,14 @@ fn neighbours_from_another_training_run_are_refused() {
 
 #[test]
 fn the_head_in_place_of_the_encoder_is_refused_as_not_an_encoder() {
-    let dir = models_with(&[TOKENIZER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(ENCODER_FILE);
     std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE)).unwrap();
     let reason = assert_bad_model(dir.path(), ENCODER_FILE);
     assert!(reason.contains("not a Switchboard encoder"), "{reason}");
 }
 
 fn assert_bad_tokenizer(tokenizer_json: &str) -> String {
-    let dir = models_with(&[ENCODER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(TOKENIZER_FILE);
     std::fs::write(dir.path().join(TOKENIZER_FILE), tokenizer_json).unwrap();
     match load_error(dir.path()) {
         ClassifierError::BadTokenizer { path, reason } => {
@@ -356,7 +361,7 @@ fn a_tokenizer_with_a_tiny_vocabulary_is_refused() {
 }
 
 fn with_metadata(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(METADATA_FILE);
     let mut meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models_dir().join(METADATA_FILE)).unwrap()).unwrap();
     edit(&mut meta);
@@ -376,7 +381,7 @@ fn assert_bad_metadata(dir: &Path) -> String {
 
 #[test]
 fn head_json_that_is_not_json_is_a_bad_metadata_error() {
-    let dir = models_with(&[ENCODER_FILE, TOKENIZER_FILE, HEAD_FILE, NEIGHBOURS_FILE]);
+    let dir = models_without(METADATA_FILE);
     std::fs::write(dir.path().join(METADATA_FILE), "{\"version\": \"x\", \"labels\": [").unwrap();
     assert_bad_metadata(dir.path());
 }

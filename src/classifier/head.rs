@@ -72,7 +72,7 @@ impl Head {
             .map_err(|e| e.to_string())?
             .commit_from_memory(bytes)
             .map_err(|e| e.to_string())?;
-        let oos = metadata.out_of_scope_class();
+        let oos = crate::domain::intent::out_of_scope_index(&metadata.labels);
         let head = Self { pool: SessionPool::new(vec![session]), neighbours, metadata, oos };
         let probe = head.predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"]).map_err(|e| e.to_string())?;
         if probe.first().map(Vec::len) != Some(head.metadata.labels.len()) {

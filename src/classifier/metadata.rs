@@ -48,11 +48,6 @@ impl HeadMetadata {
         Ok(meta)
     }
 
-    /// The index of the out-of-scope class, if the head has one.
-    pub fn out_of_scope_class(&self) -> Option<usize> {
-        self.labels.iter().position(|l| l == crate::domain::intent::OUT_OF_SCOPE)
-    }
-
     fn check(&self) -> Result<(), String> {
         if self.labels.len() < 2 {
             return Err(format!("a head needs at least 2 labels, found {}", self.labels.len()));

@@ -22,7 +22,7 @@ const MAGIC: &[u8; 8] = b"SWBNBRS1";
 /// Messages compared at once by one matrix product (bounds the similarity matrix in memory).
 const CHUNK: usize = 256;
 /// Below this many messages, one dot product per example is faster than a matrix product,
-/// which would first copy all the examples into its own layout.
+/// which would first expand every example to float32 and copy it into its own layout.
 const MIN_BATCH_FOR_PRODUCT: usize = 16;
 
 /// How neighbours change the head's probabilities; stored in the model's metadata.
@@ -43,15 +43,13 @@ impl Default for NeighbourConfig {
 }
 
 /// Labelled, unit-length example embeddings, kept as int8 with one scale per example (a
-/// quarter of the memory of float32, which is what one message's comparison is bound by).
+/// quarter of the memory of float32).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Neighbours {
     dim: usize,
     /// `[examples * dim]`, row-major; example `i` is `scales[i] * quantized[i * dim..][..dim]`.
     quantized: Vec<i8>,
     scales: Vec<f32>,
-    /// The same values as float32 `[examples, dim]`, for matrix products over batches.
-    examples: Array2<f32>,
     classes: Vec<u16>,
     class_count: usize,
 }
@@ -73,17 +71,19 @@ impl Neighbours {
             scales.push(scale);
             quantized.extend(values.iter().map(|v| if scale > 0.0 { (v / scale).round() as i8 } else { 0 }));
         }
-        Self::from_parts(dim, quantized, scales, classes.iter().map(|&c| c as u16).collect(), class_count)
+        Self { dim, quantized, scales, classes: classes.iter().map(|&c| c as u16).collect(), class_count }
     }
 
-    fn from_parts(dim: usize, quantized: Vec<i8>, scales: Vec<f32>, classes: Vec<u16>, class_count: usize) -> Self {
-        let values: Vec<f32> = quantized
-            .chunks_exact(dim.max(1))
-            .zip(&scales)
-            .flat_map(|(row, &scale)| row.iter().map(move |&q| f32::from(q) * scale))
-            .collect();
-        let examples = Array2::from_shape_vec((scales.len(), dim), values).expect("one scale per example");
-        Self { dim, quantized, scales, examples, classes, class_count }
+    /// The examples' rows: int8 values and their scale.
+    fn rows(&self) -> impl Iterator<Item = (&[i8], f32)> {
+        self.quantized.chunks_exact(self.dim.max(1)).zip(self.scales.iter().copied())
+    }
+
+    /// The examples as float32 `[examples, dim]`, for a matrix product over a batch.
+    fn dequantised(&self) -> Array2<f32> {
+        let values: Vec<f32> =
+            self.rows().flat_map(|(row, scale)| row.iter().map(move |&q| f32::from(q) * scale)).collect();
+        Array2::from_shape_vec((self.scales.len(), self.dim), values).expect("one scale per example")
     }
 
     pub fn dim(&self) -> usize {
@@ -113,16 +113,16 @@ impl Neighbours {
         if embeddings.len() < MIN_BATCH_FOR_PRODUCT {
             for e in embeddings {
                 let query: Vec<f32> = unit(e.as_ref()).collect();
-                let rows = self.quantized.chunks_exact(self.dim.max(1)).zip(&self.scales);
-                keep_best(&mut rows.map(|(row, scale)| scale * dot_i8(&query, row)));
+                keep_best(&mut self.rows().map(|(row, scale)| scale * dot_i8(&query, row)));
             }
             return out;
         }
+        let examples = self.dequantised();
         for chunk in embeddings.chunks(CHUNK) {
             let rows: Vec<f32> = chunk.iter().flat_map(|e| unit(e.as_ref())).collect();
             let queries =
                 ArrayView2::from_shape((chunk.len(), self.dim()), &rows).expect("embeddings of the model's size");
-            let similarity = queries.dot(&self.examples.t());
+            let similarity = queries.dot(&examples.t());
             for row in similarity.rows() {
                 keep_best(&mut row.iter().copied());
             }
@@ -189,7 +189,7 @@ impl Neighbours {
             return Err("an example's scale is not a finite, non-negative number".into());
         }
         let quantized = values.iter().map(|&b| b as i8).collect();
-        Ok(Self::from_parts(dim, quantized, scales, classes, class_count))
+        Ok(Self { dim, quantized, scales, classes, class_count })
     }
 }
 

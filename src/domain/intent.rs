@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 
 /// The label the classifier uses for "none of the store's intents".
 pub const OUT_OF_SCOPE: &str = "out_of_scope";
+
+/// Where the out-of-scope class sits among a model's labels, if it has one.
+pub fn out_of_scope_index(labels: &[String]) -> Option<usize> {
+    labels.iter().position(|l| l == OUT_OF_SCOPE)
+}
 /// The label benchmark files use for out-of-scope rows.
 pub const BENCHMARK_OUT_OF_SCOPE: &str = "oos";
 /// The intent of a shopper who asks for a person.

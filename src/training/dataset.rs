@@ -1,7 +1,6 @@
 //! Labelled texts: from `intents/` or from JSON-lines benchmark files.
 
-use std::collections::BTreeSet;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 use std::path::Path;
 

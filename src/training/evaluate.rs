@@ -181,7 +181,7 @@ pub fn shipped(
     let started = Instant::now();
     let meta = classifier.head().metadata();
     let labels = meta.labels.clone();
-    let set = LabelSet { oos: labels.iter().position(|l| l == OUT_OF_SCOPE), labels };
+    let set = LabelSet::from_labels(labels);
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
     let embedded = embed_all(classifier.encoder(), &texts, options.workers, options.quiet)?;
     let mut held_out = Vec::with_capacity(test.len());

@@ -135,7 +135,7 @@ fn histogram(eval: &Evaluation) -> String {
 /// Precision and coverage as the global threshold sweeps 0..1 (per-intent thresholds aside).
 fn coverage_curve(eval: &Evaluation) -> String {
     let (w, h, pad) = (460.0, 220.0, 34.0);
-    let oos = eval.labels.iter().position(|l| l == crate::domain::intent::OUT_OF_SCOPE);
+    let oos = crate::domain::intent::out_of_scope_index(&eval.labels);
     let tops: Vec<_> = eval.held_out.iter().map(|s| (s.top(), s.truth)).collect();
     let n = tops.len().max(1) as f64;
     let mut points = Vec::new();

@@ -16,7 +16,7 @@ use crate::classifier::neighbours::blend;
 use crate::classifier::{
     ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE, NEIGHBOURS_FILE, NeighbourConfig, Neighbours,
 };
-use crate::domain::intent::OUT_OF_SCOPE;
+use crate::domain::intent::{OUT_OF_SCOPE, out_of_scope_index};
 use crate::domain::triage::Thresholds;
 
 /// Everything that shapes a training run.
@@ -73,9 +73,12 @@ pub struct LabelSet {
 
 impl LabelSet {
     pub fn of(examples: &[Example]) -> Self {
-        let labels = labels_of(examples);
-        let oos = labels.iter().position(|l| l == OUT_OF_SCOPE);
-        Self { labels, oos }
+        Self::from_labels(labels_of(examples))
+    }
+
+    /// Labels already in head order (a trained model's).
+    pub fn from_labels(labels: Vec<String>) -> Self {
+        Self { oos: out_of_scope_index(&labels), labels }
     }
 
     pub fn index(&self, intent: &str) -> Option<usize> {
