@@ -11,10 +11,13 @@ run: onnxruntime
 	$(CARGO) build --release --locked
 	./target/release/switchboard serve --demo
 
+# `cargo test` also builds target/release/switchboard, which the browser tests run.
 test: onnxruntime
 	$(CARGO) test --release --locked
-	$(CARGO) build --release --locked
 	tests/browser/run.sh
+	@if [ -z "$$SWITCHBOARD_TEST_POSTGRES_URL" ]; then \
+	  echo "NOTE: the PostgreSQL suite was SKIPPED. To run it too: SWITCHBOARD_TEST_POSTGRES_URL=postgres://USER@HOST:5432/DB make test (CI sets it)."; \
+	fi
 
 lint:
 	$(CARGO) fmt --all --check
@@ -48,6 +51,7 @@ load-chat: onnxruntime
 
 # The classifier measured on the public benchmarks (figures in the README).
 eval-benchmarks: onnxruntime
+	@test -d $(DATASETS) || { echo "error: no benchmark datasets at $(DATASETS). Put banking77/, clinc150/ and hwu64/ (train/val/test .jsonl, one {\"text\", \"intent\"} object a line) there, or run make eval-benchmarks DATASETS=/path/to/datasets" >&2; exit 1; }
 	$(CARGO) build --release --locked
 	./target/release/switchboard eval --train $(DATASETS)/banking77/train.jsonl --test $(DATASETS)/banking77/test.jsonl --report reports/banking77
 	./target/release/switchboard eval --train $(DATASETS)/clinc150/train.jsonl --val $(DATASETS)/clinc150/val.jsonl --test $(DATASETS)/clinc150/test.jsonl --min-oos-recall 0.95 --report reports/clinc150

@@ -1,6 +1,5 @@
 //! The real `switchboard` binary: eval, classify and train, with their errors.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -10,8 +9,11 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn datasets() -> PathBuf {
-    root().join("../shared/datasets")
+/// A small benchmark written for these tests (8 intents x 15 training rows; 5 test rows each
+/// plus 5 out-of-scope rows labelled `oos`, as the public benchmarks label them).
+fn mini_benchmark() -> (PathBuf, PathBuf) {
+    let dir = root().join("tests/fixtures/mini-benchmark");
+    (dir.join("train.jsonl"), dir.join("test.jsonl"))
 }
 
 /// The binary, run from the crate root with no ONNX Runtime override in its environment.
@@ -66,56 +68,10 @@ fn write_rows(path: &Path, rows: &[Value]) {
     std::fs::write(path, text).unwrap();
 }
 
-/// The first `per_intent` rows of each of the first `intents` intents of a benchmark file.
-fn slice(rows: &[Value], intents: &[String], per_intent: usize) -> Vec<Value> {
-    let mut taken: BTreeMap<&str, usize> = BTreeMap::new();
-    rows.iter()
-        .filter(|r| {
-            let intent = r["intent"].as_str().unwrap();
-            if !intents.iter().any(|i| i == intent) {
-                return false;
-            }
-            let n = taken.entry(intent).or_default();
-            *n += 1;
-            *n <= per_intent
-        })
-        .cloned()
-        .collect()
-}
-
-/// A small HWU64 benchmark: 8 intents x 15 training rows; 5 test rows each plus 5 CLINC150 `oos` rows.
-fn hwu64_slice(dir: &Path) -> (PathBuf, PathBuf) {
-    let train_all = read_rows(&datasets().join("hwu64/train.jsonl"));
-    let test_all = read_rows(&datasets().join("hwu64/test.jsonl"));
-    let mut intents: Vec<String> = Vec::new();
-    for r in &train_all {
-        let intent = r["intent"].as_str().unwrap().to_string();
-        if !intents.contains(&intent) {
-            intents.push(intent);
-        }
-        if intents.len() == 8 {
-            break;
-        }
-    }
-    let train = slice(&train_all, &intents, 15);
-    let mut test = slice(&test_all, &intents, 5);
-    assert_eq!((train.len(), test.len()), (120, 40));
-    let oos: Vec<Value> = read_rows(&datasets().join("clinc150/test.jsonl"))
-        .into_iter()
-        .filter(|r| r["intent"] == "oos")
-        .take(5)
-        .collect();
-    test.extend(oos);
-    let (train_path, test_path) = (dir.join("train.jsonl"), dir.join("test.jsonl"));
-    write_rows(&train_path, &train);
-    write_rows(&test_path, &test);
-    (train_path, test_path)
-}
-
 #[test]
 fn eval_on_a_benchmark_slice_prints_every_documented_figure_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = hwu64_slice(dir.path());
+    let (train, test) = mini_benchmark();
     let report = dir.path().join("report");
     let out = run(switchboard()
         .args(["eval", "--quiet", "--json", "--train"])
@@ -235,7 +191,7 @@ fn a_malformed_jsonl_line_fails_naming_file_and_line() {
 #[test]
 fn a_training_file_with_a_malformed_line_fails_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, test) = hwu64_slice(dir.path());
+    let (_, test) = mini_benchmark();
     let train = dir.path().join("broken-train.jsonl");
     std::fs::write(&train, "{\"text\": \"set an alarm\", \"intent\": \"alarm_set\"}\nnot json at all\n").unwrap();
     let out = run(switchboard().args(["eval", "--quiet", "--train"]).arg(&train).arg("--test").arg(&test));
@@ -286,8 +242,7 @@ fn without_the_onnx_runtime_library_the_error_says_to_run_make_onnxruntime() {
 
 #[test]
 fn eval_without_the_onnx_runtime_library_fails_cleanly_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let (train, test) = hwu64_slice(dir.path());
+    let (train, test) = mini_benchmark();
     let out = run(switchboard()
         .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
         .args(["eval", "--quiet", "--train"])
