@@ -239,16 +239,12 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let (products, customers, orders) = orders(crate::store::now_ms());
-    for p in &products {
-        store.upsert_product(p).await?;
-    }
-    for c in &customers {
-        store.upsert_customer(c).await?;
-    }
-    store.upsert_orders(&orders).await?;
+    store.import(&products, &customers, &orders).await?;
     let hash = crate::agents::password::hash(DEMO_AGENT_PASSWORD).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    store.create_agent(DEMO_AGENT_EMAIL, "Riley (demo agent)", &hash, false).await?;
-    store.create_agent(DEMO_ADMIN_EMAIL, "Sam (demo admin)", &hash, true).await?;
+    let mut tx = store.begin().await?;
+    tx.create_agent(DEMO_AGENT_EMAIL, "Riley (demo agent)", &hash, false).await?;
+    tx.create_agent(DEMO_ADMIN_EMAIL, "Sam (demo admin)", &hash, true).await?;
+    tx.commit().await?;
     Ok(true)
 }
 

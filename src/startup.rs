@@ -9,9 +9,9 @@ use crate::chat::{ChatService, EventHub, IdentityKeys};
 use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
-use crate::http::sessions::AgentSessionStore;
 use crate::http::{AppState, router};
-use crate::store::Store;
+use crate::integration::StoreData;
+use crate::store::{Engine, SessionStore, Store};
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -40,9 +40,9 @@ pub struct ServerConfig {
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
-    sessions: AgentSessionStore,
+    store: Store,
+    sessions: SessionStore,
     secure_cookies: bool,
-    database_url: String,
     shutdown: tokio::sync::watch::Sender<bool>,
     /// How long to keep serving (with `/readyz` at 503) after the stop signal, so a load
     /// balancer sees the instance leave before it stops accepting connections.
@@ -83,8 +83,10 @@ impl Application {
         let catalog = Arc::new(catalog);
         let events = EventHub::new();
         let agents = crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone());
+        let store_data = StoreData::new(store.clone());
+        let sessions = store.session_store().await.context("setting up agent sessions")?;
         let chat = ChatService::new(
-            store,
+            store.clone(),
             classifier,
             catalog,
             Arc::new(rules),
@@ -93,7 +95,6 @@ impl Application {
             events,
             ip_key,
         );
-        let sessions = AgentSessionStore::connect(&config.database_url).await.context("setting up agent sessions")?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -103,6 +104,7 @@ impl Application {
         let state = AppState {
             chat: Arc::new(chat),
             agents: Arc::new(agents),
+            store_data: Arc::new(store_data),
             public_origin,
             demo: config.demo,
             store_api_secret: config.store_api_secret.clone(),
@@ -114,10 +116,10 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            store,
             shutdown,
             sessions,
             secure_cookies,
-            database_url: config.database_url.clone(),
             drain: std::time::Duration::ZERO,
             auto_assign_cap: config.auto_assign_cap,
         })
@@ -142,18 +144,18 @@ impl Application {
     /// Serves until `stop` resolves; then readiness turns 503, streams are told to reconnect,
     /// in-flight requests finish and the database pool closes.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, shutdown, sessions, secure_cookies, database_url, drain, auto_assign_cap } = self;
-        let store = state.chat.store().clone();
+        let Self { listener, state, store, shutdown, sessions, secure_cookies, drain, auto_assign_cap } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
-        let listener_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
+        // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
+        let shared = store.engine() == Engine::Postgres;
+        let listener_task = shared.then(|| {
             tokio::spawn(crate::chat::listen_postgres(
-                database_url,
+                store.clone(),
                 state.chat.events().clone(),
                 state.shutdown.clone(),
             ))
         });
-        // Only PostgreSQL is shared by several instances; on SQLite the local count is the truth.
-        let presence_task = (store.engine() == crate::store::Engine::Postgres).then(|| {
+        let presence_task = shared.then(|| {
             tokio::spawn(crate::chat::sync_presence(store.clone(), state.chat.events().clone(), state.shutdown.clone()))
         });
         let assign_task = auto_assign_cap
@@ -191,7 +193,7 @@ impl Application {
 
 /// Session cookies: `__Host-` prefixed and `Secure` over https (a plain name on http, which
 /// browsers only allow for localhost-style set-ups), HttpOnly, SameSite=Strict, 2 h idle expiry.
-fn session_layer(store: AgentSessionStore, secure: bool) -> tower_sessions::SessionManagerLayer<AgentSessionStore> {
+fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionManagerLayer<SessionStore> {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::cookie::time::Duration;
     let name = if secure { "__Host-switchboard_session" } else { "switchboard_session" };

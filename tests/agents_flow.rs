@@ -131,7 +131,7 @@ async fn handoff_claim_reply_note_resolve_rate(app: &TestApp) {
     // Resolve; the shopper's stream shows it; then the shopper rates.
     let r = agent.action(&conv.id, "resolve").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
-    let (resolved, _) = shopper.wait_for(Duration::from_secs(1), |e| e.data.contains("state:resolved")).await;
+    let (resolved, _) = shopper.wait_for(Duration::from_secs(1), |e| e.data.contains(r#""state":"resolved""#)).await;
     assert!(resolved.is_some(), "the state change reaches the shopper's stream");
     assert_eq!(app.messages(&conv, 0).await["state"], "resolved");
     let rating = app.post(&conv, "/rating", &json!({"score": 5, "comment": "quick and kind"})).await;

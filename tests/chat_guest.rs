@@ -7,6 +7,7 @@ mod common;
 
 use common::{Conv, Reply, TestApp, bot_text, bot_texts, quick_values};
 use reqwest::StatusCode;
+use serde_json::json;
 use switchboard::demo::{DEMO_GUEST_EMAIL, DEMO_GUEST_ORDER};
 use switchboard::domain::orders::Order;
 
@@ -74,7 +75,7 @@ async fn guest_is_asked_to_verify_then_gets_the_answer(app: &TestApp) {
     }
     let stored = app.stored_conversation(&conv).await;
     let identity = stored.identity.expect("verified");
-    assert_eq!(identity.via, "guest");
+    assert_eq!(identity.via.name(), "guest");
     assert_eq!(identity.order.as_deref(), Some(DEMO_GUEST_ORDER));
 
     // Verified now: later questions are answered from the order data straight away.
@@ -153,19 +154,16 @@ async fn three_failures_in_a_conversation_hand_off(app: &TestApp) {
         } else {
             assert_eq!(r["state"], "queued", "attempt {attempt}: {r}");
             assert!(
-                r["replies"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|m| m["sender"] == "event" && m["text"] == "state:queued:verification_failed"),
+                r["replies"].as_array().unwrap().iter().any(|m| m["sender"] == "event"
+                    && m["event"] == json!({"type": "state", "state": "queued", "reason": "verification_failed"})),
                 "{r}"
             );
         }
     }
     let stored = app.stored_conversation(&conv).await;
-    assert_eq!(stored.handoff_reason.as_deref(), Some("verification_failed"));
+    assert_eq!(stored.handoff.as_ref().map(|h| h.reason.name()), Some("verification_failed"));
     assert!(stored.identity.is_none());
-    let queued_at = stored.queued_at.expect("queued");
+    let queued_at = stored.handoff.as_ref().map(|h| h.queued_at).expect("queued");
 
     // With a person now: the right details do not unlock anything, and the bot stays silent.
     let r = app.verify(&conv, DEMO_GUEST_ORDER, DEMO_GUEST_EMAIL).await;
@@ -180,8 +178,8 @@ async fn three_failures_in_a_conversation_hand_off(app: &TestApp) {
     assert_eq!(turn["replies"], serde_json::json!([]), "{turn}");
     let stored = app.stored_conversation(&conv).await;
     assert_eq!(stored.state.name(), "queued");
-    assert_eq!(stored.handoff_reason.as_deref(), Some("verification_failed"));
-    assert_eq!(stored.queued_at, Some(queued_at), "still the same place in the queue");
+    assert_eq!(stored.handoff.as_ref().map(|h| h.reason.name()), Some("verification_failed"));
+    assert_eq!(stored.handoff.as_ref().map(|h| h.queued_at), Some(queued_at), "still the same place in the queue");
     assert!(stored.identity.is_none());
 }
 
@@ -202,7 +200,7 @@ async fn failures_per_order_number_are_limited(app: &TestApp) {
     assert_eq!(r.json["state"], "queued");
     assert_reveals_nothing("a verification past the order limit", &r.raw, &order);
     let stored = app.stored_conversation(&conv).await;
-    assert_eq!(stored.handoff_reason.as_deref(), Some("verification_failed"));
+    assert_eq!(stored.handoff.as_ref().map(|h| h.reason.name()), Some("verification_failed"));
     assert!(stored.identity.is_none());
 }
 

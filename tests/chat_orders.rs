@@ -68,7 +68,7 @@ async fn signed_in_shopper_gets_status_carrier_and_tracking_link(app: &TestApp) 
     let stored = app.stored_messages(&conv).await;
     let shopper = stored.iter().find(|m| m.text == "where is my order").expect("the shopper message is stored");
     let triage = shopper.triage.as_ref().expect("triage stored");
-    assert_eq!(triage.decision, "answer");
+    assert_eq!(triage.decision.name(), "answer");
     assert_eq!(triage.intents[0].intent, "order_status");
     assert!(triage.intents.len() <= 3 && !triage.model_version.is_empty());
     assert!(
@@ -178,7 +178,7 @@ async fn reorder_creates_exactly_one_order(app: &TestApp) {
     assert_eq!(mug.availability, Availability::InStock);
     let old_price = mug.price_cents;
     mug.price_cents = old_price + 150;
-    app.store.upsert_product(&mug).await.unwrap();
+    app.store.upsert_products(std::slice::from_ref(&mug)).await.unwrap();
     let skus: Vec<String> = source.items.iter().map(|i| i.sku.clone()).collect();
     let products = app.store.products(&skus).await.unwrap();
     let available: Vec<_> = products.iter().filter(|p| p.availability == Availability::InStock).collect();

@@ -17,14 +17,8 @@ on_both_engines!(
     talk_to_a_person_button_hands_off,
 );
 
-fn events(turn: &Value) -> Vec<String> {
-    turn["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["sender"] == "event")
-        .map(|m| m["text"].as_str().unwrap().to_string())
-        .collect()
+fn events(turn: &Value) -> Vec<Value> {
+    turn["replies"].as_array().unwrap().iter().filter(|m| m["sender"] == "event").map(|m| m["event"].clone()).collect()
 }
 
 async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
@@ -38,14 +32,18 @@ async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
         assert_eq!(turn["state"], "queued", "{text}: {turn}");
         assert_eq!(turn["triage"]["decision"], "handoff", "{text}: {turn}");
         assert_eq!(turn["triage"]["reason"], reason, "{text}: {turn}");
-        assert_eq!(events(&turn), vec![format!("state:queued:{reason}")], "{text}: {turn}");
+        assert_eq!(
+            events(&turn),
+            vec![json!({"type": "state", "state": "queued", "reason": reason})],
+            "{text}: {turn}"
+        );
         // The shopper is told what happens next; no agent is online, so: by email.
         let told = bot_text(&turn);
         assert!(told.contains("email"), "{text}: {told}");
         let stored = app.stored_conversation(&conv).await;
         assert_eq!(stored.state.name(), "queued");
-        assert_eq!(stored.handoff_reason.as_deref(), Some(reason), "{text}");
-        assert!(stored.queued_at.is_some());
+        assert_eq!(stored.handoff.as_ref().map(|h| h.reason.name()), Some(reason), "{text}");
+        assert!(stored.handoff.as_ref().map(|h| h.queued_at).is_some());
 
         // Afterwards the bot says nothing, whatever is written.
         for later in ["hello? is anyone there", "where is my order", "thanks"] {
@@ -58,22 +56,25 @@ async fn handoffs_have_the_right_reason_and_the_bot_goes_quiet(app: &TestApp) {
         let last = messages.last().unwrap();
         assert_eq!(last.sender, Sender::Shopper);
         assert_eq!(last.text, "thanks");
-        assert_eq!(last.triage.as_ref().unwrap().decision, "none");
+        assert_eq!(last.triage.as_ref().unwrap().decision.name(), "none");
         let after_handoff = messages.iter().skip_while(|m| m.sender != Sender::Event).skip(1);
         for m in after_handoff {
             assert_eq!(m.sender, Sender::Shopper, "only the shopper speaks: {m:?}");
-            assert_eq!(m.triage.as_ref().unwrap().decision, "none");
+            assert_eq!(m.triage.as_ref().unwrap().decision.name(), "none");
         }
         // The stored hand-off message carries its triage.
         let first = messages.iter().find(|m| m.text == text).unwrap();
         let triage = first.triage.as_ref().unwrap();
-        assert_eq!(triage.decision, "handoff");
-        assert_eq!(triage.reason, reason);
+        assert_eq!(triage.decision.name(), "handoff");
+        assert_eq!(triage.reason.name(), reason);
         assert!(!triage.intents.is_empty() && triage.intents.len() <= 3);
         // The widget's "Talk to a person" button changes nothing now.
         let r = app.handoff(&conv).await;
         assert_eq!(r["replies"], json!([]), "{r}");
-        assert_eq!(app.stored_conversation(&conv).await.queued_at, stored.queued_at);
+        assert_eq!(
+            app.stored_conversation(&conv).await.handoff.map(|h| h.queued_at),
+            stored.handoff.as_ref().map(|h| h.queued_at)
+        );
     }
 }
 
@@ -141,7 +142,7 @@ async fn unclear_twice_clarifies_then_hands_off(app: &TestApp) {
     assert!(reason == "low_confidence" || reason == "ambiguous", "{reason}");
     assert_eq!(turn["state"], "queued");
     let stored = app.stored_conversation(&conv).await;
-    assert_eq!(stored.handoff_reason.as_deref(), Some(reason.as_str()));
+    assert_eq!(stored.handoff.as_ref().map(|h| h.reason.name()), Some(reason.as_str()));
 }
 
 async fn a_clarifying_quick_reply_runs_the_intent(app: &TestApp) {
@@ -168,8 +169,8 @@ async fn talk_to_a_person_button_hands_off(app: &TestApp) {
     let conv = app.start(None).await;
     let r = app.handoff(&conv).await;
     assert_eq!(r["state"], "queued");
-    assert_eq!(events(&r), vec!["state:queued:customer_requested"]);
-    assert_eq!(app.stored_conversation(&conv).await.handoff_reason.as_deref(), Some("customer_requested"));
+    assert_eq!(events(&r), vec![json!({"type": "state", "state": "queued", "reason": "customer_requested"})]);
+    assert_eq!(app.stored_conversation(&conv).await.handoff.map(|h| h.reason.name()), Some("customer_requested"));
 }
 
 async fn the_same_client_message_id_stores_one_message(app: &TestApp) {

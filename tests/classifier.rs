@@ -467,7 +467,7 @@ fn threatening_to_sue_hands_off_as_sensitive_through_the_phrase_rule() {
 fn a_hacked_account_hands_off_as_sensitive() {
     let text = "my account was hacked last night";
     assert_eq!(rules().find(text).map(|m| m.category.to_string()).as_deref(), Some("account_compromised"));
-    assert_eq!(decide_fresh(text).reason(), "sensitive");
+    assert_eq!(decide_fresh(text).reason().name(), "sensitive");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use super::{AgentError, AgentService};
 use crate::domain::agent::Agent;
+use crate::domain::conversation::ConversationState;
 
 /// How often queued conversations are offered to online agents.
 pub const ROUND_PERIOD: Duration = Duration::from_secs(1);
@@ -42,7 +43,7 @@ impl AgentService {
         if online.is_empty() {
             return Ok(0);
         }
-        let queued = self.store.queue("queued", ROUND_SIZE).await?;
+        let queued = self.store.queue(ConversationState::Queued, ROUND_SIZE).await?;
         if queued.is_empty() {
             return Ok(0);
         }
@@ -62,7 +63,7 @@ impl AgentService {
             }
             for agent in candidates {
                 let id = &entry.conversation_id;
-                match self.take(agent, id, Some(cap), "system:auto_assign", "auto_assign").await {
+                match self.take(agent, id, Some(cap)).await {
                     Ok(()) => {
                         *load.entry(agent.id.clone()).or_default() += 1;
                         turn.served(agent);
@@ -70,12 +71,12 @@ impl AgentService {
                         break;
                     }
                     // Claimed by someone else meanwhile: on to the next conversation.
-                    Err(AgentError::NotFound) => break,
-                    Err(AgentError::Conflict(_)) if self.still_queued(id).await? => {
+                    Err(AgentError::NotFound(_)) => break,
+                    Err(AgentError::Conflict(..)) if self.still_queued(id).await? => {
                         // This agent reached the cap through another instance: try the next one.
                         load.insert(agent.id.clone(), cap);
                     }
-                    Err(AgentError::Conflict(_)) => break,
+                    Err(AgentError::Conflict(..)) => break,
                     Err(e) => return Err(e),
                 }
             }
@@ -84,7 +85,7 @@ impl AgentService {
     }
 
     async fn still_queued(&self, id: &str) -> Result<bool, AgentError> {
-        Ok(self.store.conversation(id).await?.is_some_and(|c| c.state.name() == "queued"))
+        Ok(self.store.conversation(id).await?.is_some_and(|c| c.state == ConversationState::Queued))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The agent side: accounts and log-in, the queue, claiming, replying, notes, resolving,
-//! releasing, handing back to the bot, and labelling messages. Every action is audited.
+//! releasing, handing back to the bot, and labelling messages. Every action is audited here,
+//! in the transaction that makes it.
 
+pub mod accounts;
 mod assign;
 mod limiter;
 pub mod password;
@@ -8,16 +10,19 @@ mod view;
 
 use std::sync::Arc;
 
+pub use accounts::NewAgent;
 pub use assign::{ROUND_PERIOD, RoundRobin, run_auto_assign};
 pub use limiter::LoginLimiter;
 pub use view::ConversationView;
 
 use crate::chat::EventHub;
-use crate::domain::agent::Agent;
-use crate::domain::conversation::{Conversation, ConversationState, Sender};
+use crate::domain::agent::{Agent, QueueEntry};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::conversation::{Conversation, ConversationState, Message, RuleError, Sender};
+use crate::domain::events::ConversationEvent;
 use crate::domain::intent::IntentCatalog;
 use crate::domain::text::{mask_personal_data, validate_message};
-use crate::store::{NewMessage, Store, StoreError, Tx};
+use crate::store::{Change, NewMessage, Store, StoreError, Tx, now_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -25,17 +30,31 @@ pub enum AgentError {
     InvalidCredentials,
     #[error("too many attempts; wait a few minutes and try again")]
     RateLimited,
-    #[error("no such conversation or message")]
-    NotFound,
+    /// What was not found, e.g. "no such conversation or message".
     #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
+    NotFound(&'static str),
+    /// Refused for who the agent is: a stable code and what to do instead.
+    #[error("{1}")]
+    Forbidden(&'static str, String),
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error("{1}")]
+    Invalid(&'static str, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl From<RuleError> for AgentError {
+    fn from(e: RuleError) -> Self {
+        if e.is_forbidden() {
+            AgentError::Forbidden("forbidden", e.to_string())
+        } else {
+            AgentError::Conflict("conflict", e.to_string())
+        }
+    }
+}
+
+const NOT_FOUND: AgentError = AgentError::NotFound("no such conversation or message");
 
 pub struct AgentService {
     store: Store,
@@ -49,12 +68,13 @@ impl AgentService {
         Self { store, events, catalog, limiter: LoginLimiter::default() }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     pub fn events(&self) -> &EventHub {
         &self.events
+    }
+
+    /// An agent by id (disabled ones too: the caller decides).
+    pub async fn agent(&self, id: &str) -> Result<Option<Agent>, AgentError> {
+        Ok(self.store.agent(id).await?)
     }
 
     /// Checks email and password. An unknown email costs the same time and gets the same
@@ -73,7 +93,7 @@ impl AgentService {
             Some((agent, _)) if ok && !agent.disabled => {
                 self.limiter.record_success(&account);
                 let mut tx = self.store.begin().await?;
-                tx.audit(&format!("agent:{}", agent.id), "login", None, serde_json::json!({})).await?;
+                tx.audit(&Actor::Agent(agent.id.clone()), AuditAction::Login, None, serde_json::json!({})).await?;
                 tx.commit().await?;
                 Ok(agent)
             }
@@ -84,215 +104,162 @@ impl AgentService {
         }
     }
 
-    /// Locks a conversation for a change by `agent`; `must_own` requires it to be assigned to
-    /// them (admins may act on any).
-    async fn lock(&self, tx: &mut Tx, agent: &Agent, id: &str, must_own: bool) -> Result<Conversation, AgentError> {
-        let conversation = tx.lock_conversation(id).await?.ok_or(AgentError::NotFound)?;
-        if must_own && !agent.is_admin && conversation.assigned_agent.as_deref() != Some(agent.id.as_str()) {
-            return Err(AgentError::Forbidden("this conversation is not assigned to you; claim it first".into()));
+    /// Conversations in a state. Agents see only their own assigned ones; admins see all.
+    pub async fn queue(&self, agent: &Agent, state: ConversationState) -> Result<Vec<QueueEntry>, AgentError> {
+        let mut entries = self.store.queue(state, 200).await?;
+        if state == ConversationState::Assigned && !agent.is_admin {
+            entries.retain(|e| e.assigned_agent.as_deref() == Some(agent.id.as_str()));
         }
-        Ok(conversation)
+        Ok(entries)
     }
 
-    async fn finish(
-        &self,
-        tx: Tx,
-        conversation: &Conversation,
-        agent: &Agent,
-        action: &str,
-        detail: serde_json::Value,
-    ) -> Result<(), AgentError> {
-        self.finish_as(tx, conversation, &format!("agent:{}", agent.id), action, detail).await
+    /// Ids of the conversations waiting in the queue.
+    pub async fn queued_ids(&self) -> Result<Vec<String>, AgentError> {
+        Ok(self.store.queued_ids(1000).await?)
     }
 
-    /// Saves, audits (as `actor`), notifies, commits and publishes.
-    async fn finish_as(
-        &self,
-        mut tx: Tx,
-        conversation: &Conversation,
-        actor: &str,
-        action: &str,
-        detail: serde_json::Value,
-    ) -> Result<(), AgentError> {
-        tx.save_conversation(conversation).await?;
-        tx.audit(actor, action, Some(&conversation.id), detail).await?;
-        tx.notify(&conversation.id, conversation.last_seq).await?;
-        tx.commit().await?;
-        self.events.publish(&conversation.id, conversation.last_seq);
-        Ok(())
-    }
-
-    fn event(text: String) -> NewMessage {
-        NewMessage { sender: Some(Sender::Event), text, ..Default::default() }
+    /// A conversation by id, as stored.
+    pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>, AgentError> {
+        Ok(self.store.conversation(id).await?)
     }
 
     /// Claims a queued conversation: exactly one of several concurrent claims wins.
     pub async fn claim(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.take(agent, id, None, &format!("agent:{}", agent.id), "claim").await
+        self.take(agent, id, None).await
     }
 
-    /// Assigns a queued conversation to `agent` with the atomic claim (only while the agent
-    /// has fewer than `cap` assigned, if given), audited as `actor`.
-    async fn take(
-        &self,
-        agent: &Agent,
-        id: &str,
-        cap: Option<usize>,
-        actor: &str,
-        action: &str,
-    ) -> Result<(), AgentError> {
+    /// Assigns a queued conversation to `agent`: claimed by them, or (with a `cap`) given to
+    /// them by auto-assignment while they have fewer than `cap` assigned. The conversation's
+    /// row lock makes one of several concurrent claims win; the cap is checked under a lock
+    /// per agent, so it holds across instances.
+    async fn take(&self, agent: &Agent, id: &str, cap: Option<usize>) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
-        let claimed = match cap {
-            Some(cap) => tx.claim_within_cap(id, &agent.id, cap).await?,
-            None => tx.claim(id, &agent.id).await?,
-        };
-        if !claimed {
-            drop(tx);
-            return match self.store.conversation(id).await? {
-                None => Err(AgentError::NotFound),
-                Some(_) => Err(AgentError::Conflict(
-                    "someone else has already claimed this conversation, or it is not queued".into(),
-                )),
-            };
+        if let Some(cap) = cap {
+            tx.serialize_claims_for(&agent.id).await?;
+            if tx.assigned_count(&agent.id).await? >= cap {
+                return Err(AgentError::Conflict(
+                    "conflict",
+                    format!("{} already has {cap} conversations", agent.name),
+                ));
+            }
         }
-        let mut conversation = tx.lock_conversation(id).await?.ok_or(AgentError::NotFound)?;
-        tx.append(&mut conversation, Self::event(format!("state:assigned:{}", agent.name))).await?;
-        self.finish_as(tx, &conversation, actor, action, serde_json::json!({"agent": agent.id})).await
+        let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
+        let event = conversation.claim(agent, cap.is_some())?;
+        let (actor, action) = match cap {
+            Some(_) => (Actor::AutoAssign, AuditAction::AutoAssign),
+            None => (Actor::Agent(agent.id.clone()), AuditAction::Claim),
+        };
+        self.finish(tx, conversation, event, &actor, action, serde_json::json!({"agent": agent.id})).await
     }
 
     /// Admins move a conversation to another agent.
     pub async fn reassign(&self, admin: &Agent, id: &str, to: &str) -> Result<(), AgentError> {
         if !admin.is_admin {
-            return Err(AgentError::Forbidden("only admins can reassign".into()));
+            return Err(RuleError::AdminOnly.into());
         }
         let target = self
             .store
             .agent(to)
             .await?
             .filter(|a| !a.disabled)
-            .ok_or_else(|| AgentError::Invalid("no such active agent".into()))?;
+            .ok_or_else(|| AgentError::Invalid("invalid", "no such active agent".into()))?;
         let mut tx = self.store.begin().await?;
-        let mut conversation = self.lock(&mut tx, admin, id, true).await?;
-        conversation.state = ConversationState::Assigned;
-        conversation.assigned_agent = Some(target.id.clone());
-        tx.append(&mut conversation, Self::event(format!("state:assigned:{}", target.name))).await?;
-        self.finish(tx, &conversation, admin, "reassign", serde_json::json!({"to": target.id})).await
+        let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
+        let event = conversation.reassign(&target, admin)?;
+        let detail = serde_json::json!({"to": target.id});
+        self.finish(tx, conversation, event, &Actor::Agent(admin.id.clone()), AuditAction::Reassign, detail).await
     }
 
     /// A reply the shopper sees, or a private note (`private`) they never see.
-    pub async fn write(
-        &self,
-        agent: &Agent,
-        id: &str,
-        text: &str,
-        private: bool,
-    ) -> Result<crate::domain::conversation::Message, AgentError> {
-        validate_message(text).map_err(|e| AgentError::Invalid(e.to_string()))?;
+    pub async fn write(&self, agent: &Agent, id: &str, text: &str, private: bool) -> Result<Message, AgentError> {
+        validate_message(text).map_err(|e| AgentError::Invalid("invalid", e.to_string()))?;
         let mut tx = self.store.begin().await?;
-        let mut conversation = self.lock(&mut tx, agent, id, true).await?;
+        let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
+        conversation.check_changeable_by(agent)?;
         if conversation.state != ConversationState::Assigned {
-            return Err(AgentError::Conflict("the conversation is not open with you".into()));
+            return Err(AgentError::Conflict("conflict", "the conversation is not open with you".into()));
         }
-        let sender = if private { Sender::Note } else { Sender::Agent };
-        let message = tx
-            .append(
-                &mut conversation,
-                NewMessage {
-                    sender: Some(sender),
-                    text: text.to_string(),
-                    agent_id: Some(agent.id.clone()),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        self.finish(
-            tx,
-            &conversation,
-            agent,
-            if private { "note" } else { "reply" },
-            serde_json::json!({"message": message.id}),
-        )
-        .await?;
+        let (sender, action) =
+            if private { (Sender::Note, AuditAction::Note) } else { (Sender::Agent, AuditAction::Reply) };
+        let message = tx.append(&mut conversation, NewMessage::from_agent(sender, text, &agent.id)).await?;
+        let detail = serde_json::json!({"message": message.id});
+        self.save(tx, &conversation, &Actor::Agent(agent.id.clone()), action, detail).await?;
         Ok(message)
     }
 
     pub async fn resolve(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.transition(agent, id, "resolve", ConversationState::Resolved, "state:resolved").await
+        self.change(agent, id, AuditAction::Resolve, |c| c.resolve(agent)).await
     }
 
     pub async fn release(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.transition(agent, id, "release", ConversationState::Queued, "state:queued:released").await
+        self.change(agent, id, AuditAction::Release, |c| c.release(agent, now_ms())).await
     }
 
     pub async fn return_to_bot(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.transition(agent, id, "return_to_bot", ConversationState::Bot, "state:bot").await
+        self.change(agent, id, AuditAction::ReturnToBot, |c| c.return_to_bot(agent)).await
     }
 
-    async fn transition(
+    /// Applies one of the conversation's rules for `agent`, recording its event.
+    async fn change(
         &self,
         agent: &Agent,
         id: &str,
-        action: &str,
-        to: ConversationState,
-        event: &str,
+        action: AuditAction,
+        rule: impl FnOnce(&mut Conversation) -> Result<ConversationEvent, RuleError>,
     ) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
-        let mut conversation = self.lock(&mut tx, agent, id, true).await?;
-        if conversation.state != ConversationState::Assigned {
-            return Err(AgentError::Conflict("only a conversation assigned to you can be changed".into()));
-        }
-        conversation.state = to;
-        match to {
-            ConversationState::Queued => {
-                conversation.assigned_agent = None;
-                conversation.handoff_reason = Some("released".into());
-                conversation.queued_at = Some(crate::store::now_ms());
-            }
-            ConversationState::Bot => {
-                conversation.assigned_agent = None;
-                conversation.handoff_reason = None;
-                conversation.handoff_priority = None;
-                conversation.queued_at = None;
-                conversation.clarified_last = false;
-                conversation.out_of_scope_last = false;
-            }
-            ConversationState::Resolved | ConversationState::Assigned => {}
-        }
-        tx.append(&mut conversation, Self::event(event.to_string())).await?;
-        self.finish(tx, &conversation, agent, action, serde_json::json!({})).await
+        let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
+        let event = rule(&mut conversation)?;
+        self.finish(tx, conversation, event, &Actor::Agent(agent.id.clone()), action, serde_json::json!({})).await
+    }
+
+    /// Records the event in the transcript, then saves, audits, commits and publishes.
+    async fn finish(
+        &self,
+        mut tx: Tx,
+        mut conversation: Conversation,
+        event: ConversationEvent,
+        actor: &Actor,
+        action: AuditAction,
+        detail: serde_json::Value,
+    ) -> Result<(), AgentError> {
+        tx.append(&mut conversation, NewMessage::event(event)).await?;
+        self.save(tx, &conversation, actor, action, detail).await
+    }
+
+    /// Saves, audits, notifies, commits and publishes.
+    async fn save(
+        &self,
+        mut tx: Tx,
+        conversation: &Conversation,
+        actor: &Actor,
+        action: AuditAction,
+        detail: serde_json::Value,
+    ) -> Result<(), AgentError> {
+        tx.save_conversation(conversation).await?;
+        tx.audit(actor, action, Some(&conversation.id), detail).await?;
+        tx.notify(&conversation.id, conversation.last_seq).await?;
+        tx.commit().await?;
+        self.events.publish(Change { conversation_id: conversation.id.clone(), seq: conversation.last_seq });
+        Ok(())
     }
 
     /// Labels a shopper message with the intent it really was: a pending training example,
     /// with personal data masked.
     pub async fn label(&self, agent: &Agent, message_id: &str, intent: &str) -> Result<String, AgentError> {
         if self.catalog.get(intent).is_none() {
-            return Err(AgentError::Invalid(format!("unknown intent `{intent}`")));
+            return Err(AgentError::Invalid("invalid", format!("unknown intent `{intent}`")));
         }
-        let (conversation_id, text) = self.store.shopper_message(message_id).await?.ok_or(AgentError::NotFound)?;
-        let conversation = self.store.conversation(&conversation_id).await?.ok_or(AgentError::NotFound)?;
-        self.check_read(agent, &conversation)?;
+        let (conversation_id, text) = self.store.shopper_message(message_id).await?.ok_or(NOT_FOUND)?;
+        let conversation = self.store.conversation(&conversation_id).await?.ok_or(NOT_FOUND)?;
+        conversation.check_readable_by(agent)?;
         let mut tx = self.store.begin().await?;
         let id = tx
             .insert_training_example(&mask_personal_data(&text), intent, message_id, &conversation_id, &agent.id)
             .await?;
-        tx.audit(
-            &format!("agent:{}", agent.id),
-            "label",
-            Some(&conversation_id),
-            serde_json::json!({"message": message_id, "intent": intent}),
-        )
-        .await?;
+        let detail = serde_json::json!({"message": message_id, "intent": intent});
+        tx.audit(&Actor::Agent(agent.id.clone()), AuditAction::Label, Some(&conversation_id), detail).await?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// Agents read any conversation except one assigned to somebody else (admins read all).
-    pub fn check_read(&self, agent: &Agent, conversation: &Conversation) -> Result<(), AgentError> {
-        let others = conversation.state == ConversationState::Assigned
-            && conversation.assigned_agent.as_deref() != Some(agent.id.as_str());
-        if others && !agent.is_admin {
-            return Err(AgentError::Forbidden("this conversation is assigned to another agent".into()));
-        }
-        Ok(())
     }
 }

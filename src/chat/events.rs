@@ -6,16 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast};
 
-/// A hint that a conversation has new messages or a new state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Changed {
-    pub conversation_id: String,
-    pub seq: i64,
-}
+use crate::store::Change;
+
+/// Conversation id meaning "re-read everything": hints may have been missed.
+pub const RESYNC: &str = "*";
 
 #[derive(Clone)]
 pub struct EventHub {
-    sender: broadcast::Sender<Changed>,
+    sender: broadcast::Sender<Change>,
     presence: Arc<Presence>,
 }
 
@@ -49,12 +47,17 @@ impl EventHub {
         Self { sender, presence: Arc::default() }
     }
 
-    pub fn publish(&self, conversation_id: &str, seq: i64) {
+    pub fn publish(&self, change: Change) {
         // No receivers is fine: nobody is watching.
-        let _ = self.sender.send(Changed { conversation_id: conversation_id.to_string(), seq });
+        let _ = self.sender.send(change);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Changed> {
+    /// Tells every stream to read again from the database.
+    pub fn publish_resync(&self) {
+        self.publish(Change { conversation_id: RESYNC.to_string(), seq: i64::MAX });
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
 

@@ -10,8 +10,11 @@ mod service;
 mod turn;
 mod verify;
 
-pub use events::{Changed, EventHub};
+#[cfg(test)]
+mod tests;
+
+pub use events::{EventHub, RESYNC};
 pub use identity::{CustomerClaims, IdentityKeys, TokenError};
-pub use listener::{RESYNC, listen_postgres};
+pub use listener::listen_postgres;
 pub use presence::sync_presence;
-pub use service::{ChatError, ChatService, MessageInput, Started, TurnResult};
+pub use service::{ChatError, ChatService, Classification, MessageInput, Started, Transcript, TurnResult};

@@ -1,5 +1,5 @@
-//! The shopper-facing operations: start, send, read, verify, ask for a person, rate.
-//! Every message and decision is stored (in one transaction) before the reply is returned.
+//! The shopper-facing operations: start, send, read, verify, ask for a person, rate. Every
+//! message and decision is stored, in one transaction, before the reply is returned.
 
 use std::sync::Arc;
 
@@ -7,15 +7,18 @@ use serde::{Deserialize, Serialize};
 
 use super::events::EventHub;
 use super::identity::IdentityKeys;
-use super::turn::{Input, Turn};
+use super::turn::{Input, Turn, hand_off, respond};
+use super::verify::verify_guest;
 use crate::classifier::{ClassifierError, IntentClassifier, RankWorkers};
 use crate::config::{Secret, StoreProfile};
-use crate::domain::conversation::{Conversation, ConversationState, Identity, Message, Sender, TriageRecord};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::conversation::{Conversation, ConversationState, Identity, Message};
 use crate::domain::intent::IntentCatalog;
+use crate::domain::quick_reply::QuickReplyValue;
 use crate::domain::text::{TextError, validate_message};
-use crate::domain::triage::Ranking;
+use crate::domain::triage::{DecisionKind, HandoffReason, IntentScore, TriageReason, TriageRecord};
 use crate::intents::SensitiveRules;
-use crate::store::{NewMessage, Store, StoreError};
+use crate::store::{Change, NewMessage, Store, StoreError, Tx};
 use crate::util::{random_hex, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,16 +72,48 @@ pub struct TurnResult {
     pub verified: bool,
 }
 
+/// A conversation's state and messages, as the shopper reads them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transcript {
+    pub state: ConversationState,
+    pub verified: bool,
+    pub rating: Option<i64>,
+    pub messages: Vec<Message>,
+}
+
+/// What triage makes of a text as the first message of a conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Classification {
+    pub intents: Vec<IntentScore>,
+    pub decision: DecisionKind,
+    pub reason: TriageReason,
+    pub sensitive_phrase: Option<String>,
+    pub model_version: String,
+}
+
+/// What the bot knows while it handles a turn: the store's data and words, the intents, the
+/// sensitive-phrase rules, and who is online.
+pub(super) struct Bot {
+    pub store: Store,
+    pub catalog: Arc<IntentCatalog>,
+    pub rules: Arc<SensitiveRules>,
+    pub profile: StoreProfile,
+    pub events: EventHub,
+}
+
+impl Bot {
+    /// The first response template of an intent, filled from the store profile.
+    pub fn template(&self, intent: &str) -> Option<String> {
+        self.catalog.get(intent).and_then(|i| i.responses.first()).map(|t| self.profile.fill(t))
+    }
+}
+
 pub struct ChatService {
-    pub(super) store: Store,
-    pub(super) classifier: Arc<dyn IntentClassifier>,
-    pub(super) catalog: Arc<IntentCatalog>,
-    pub(super) rules: Arc<SensitiveRules>,
-    pub(super) identity: IdentityKeys,
-    pub(super) profile: StoreProfile,
-    pub(super) events: EventHub,
-    ip_key: Secret,
+    bot: Bot,
+    classifier: Arc<dyn IntentClassifier>,
     rank_workers: RankWorkers,
+    identity: IdentityKeys,
+    ip_key: Secret,
 }
 
 const MAX_CLIENT_MESSAGE_ID: usize = 100;
@@ -96,31 +131,45 @@ impl ChatService {
         ip_key: Secret,
     ) -> Self {
         let rank_workers = RankWorkers::start(classifier.clone());
-        Self { store, classifier, catalog, rules, identity, profile, events, ip_key, rank_workers }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
+        let bot = Bot { store, catalog, rules, profile, events };
+        Self { bot, classifier, rank_workers, identity, ip_key }
     }
 
     pub fn events(&self) -> &EventHub {
-        &self.events
-    }
-
-    pub fn classifier(&self) -> &Arc<dyn IntentClassifier> {
-        &self.classifier
+        &self.bot.events
     }
 
     pub fn catalog(&self) -> &IntentCatalog {
-        &self.catalog
-    }
-
-    pub fn rules(&self) -> &SensitiveRules {
-        &self.rules
+        &self.bot.catalog
     }
 
     pub fn identity_keys(&self) -> &IdentityKeys {
         &self.identity
+    }
+
+    pub fn model_version(&self) -> &str {
+        &self.classifier.metadata().version
+    }
+
+    /// Whether the database answers.
+    pub async fn ready(&self) -> Result<(), ChatError> {
+        Ok(self.bot.store.ping().await?)
+    }
+
+    /// Ranks the intents of `text` on the classifier's threads, in arrival order, and says
+    /// what triage would do with it as a conversation's first message.
+    pub async fn classify(&self, text: &str) -> Result<Classification, ChatError> {
+        validate_message(text)?;
+        let ranking = self.rank_workers.rank(text.to_string()).await?;
+        let metadata = self.classifier.metadata();
+        let (decision, phrase) = self.bot.rules.first_message(text, &ranking, &metadata.thresholds, &self.bot.catalog);
+        Ok(Classification {
+            intents: ranking.top_n(5).to_vec(),
+            decision: decision.kind(),
+            reason: decision.reason(),
+            sensitive_phrase: phrase.map(|m| m.category.to_string()),
+            model_version: metadata.version.clone(),
+        })
     }
 
     /// Starts a conversation. A valid customer token makes it verified for that customer; a
@@ -132,21 +181,18 @@ impl ChatService {
         };
         let id = random_hex(16);
         let token = random_hex(32);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.bot.store.begin().await?;
         let mut conversation = tx.create_conversation(&id, &hash_token(&token), identity.as_ref()).await?;
+        let store_name = &self.bot.profile.store_name;
         let greeting = match &identity {
             Some(_) => format!(
-                "Hi! I'm the {} assistant. I can track your orders, order something again, and answer questions about delivery, returns and payment. How can I help?",
-                self.profile.store_name
+                "Hi! I'm the {store_name} assistant. I can track your orders, order something again, and answer questions about delivery, returns and payment. How can I help?"
             ),
             None => format!(
-                "Hi! I'm the {} assistant. I can help with orders, delivery, returns and payment. How can I help?",
-                self.profile.store_name
+                "Hi! I'm the {store_name} assistant. I can help with orders, delivery, returns and payment. How can I help?"
             ),
         };
-        let message = tx
-            .append(&mut conversation, NewMessage { sender: Some(Sender::Bot), text: greeting, ..Default::default() })
-            .await?;
+        let message = tx.append(&mut conversation, NewMessage::bot(greeting, Vec::new())).await?;
         tx.save_conversation(&conversation).await?;
         tx.commit().await?;
         tracing::info!(conversation = %id, verified = identity.is_some(), "conversation started");
@@ -169,11 +215,11 @@ impl ChatService {
             }
         };
         // The customer must exist in the store's data, or the token names no one we know.
-        if self.store.customer(&claims.customer_id).await?.is_none() {
+        if self.bot.store.customer(&claims.customer_id).await?.is_none() {
             tracing::info!("customer token names an unknown customer; continuing as a guest");
             return Ok(None);
         }
-        Ok(Some(Identity { customer_id: Some(claims.customer_id), via: "token".into(), order: None }))
+        Ok(Some(Identity::signed_in(claims.customer_id)))
     }
 
     /// The conversation behind an id and token, or `NotFound`.
@@ -181,18 +227,24 @@ impl ChatService {
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || token.is_empty() {
             return Err(ChatError::NotFound);
         }
-        self.store.conversation_for_token(id, &hash_token(token)).await?.ok_or(ChatError::NotFound)
+        self.bot.store.conversation_for_token(id, &hash_token(token)).await?.ok_or(ChatError::NotFound)
     }
 
-    pub async fn messages_after(
-        &self,
-        id: &str,
-        token: &str,
-        after: i64,
-    ) -> Result<(Conversation, Vec<Message>), ChatError> {
+    /// The shopper's view of their conversation: its state and the messages after `after`.
+    pub async fn transcript(&self, id: &str, token: &str, after: i64) -> Result<Transcript, ChatError> {
         let conversation = self.authorize(id, token).await?;
-        let messages = self.store.messages_after(id, after.max(0), false).await?;
-        Ok((conversation, messages))
+        let messages = self.messages_since(id, after).await?;
+        Ok(Transcript {
+            state: conversation.state,
+            verified: conversation.verified(),
+            rating: conversation.rating,
+            messages,
+        })
+    }
+
+    /// Messages the shopper may see after `after`, for a conversation already authorized.
+    pub async fn messages_since(&self, conversation_id: &str, after: i64) -> Result<Vec<Message>, ChatError> {
+        Ok(self.bot.store.messages_after(conversation_id, after.max(0), false).await?)
     }
 
     /// Handles one shopper message. The same `client_message_id` again returns the stored
@@ -206,38 +258,37 @@ impl ChatService {
                 format!("client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID} printable characters"),
             ));
         }
-        if let Some(q) = &input.quick_reply
-            && (q.len() > 100 || q.chars().any(char::is_control))
-        {
-            return Err(ChatError::Invalid("invalid_quick_reply", "quick_reply is not a value the bot offered".into()));
-        }
+        let quick_reply = match input.quick_reply.as_deref() {
+            Some(value) => Some(QuickReplyValue::parse(value).ok_or_else(|| {
+                ChatError::Invalid("invalid_quick_reply", "quick_reply is not a value the bot offered".into())
+            })?),
+            None => None,
+        };
         let conversation = self.authorize(id, token).await?;
         let request_hash =
             sha256_hex(format!("{}\u{0}{}", input.text, input.quick_reply.as_deref().unwrap_or("")).as_bytes());
-        if let Some(result) = self.replay(self.store.idempotent_response(id, cmid).await?, &request_hash)? {
+        if let Some(result) = replay(self.bot.store.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
-        let ranking = self.classify(&input.text).await?;
-        let mut tx = self.store.begin().await?;
-        let Some(mut conversation) = tx.lock_conversation(&conversation.id).await? else {
-            return Err(ChatError::NotFound);
-        };
-        if let Some(result) = self.replay(tx.idempotent_response(id, cmid).await?, &request_hash)? {
+        let ranking = self.rank_workers.rank(input.text.clone()).await?;
+        let metadata = self.classifier.metadata();
+        let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
+        if let Some(result) = replay(tx.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
-        let mut turn = Turn::default();
         let ip_hash = self.hash_ip(ip);
-        let input = Input { text: &input.text, quick_reply: input.quick_reply.as_deref(), ip_hash: &ip_hash };
-        let triage = self.respond(&mut tx, &mut conversation, &input, &ranking, &mut turn).await?;
-        let shopper = NewMessage {
-            sender: Some(Sender::Shopper),
-            text: input.text.to_string(),
-            client_message_id: Some(cmid.to_string()),
-            triage: Some(triage.clone()),
-            ..Default::default()
+        let turn_input = Input {
+            text: &input.text,
+            quick_reply: quick_reply.as_ref(),
+            ip_hash: &ip_hash,
+            ranking: &ranking,
+            thresholds: &metadata.thresholds,
         };
-        let result = self.commit_turn(tx, conversation, Some(shopper), turn, Some((cmid, request_hash))).await?;
-        tracing::info!(conversation = %id, decision = %triage.decision, reason = %triage.reason, "message handled");
+        let outcome = respond(&self.bot, &mut tx, &mut turn, &turn_input).await?;
+        let triage = TriageRecord::new(&ranking, outcome, &metadata.version);
+        let shopper = NewMessage::shopper(input.text, cmid, triage);
+        let result = self.commit(tx, turn, Some(shopper), Some((cmid, request_hash))).await?;
+        tracing::info!(conversation = %id, decision = %outcome.decision, reason = %outcome.reason, "message handled");
         Ok(result)
     }
 
@@ -254,43 +305,34 @@ impl ChatService {
             return Err(ChatError::Invalid("invalid_verification", "order_number and email are required".into()));
         }
         let conversation = self.authorize(id, token).await?;
-        let mut tx = self.store.begin().await?;
-        let Some(mut conversation) = tx.lock_conversation(&conversation.id).await? else {
-            return Err(ChatError::NotFound);
-        };
-        if conversation.state.bot_is_silent() {
-            // A person has the conversation: the bot neither checks details nor speaks (and a
-            // conversation handed off for failed attempts is not re-queued or unlocked).
+        let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
+        // While a person has the conversation the bot neither checks details nor speaks (and a
+        // conversation handed off for failed attempts is not re-queued or unlocked).
+        if turn.conversation.state.bot_is_silent() {
+            let c = &turn.conversation;
             return Ok(TurnResult {
                 message: None,
                 replies: Vec::new(),
-                state: conversation.state,
+                state: c.state,
                 triage: None,
-                verified: conversation.identity.is_some(),
+                verified: c.verified(),
             });
         }
-        let mut turn = Turn::default();
-        let ip_hash = self.hash_ip(ip);
-        self.verify_guest(&mut tx, &mut conversation, order_number, email, &ip_hash, &mut turn).await?;
-        self.commit_turn(tx, conversation, None, turn, None).await
+        verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
+        self.commit(tx, turn, None, None).await
     }
 
     /// The shopper pressed "Talk to a person".
     pub async fn request_handoff(&self, id: &str, token: &str) -> Result<TurnResult, ChatError> {
         let conversation = self.authorize(id, token).await?;
-        let mut tx = self.store.begin().await?;
-        let Some(mut conversation) = tx.lock_conversation(&conversation.id).await? else {
-            return Err(ChatError::NotFound);
-        };
-        let mut turn = Turn::default();
-        if !conversation.state.bot_is_silent() {
-            let reason = crate::domain::triage::HandoffReason::CustomerRequested;
-            self.hand_off(&mut conversation, reason, None, None, &mut turn);
+        let (tx, mut turn) = self.open_turn(&conversation.id).await?;
+        if !turn.conversation.state.bot_is_silent() {
+            hand_off(&self.bot, &mut turn, HandoffReason::CustomerRequested, None, None);
         }
-        self.commit_turn(tx, conversation, None, turn, None).await
+        self.commit(tx, turn, None, None).await
     }
 
-    /// A 1-5 rating with an optional comment; only once the conversation has been handled.
+    /// A 1-5 rating with an optional comment.
     pub async fn rate(
         &self,
         id: &str,
@@ -305,74 +347,69 @@ impl ChatService {
             validate_message(c).map_err(|e| ChatError::Invalid("invalid_comment", e.to_string()))?;
         }
         let conversation = self.authorize(id, token).await?;
-        let mut tx = self.store.begin().await?;
-        let Some(mut conversation) = tx.lock_conversation(&conversation.id).await? else {
-            return Err(ChatError::NotFound);
-        };
-        conversation.rating = Some(score);
+        let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
+        turn.conversation.rating = Some(score);
         tx.save_rating_comment(id, comment).await?;
-        let mut turn = Turn::default();
         turn.say("Thank you for your feedback!");
-        tx.audit("shopper", "rate", Some(id), serde_json::json!({"score": score})).await?;
-        self.commit_turn(tx, conversation, None, turn, None).await
+        tx.audit(&Actor::Shopper, AuditAction::Rate, Some(id), serde_json::json!({"score": score})).await?;
+        self.commit(tx, turn, None, None).await
     }
 
-    fn replay(&self, stored: Option<(String, String)>, request_hash: &str) -> Result<Option<TurnResult>, ChatError> {
-        let Some((hash, response)) = stored else {
-            return Ok(None);
-        };
-        if hash != request_hash {
-            return Err(ChatError::Conflict("this client_message_id was already used for a different message".into()));
-        }
-        serde_json::from_str(&response)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")).into())
-    }
-
-    /// Ranks the intents of `text` on the classifier's threads, in arrival order.
-    pub async fn classify(&self, text: &str) -> Result<Ranking, ChatError> {
-        Ok(self.rank_workers.rank(text.to_string()).await?)
+    /// Starts the transaction of a turn, holding the conversation's lock until commit.
+    async fn open_turn(&self, conversation_id: &str) -> Result<(Tx, Turn), ChatError> {
+        let mut tx = self.bot.store.begin().await?;
+        let conversation = tx.lock_conversation(conversation_id).await?.ok_or(ChatError::NotFound)?;
+        Ok((tx, Turn::new(conversation)))
     }
 
     /// Stores the shopper message, the replies and the conversation, then publishes.
-    async fn commit_turn(
+    async fn commit(
         &self,
-        mut tx: crate::store::Tx,
-        mut conversation: Conversation,
-        shopper: Option<NewMessage>,
+        mut tx: Tx,
         turn: Turn,
+        shopper: Option<NewMessage>,
         idempotency: Option<(&str, String)>,
     ) -> Result<TurnResult, ChatError> {
+        let Turn { mut conversation, replies: new_replies } = turn;
         let triage = shopper.as_ref().and_then(|m| m.triage.clone());
         let message = match shopper {
             Some(m) => Some(tx.append(&mut conversation, m).await?),
             None => None,
         };
-        let mut replies = Vec::with_capacity(turn.messages.len());
-        for m in turn.messages {
+        let mut replies = Vec::with_capacity(new_replies.len());
+        for m in new_replies {
             replies.push(tx.append(&mut conversation, m).await?);
         }
         tx.save_conversation(&conversation).await?;
-        let result = TurnResult {
-            message,
-            replies,
-            state: conversation.state,
-            triage,
-            verified: conversation.identity.is_some(),
-        };
+        let result =
+            TurnResult { message, replies, state: conversation.state, triage, verified: conversation.verified() };
         if let Some((cmid, hash)) = idempotency {
             let response = serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
             tx.save_idempotency(&conversation.id, cmid, &hash, &response).await?;
         }
         tx.notify(&conversation.id, conversation.last_seq).await?;
         tx.commit().await?;
-        self.events.publish(&conversation.id, conversation.last_seq);
+        self.bot.events.publish(Change { conversation_id: conversation.id, seq: conversation.last_seq });
         Ok(result)
     }
 
     fn hash_ip(&self, ip: &str) -> String {
         sha256_hex(format!("{}\u{0}{ip}", self.ip_key.expose()).as_bytes())
     }
+}
+
+/// The stored result of an earlier request with this client_message_id, if there is one;
+/// the same id for a different message is a conflict.
+fn replay(stored: Option<(String, String)>, request_hash: &str) -> Result<Option<TurnResult>, ChatError> {
+    let Some((hash, response)) = stored else {
+        return Ok(None);
+    };
+    if hash != request_hash {
+        return Err(ChatError::Conflict("this client_message_id was already used for a different message".into()));
+    }
+    serde_json::from_str(&response)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")).into())
 }
 
 /// Only a token's hash is stored.

@@ -4,7 +4,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
 
-use crate::agents::password;
+use crate::agents::{NewAgent, accounts};
+use crate::domain::audit::Actor;
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -43,32 +44,16 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         let store = Store::connect(&args.database).await?;
         match args.command {
             AgentCommand::Add { email, name, admin, password_stdin } => {
-                anyhow::ensure!(
-                    crate::domain::parse::email(&email).as_deref() == Some(email.trim().to_lowercase().as_str()),
-                    "--email {email:?} is not an email address"
-                );
-                anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
-                let typed = read_password(password_stdin)?;
-                let (password, generated) = match typed {
-                    Some(p) => (p, false),
-                    None => (password::generate(), true),
-                };
-                let hash = password::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-                let agent = store.create_agent(&email, &name, &hash, admin).await?;
-                let mut tx = store.begin().await?;
-                tx.audit("cli", "agent_add", None, serde_json::json!({"agent": agent.id})).await?;
-                tx.commit().await?;
+                let password = read_password(password_stdin)?;
+                let new = NewAgent { email, name, password, admin };
+                let (agent, generated) = new.create(&store, &Actor::Cli).await?;
                 println!("added {} {} <{}>{}", agent.id, agent.name, agent.email, if admin { " (admin)" } else { "" });
-                if generated {
+                if let Some(password) = generated {
                     println!("password (shown once): {password}");
                 }
             }
             AgentCommand::Disable { agent } => {
-                let disabled =
-                    store.disable_agent(&agent).await?.ok_or_else(|| anyhow::anyhow!("no agent {agent:?}"))?;
-                let mut tx = store.begin().await?;
-                tx.audit("cli", "agent_disable", None, serde_json::json!({"agent": disabled.id})).await?;
-                tx.commit().await?;
+                let disabled = accounts::disable(&store, &Actor::Cli, &agent).await?;
                 println!("disabled {} <{}>; its sessions are ended", disabled.id, disabled.email);
             }
             AgentCommand::List => {

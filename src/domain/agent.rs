@@ -1,6 +1,10 @@
-//! Support agents and what the queue shows about a conversation.
+//! Support agents, what the queue shows about a conversation, and agents' training examples.
 
 use serde::{Deserialize, Serialize};
+
+use super::conversation::ConversationState;
+use super::intent::Priority;
+use super::triage::HandoffReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
@@ -14,13 +18,26 @@ pub struct Agent {
     pub sessions_valid_after: i64,
 }
 
+/// An agent as a conversation's events name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<&Agent> for AgentRef {
+    fn from(agent: &Agent) -> Self {
+        AgentRef { id: agent.id.clone(), name: agent.name.clone() }
+    }
+}
+
 /// A conversation as the queue lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueEntry {
     pub conversation_id: String,
-    pub state: String,
-    pub reason: Option<String>,
-    pub priority: Option<i64>,
+    pub state: ConversationState,
+    pub reason: Option<HandoffReason>,
+    pub priority: Option<Priority>,
     pub intent: Option<String>,
     pub attached_order: Option<String>,
     pub verified: bool,
@@ -34,13 +51,22 @@ pub struct QueueEntry {
     pub updated_at: i64,
 }
 
-/// An agent's label on a shopper message: a training example waiting for review.
+named_enum! {
+    /// Where a labelled example stands in review.
+    pub enum ExampleStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
+/// An agent's label on a shopper message: a training example, reviewed by an admin.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingExample {
     pub id: String,
     pub text: String,
     pub intent: String,
-    pub status: String,
+    pub status: ExampleStatus,
     pub message_id: String,
     pub conversation_id: String,
     pub agent_id: String,

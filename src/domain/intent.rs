@@ -14,86 +14,49 @@ pub const BENCHMARK_OUT_OF_SCOPE: &str = "oos";
 /// The intent of a shopper who asks for a person.
 pub const TALK_TO_HUMAN: &str = "talk_to_human";
 
-/// What the bot does when an intent is recognised with confidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Reply with the intent's response template.
-    Answer,
-    /// Hand the conversation to a person.
-    Handoff,
-    OrderStatus,
-    Reorder,
-    RefundStatus,
-    InvoiceRequest,
-    CancelOrder,
-    ChangeShippingAddress,
+named_enum! {
+    /// What the bot does when an intent is recognised with confidence.
+    pub enum Action {
+        /// Reply with the intent's response template.
+        Answer = "answer",
+        /// Hand the conversation to a person.
+        Handoff = "handoff",
+        OrderStatus = "order_status",
+        Reorder = "reorder",
+        RefundStatus = "refund_status",
+        InvoiceRequest = "invoice_request",
+        CancelOrder = "cancel_order",
+        ChangeShippingAddress = "change_shipping_address",
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
-        Action::Answer,
-        Action::Handoff,
-        Action::OrderStatus,
-        Action::Reorder,
-        Action::RefundStatus,
-        Action::InvoiceRequest,
-        Action::CancelOrder,
-        Action::ChangeShippingAddress,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Answer => "answer",
-            Action::Handoff => "handoff",
-            Action::OrderStatus => "order_status",
-            Action::Reorder => "reorder",
-            Action::RefundStatus => "refund_status",
-            Action::InvoiceRequest => "invoice_request",
-            Action::CancelOrder => "cancel_order",
-            Action::ChangeShippingAddress => "change_shipping_address",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
-    }
-
     /// Order handlers read order data, so they need a verified shopper.
     pub fn needs_order_data(self) -> bool {
         !matches!(self, Action::Answer | Action::Handoff)
     }
 }
 
-/// Queue priority of a hand-off; higher is served first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    Low,
-    #[default]
-    Normal,
-    High,
-    Urgent,
+named_enum! {
+    /// Queue priority of a hand-off; higher is served first.
+    #[derive(PartialOrd, Ord, Default)]
+    pub enum Priority {
+        Low = "low",
+        #[default]
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
 }
 
 impl Priority {
-    pub fn parse(name: &str) -> Option<Priority> {
-        match name {
-            "low" => Some(Priority::Low),
-            "normal" => Some(Priority::Normal),
-            "high" => Some(Priority::High),
-            "urgent" => Some(Priority::Urgent),
-            _ => None,
-        }
+    /// The number the queue sorts by (higher first).
+    pub fn rank(self) -> i64 {
+        self as i64
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Normal => "normal",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
+    pub fn from_rank(rank: i64) -> Option<Priority> {
+        Priority::ALL.iter().copied().find(|p| p.rank() == rank)
     }
 }
 

@@ -88,27 +88,11 @@ impl OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Availability {
-    InStock,
-    OutOfStock,
-    Discontinued,
-}
-
-impl Availability {
-    pub fn name(self) -> &'static str {
-        match self {
-            Availability::InStock => "in_stock",
-            Availability::OutOfStock => "out_of_stock",
-            Availability::Discontinued => "discontinued",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Availability> {
-        [Availability::InStock, Availability::OutOfStock, Availability::Discontinued]
-            .into_iter()
-            .find(|a| a.name() == name)
+named_enum! {
+    pub enum Availability {
+        InStock = "in_stock",
+        OutOfStock = "out_of_stock",
+        Discontinued = "discontinued",
     }
 }
 
@@ -151,29 +135,12 @@ pub struct Shipment {
     pub delivered_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundStatus {
-    Requested,
-    Processing,
-    Completed,
-    Rejected,
-}
-
-impl RefundStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            RefundStatus::Requested => "requested",
-            RefundStatus::Processing => "processing",
-            RefundStatus::Completed => "completed",
-            RefundStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<RefundStatus> {
-        [RefundStatus::Requested, RefundStatus::Processing, RefundStatus::Completed, RefundStatus::Rejected]
-            .into_iter()
-            .find(|s| s.name() == name)
+named_enum! {
+    pub enum RefundStatus {
+        Requested = "requested",
+        Processing = "processing",
+        Completed = "completed",
+        Rejected = "rejected",
     }
 }
 

@@ -1,5 +1,5 @@
-//! The triage policy (SPEC section 4): from a ranking of intents and the conversation's recent
-//! history to one decision. Pure: the caller stores the decision and carries out the action.
+//! The triage policy: from a ranking of intents and the conversation's recent history to one
+//! decision. Pure: the caller stores the decision and carries out the action.
 
 use std::collections::BTreeMap;
 
@@ -62,28 +62,16 @@ impl Thresholds {
     }
 }
 
-/// Why a conversation was handed to a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HandoffReason {
-    Sensitive,
-    LowConfidence,
-    Ambiguous,
-    CustomerRequested,
-    HandlerError,
-    VerificationFailed,
-}
-
-impl HandoffReason {
-    pub fn name(self) -> &'static str {
-        match self {
-            HandoffReason::Sensitive => "sensitive",
-            HandoffReason::LowConfidence => "low_confidence",
-            HandoffReason::Ambiguous => "ambiguous",
-            HandoffReason::CustomerRequested => "customer_requested",
-            HandoffReason::HandlerError => "handler_error",
-            HandoffReason::VerificationFailed => "verification_failed",
-        }
+named_enum! {
+    /// Why a conversation was handed to a person. A conversation keeps the reason of its
+    /// hand-off while agents release or reassign it; those are events, not new reasons.
+    pub enum HandoffReason {
+        Sensitive = "sensitive",
+        LowConfidence = "low_confidence",
+        Ambiguous = "ambiguous",
+        CustomerRequested = "customer_requested",
+        HandlerError = "handler_error",
+        VerificationFailed = "verification_failed",
     }
 }
 
@@ -119,24 +107,121 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The short name used in stored triage rows, reports and `--predictions` files.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of decision, as stored with the message and shown in reports.
+    pub fn kind(&self) -> DecisionKind {
         match self {
-            Decision::Answer { .. } => "answer",
-            Decision::Clarify { .. } => "clarify",
-            Decision::Handoff { .. } => "handoff",
-            Decision::OutOfScope { .. } => "out_of_scope",
+            Decision::Answer { .. } => DecisionKind::Answer,
+            Decision::Clarify { .. } => DecisionKind::Clarify,
+            Decision::Handoff { .. } => DecisionKind::Handoff,
+            Decision::OutOfScope { .. } => DecisionKind::OutOfScope,
         }
     }
 
     /// Why: the hand-off or clarification reason, or `confident` / `out_of_scope`.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> TriageReason {
         match self {
-            Decision::Answer { .. } => "confident",
-            Decision::Clarify { reason: Unclear::LowConfidence, .. } => "low_confidence",
-            Decision::Clarify { reason: Unclear::Ambiguous, .. } => "ambiguous",
-            Decision::Handoff { reason, .. } => reason.name(),
-            Decision::OutOfScope { .. } => "out_of_scope",
+            Decision::Answer { .. } => TriageReason::Confident,
+            Decision::Clarify { reason: Unclear::LowConfidence, .. } => TriageReason::LowConfidence,
+            Decision::Clarify { reason: Unclear::Ambiguous, .. } => TriageReason::Ambiguous,
+            Decision::Handoff { reason, .. } => TriageReason::from(*reason),
+            Decision::OutOfScope { .. } => TriageReason::OutOfScope,
+        }
+    }
+
+    pub fn outcome(&self) -> TurnOutcome {
+        TurnOutcome { decision: self.kind(), reason: self.reason() }
+    }
+}
+
+named_enum! {
+    /// The kind of a triage decision; `none` when a person has the conversation.
+    pub enum DecisionKind {
+        Answer = "answer",
+        Clarify = "clarify",
+        Handoff = "handoff",
+        OutOfScope = "out_of_scope",
+        None = "none",
+    }
+}
+
+named_enum! {
+    /// Why a message got its decision.
+    pub enum TriageReason {
+        /// The model was sure enough to answer.
+        Confident = "confident",
+        /// The shopper clicked one of the bot's quick replies.
+        QuickReply = "quick_reply",
+        /// A yes to a pending reorder.
+        Confirmed = "confirmed",
+        /// A no to a pending reorder.
+        Declined = "declined",
+        /// The shopper chose one of several listed orders.
+        OrderChoice = "order_choice",
+        /// Order number or email for a pending verification.
+        Verification = "verification",
+        LowConfidence = "low_confidence",
+        Ambiguous = "ambiguous",
+        Sensitive = "sensitive",
+        CustomerRequested = "customer_requested",
+        HandlerError = "handler_error",
+        VerificationFailed = "verification_failed",
+        OutOfScope = "out_of_scope",
+        /// A person has the conversation; the bot stays silent.
+        WithAgent = "with_agent",
+    }
+}
+
+impl From<HandoffReason> for TriageReason {
+    fn from(reason: HandoffReason) -> Self {
+        match reason {
+            HandoffReason::Sensitive => TriageReason::Sensitive,
+            HandoffReason::LowConfidence => TriageReason::LowConfidence,
+            HandoffReason::Ambiguous => TriageReason::Ambiguous,
+            HandoffReason::CustomerRequested => TriageReason::CustomerRequested,
+            HandoffReason::HandlerError => TriageReason::HandlerError,
+            HandoffReason::VerificationFailed => TriageReason::VerificationFailed,
+        }
+    }
+}
+
+/// What came of one shopper message: the kind of decision and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnOutcome {
+    pub decision: DecisionKind,
+    pub reason: TriageReason,
+}
+
+impl TurnOutcome {
+    pub const fn new(decision: DecisionKind, reason: TriageReason) -> Self {
+        Self { decision, reason }
+    }
+
+    pub fn handed_off(reason: HandoffReason) -> Self {
+        Self::new(DecisionKind::Handoff, reason.into())
+    }
+
+    pub const fn answered(reason: TriageReason) -> Self {
+        Self::new(DecisionKind::Answer, reason)
+    }
+}
+
+/// What the classifier and the policy made of a shopper message, stored with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriageRecord {
+    /// The top three intents.
+    pub intents: Vec<IntentScore>,
+    pub decision: DecisionKind,
+    pub reason: TriageReason,
+    pub model_version: String,
+}
+
+impl TriageRecord {
+    pub fn new(ranking: &Ranking, outcome: TurnOutcome, model_version: &str) -> Self {
+        Self {
+            intents: ranking.top_n(3).to_vec(),
+            decision: outcome.decision,
+            reason: outcome.reason,
+            model_version: model_version.to_string(),
         }
     }
 }
@@ -263,14 +348,14 @@ mod tests {
     fn sensitive_phrase_hands_off_whatever_the_model_says() {
         let r = ranking(&[("order_status", 0.99)]);
         let d = decide(&r, Some("legal_threat"), &thresholds(), &catalog(), History::default());
-        assert_eq!(d.kind(), "handoff");
-        assert_eq!(d.reason(), "sensitive");
+        assert_eq!(d.kind(), DecisionKind::Handoff);
+        assert_eq!(d.reason(), TriageReason::Sensitive);
     }
 
     #[test]
     fn sensitive_intent_is_handed_off() {
         let d = decide_fresh(&ranking(&[("complaint", 0.7), ("order_status", 0.2)]));
-        assert_eq!(d.reason(), "sensitive");
+        assert_eq!(d.reason(), TriageReason::Sensitive);
     }
 
     #[test]
@@ -286,27 +371,27 @@ mod tests {
         );
         let again = History { clarified_last_turn: true, ..History::default() };
         let second = decide(&r, None, &thresholds(), &catalog(), again);
-        assert_eq!(second.kind(), "handoff");
-        assert_eq!(second.reason(), "low_confidence");
+        assert_eq!(second.kind(), DecisionKind::Handoff);
+        assert_eq!(second.reason(), TriageReason::LowConfidence);
     }
 
     #[test]
     fn per_intent_threshold_is_used_over_the_global_one() {
         let d = decide_fresh(&ranking(&[("reorder", 0.7), ("order_status", 0.1)]));
-        assert_eq!(d.reason(), "low_confidence");
+        assert_eq!(d.reason(), TriageReason::LowConfidence);
     }
 
     #[test]
     fn close_top_two_is_ambiguous() {
         let d = decide_fresh(&ranking(&[("order_status", 0.52), ("reorder", 0.46)]));
-        assert_eq!(d.reason(), "ambiguous");
-        assert_eq!(d.kind(), "clarify");
+        assert_eq!(d.reason(), TriageReason::Ambiguous);
+        assert_eq!(d.kind(), DecisionKind::Clarify);
     }
 
     #[test]
     fn talk_to_human_is_a_customer_request() {
         let d = decide_fresh(&ranking(&[(TALK_TO_HUMAN, 0.95)]));
-        assert_eq!(d.reason(), "customer_requested");
+        assert_eq!(d.reason(), TriageReason::CustomerRequested);
     }
 
     #[test]

@@ -5,14 +5,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::agent::{Acting, ActingWith, SignedIn, current_agent};
 use super::{ApiError, ApiJson, AppState};
-use crate::agents::password;
-use crate::domain::agent::Agent;
+use crate::agents::NewAgent;
+use crate::chat::Classification;
+use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,13 +24,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/classify", post(classify))
 }
 
-fn require_admin(agent: Agent) -> Result<Agent, ApiError> {
-    if agent.is_admin { Ok(agent) } else { Err(ApiError::forbidden_with("admin_only", "only admins can do this")) }
+#[derive(Serialize)]
+struct Agents {
+    agents: Vec<Agent>,
 }
 
-async fn list_agents(State(state): State<AppState>, SignedIn(agent): SignedIn) -> Result<Json<Value>, ApiError> {
-    require_admin(agent)?;
-    Ok(Json(json!({"agents": state.agents.store().agents().await?})))
+async fn list_agents(State(state): State<AppState>, SignedIn(admin): SignedIn) -> Result<Json<Agents>, ApiError> {
+    Ok(Json(Agents { agents: state.agents.agents(&admin).await? }))
 }
 
 #[derive(Deserialize)]
@@ -44,97 +44,85 @@ struct AddAgent {
     admin: bool,
 }
 
+#[derive(Serialize)]
+struct AddedAgent {
+    agent: Agent,
+    /// The generated password, shown this once; `null` when the admin chose one.
+    password: Option<String>,
+}
+
 async fn add_agent(
     State(state): State<AppState>,
     ActingWith(admin, request): ActingWith<AddAgent>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let admin = require_admin(admin)?;
-    if crate::domain::parse::email(&request.email).as_deref() != Some(request.email.trim().to_lowercase().as_str()) {
-        return Err(ApiError::bad_request("invalid_email", "email is not an email address"));
-    }
-    if request.name.trim().is_empty() || request.name.len() > 100 {
-        return Err(ApiError::bad_request("invalid_name", "name must be 1 to 100 characters"));
-    }
-    let generated = request.password.is_none();
-    let password = request.password.unwrap_or_else(password::generate);
-    let hash = password::hash(&password).map_err(|e| ApiError::bad_request("invalid_password", e.to_string()))?;
-    let agent =
-        state.agents.store().create_agent(&request.email, &request.name, &hash, request.admin).await.map_err(|e| {
-            match e {
-                crate::store::StoreError::Invalid(m) => ApiError::client(StatusCode::CONFLICT, "exists", m),
-                other => other.into(),
-            }
-        })?;
-    let mut tx = state.agents.store().begin().await?;
-    tx.audit(&format!("agent:{}", admin.id), "agent_add", None, json!({"agent": agent.id})).await?;
-    tx.commit().await?;
-    let shown = generated.then_some(password);
-    Ok((StatusCode::CREATED, Json(json!({"agent": agent, "password": shown}))))
+) -> Result<(StatusCode, Json<AddedAgent>), ApiError> {
+    let new = NewAgent { email: request.email, name: request.name, password: request.password, admin: request.admin };
+    let (agent, password) = state.agents.add_agent(&admin, new).await?;
+    Ok((StatusCode::CREATED, Json(AddedAgent { agent, password })))
+}
+
+#[derive(Serialize)]
+struct OneAgent {
+    agent: Agent,
 }
 
 async fn disable_agent(
     State(state): State<AppState>,
     Acting(admin): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let admin = require_admin(admin)?;
-    let agent = state
-        .agents
-        .store()
-        .disable_agent(&id)
-        .await?
-        .ok_or_else(|| ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such agent"))?;
-    let mut tx = state.agents.store().begin().await?;
-    tx.audit(&format!("agent:{}", admin.id), "agent_disable", None, json!({"agent": agent.id})).await?;
-    tx.commit().await?;
-    Ok(Json(json!({"agent": agent})))
+) -> Result<Json<OneAgent>, ApiError> {
+    Ok(Json(OneAgent { agent: state.agents.disable_agent(&admin, &id).await? }))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StatusQuery {
-    #[serde(default = "pending")]
-    status: String,
+    status: Option<String>,
 }
 
-fn pending() -> String {
-    "pending".into()
+#[derive(Serialize)]
+struct Examples {
+    training_examples: Vec<TrainingExample>,
 }
 
 async fn list_examples(
     State(state): State<AppState>,
-    SignedIn(agent): SignedIn,
-    Query(q): Query<StatusQuery>,
-) -> Result<Json<Value>, ApiError> {
-    require_admin(agent)?;
-    if !matches!(q.status.as_str(), "pending" | "approved" | "rejected") {
-        return Err(ApiError::bad_request("invalid_status", "status must be pending, approved or rejected"));
-    }
-    Ok(Json(json!({"training_examples": state.agents.store().training_examples(&q.status).await?})))
+    SignedIn(admin): SignedIn,
+    query: Result<Query<StatusQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Examples>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let status = match q.status.as_deref() {
+        None => ExampleStatus::Pending,
+        Some(name) => ExampleStatus::parse(name)
+            .ok_or_else(|| ApiError::bad_request("invalid_status", "status must be pending, approved or rejected"))?,
+    };
+    Ok(Json(Examples { training_examples: state.agents.training_examples(&admin, status).await? }))
 }
 
-async fn review(state: AppState, admin: Agent, id: String, status: &str) -> Result<Json<Value>, ApiError> {
-    let admin = require_admin(admin)?;
-    if !state.agents.store().review_training_example(&id, status, &admin.id).await? {
-        return Err(ApiError::client(StatusCode::CONFLICT, "not_pending", "no pending training example with this id"));
-    }
-    Ok(Json(json!({"id": id, "status": status})))
+#[derive(Serialize)]
+struct Reviewed {
+    id: String,
+    status: ExampleStatus,
+}
+
+async fn review(state: AppState, admin: Agent, id: String, status: ExampleStatus) -> Result<Json<Reviewed>, ApiError> {
+    state.agents.review_example(&admin, &id, status).await?;
+    Ok(Json(Reviewed { id, status }))
 }
 
 async fn approve(
     State(state): State<AppState>,
     Acting(admin): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    review(state, admin, id, "approved").await
+) -> Result<Json<Reviewed>, ApiError> {
+    review(state, admin, id, ExampleStatus::Approved).await
 }
 
 async fn reject(
     State(state): State<AppState>,
     Acting(admin): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    review(state, admin, id, "rejected").await
+) -> Result<Json<Reviewed>, ApiError> {
+    review(state, admin, id, ExampleStatus::Rejected).await
 }
 
 #[derive(Deserialize)]
@@ -149,24 +137,15 @@ async fn classify(
     State(state): State<AppState>,
     session: Session,
     ApiJson(request): ApiJson<ClassifyRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Classification>, ApiError> {
     if !state.demo {
-        require_admin(current_agent(&state, &session).await?.0)?;
+        let (agent, _) = current_agent(&state, &session).await?;
+        if !agent.is_admin {
+            return Err(ApiError::forbidden_with("admin_only", "only admins can do this"));
+        }
     }
-    crate::domain::text::validate_message(&request.text)
-        .map_err(|e| ApiError::bad_request("invalid_message", e.to_string()))?;
     let started = std::time::Instant::now();
-    let text = request.text;
-    let ranking = state.chat.classify(&text).await?;
+    let classification = state.chat.classify(&request.text).await?;
     metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
-    let metadata = state.chat.classifier().metadata();
-    let (decision, phrase) =
-        state.chat.rules().first_message(&text, &ranking, &metadata.thresholds, state.chat.catalog());
-    Ok(Json(json!({
-        "intents": ranking.top_n(5),
-        "decision": decision.kind(),
-        "reason": decision.reason(),
-        "sensitive_phrase": phrase.as_ref().map(|m| m.category),
-        "model_version": metadata.version,
-    })))
+    Ok(Json(classification))
 }

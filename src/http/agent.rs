@@ -1,5 +1,4 @@
-//! The agent API (SPEC section 7): log-in with a rotated session, the queue, conversation
-//! actions. Every state change needs the session's CSRF token in `X-CSRF-Token` and an allowed
+//! The agent API: log-in with a rotated session, the queue, conversation actions. Every state change needs the session's CSRF token in `X-CSRF-Token` and an allowed
 //! `Origin`.
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
@@ -7,14 +6,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::{ApiError, ApiJson, AppState};
-use crate::agents::AgentError;
-use crate::domain::agent::Agent;
+use crate::agents::ConversationView;
+use crate::domain::agent::{Agent, QueueEntry};
+use crate::domain::conversation::{ConversationState, Message};
 
 const AGENT_ID: &str = "agent_id";
 const CSRF: &str = "csrf";
@@ -41,20 +40,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agent/events", get(super::agent_stream::agent_events))
 }
 
-impl From<AgentError> for ApiError {
-    fn from(e: AgentError) -> Self {
-        match e {
-            AgentError::InvalidCredentials => ApiError::unauthorized("wrong email or password"),
-            AgentError::RateLimited => ApiError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string()),
-            AgentError::NotFound => ApiError::client(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-            AgentError::Forbidden(m) => ApiError::client(StatusCode::FORBIDDEN, "forbidden", m),
-            AgentError::Conflict(m) => ApiError::client(StatusCode::CONFLICT, "conflict", m),
-            AgentError::Invalid(m) => ApiError::bad_request("invalid", m),
-            AgentError::Store(e) => ApiError::Internal(e.to_string()),
-        }
-    }
-}
-
 fn session_error(e: tower_sessions::session::Error) -> ApiError {
     ApiError::Internal(format!("session: {e}"))
 }
@@ -66,7 +51,7 @@ pub async fn current_agent(state: &AppState, session: &Session) -> Result<(Agent
     let agent_id: String = session.get(AGENT_ID).await.map_err(session_error)?.ok_or_else(refused)?;
     let login_at: i64 = session.get(LOGIN_AT).await.map_err(session_error)?.ok_or_else(refused)?;
     let csrf: String = session.get(CSRF).await.map_err(session_error)?.ok_or_else(refused)?;
-    let agent = state.agents.store().agent(&agent_id).await?.ok_or_else(refused)?;
+    let agent = state.agents.agent(&agent_id).await?.ok_or_else(refused)?;
     let now = crate::store::now_ms();
     if agent.disabled || login_at < agent.sessions_valid_after || now - login_at > ABSOLUTE_EXPIRY_MS {
         let _ = session.flush().await;
@@ -151,13 +136,22 @@ struct LoginRequest {
     password: String,
 }
 
+/// The signed-in agent, with the token state changes must carry in `X-CSRF-Token`.
+#[derive(Serialize)]
+struct SignedInAgent {
+    agent: Agent,
+    csrf_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    online_agents: Option<usize>,
+}
+
 async fn login(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SignedInAgent>, ApiError> {
     check_origin(&state, &headers)?;
     if request.email.len() > 254 || request.password.len() > 1024 {
         return Err(ApiError::unauthorized("wrong email or password"));
@@ -170,7 +164,7 @@ async fn login(
     session.insert(CSRF, &csrf).await.map_err(session_error)?;
     session.insert(LOGIN_AT, crate::store::now_ms()).await.map_err(session_error)?;
     tracing::info!(agent = %agent.id, "agent logged in");
-    Ok(Json(json!({"agent": agent, "csrf_token": csrf})))
+    Ok(Json(SignedInAgent { agent, csrf_token: csrf, online_agents: None }))
 }
 
 async fn logout(Acting(agent): Acting, session: Session) -> Result<StatusCode, ApiError> {
@@ -179,42 +173,52 @@ async fn logout(Acting(agent): Acting, session: Session) -> Result<StatusCode, A
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+async fn me(State(state): State<AppState>, session: Session) -> Result<Json<SignedInAgent>, ApiError> {
     let (agent, csrf) = current_agent(&state, &session).await?;
-    Ok(Json(json!({"agent": agent, "csrf_token": csrf, "online_agents": state.chat.events().online_agents()})))
+    let online = state.agents.events().online_agents();
+    Ok(Json(SignedInAgent { agent, csrf_token: csrf, online_agents: Some(online) }))
 }
 
-async fn intents(State(state): State<AppState>, _: SignedIn) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> =
-        state.chat.catalog().all().iter().map(|i| json!({"name": i.name, "label": i.label})).collect();
-    Ok(Json(json!({"intents": list})))
+#[derive(Serialize)]
+struct IntentChoice {
+    name: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct IntentChoices {
+    intents: Vec<IntentChoice>,
+}
+
+async fn intents(State(state): State<AppState>, _: SignedIn) -> Json<IntentChoices> {
+    let catalog = state.chat.catalog().all();
+    let intents = catalog.iter().map(|i| IntentChoice { name: i.name.clone(), label: i.label.clone() }).collect();
+    Json(IntentChoices { intents })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
-    #[serde(default = "default_state")]
-    state: String,
+    state: Option<String>,
 }
 
-fn default_state() -> String {
-    "queued".into()
+#[derive(Serialize)]
+struct Queue {
+    conversations: Vec<QueueEntry>,
 }
 
 async fn list(
     State(state): State<AppState>,
     SignedIn(agent): SignedIn,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Queue>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    if !matches!(q.state.as_str(), "queued" | "assigned" | "resolved" | "bot") {
-        return Err(ApiError::bad_request("invalid_state", "state must be queued, assigned, resolved or bot"));
-    }
-    let mut entries = state.agents.store().queue(&q.state, 200).await?;
-    if q.state == "assigned" && !agent.is_admin {
-        entries.retain(|e| e.assigned_agent.as_deref() == Some(agent.id.as_str()));
-    }
-    Ok(Json(json!({"conversations": entries})))
+    let wanted = match q.state.as_deref() {
+        None => ConversationState::Queued,
+        Some(name) => ConversationState::parse(name)
+            .ok_or_else(|| ApiError::bad_request("invalid_state", "state must be queued, assigned, resolved or bot"))?,
+    };
+    Ok(Json(Queue { conversations: state.agents.queue(&agent, wanted).await? }))
 }
 
 #[derive(Deserialize)]
@@ -229,18 +233,36 @@ async fn view(
     SignedIn(agent): SignedIn,
     Path(id): Path<String>,
     query: Result<Query<AfterQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<crate::agents::ConversationView>, ApiError> {
+) -> Result<Json<ConversationView>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     Ok(Json(state.agents.view(&agent, &id, q.after).await?))
+}
+
+/// A conversation's state after an agent action.
+#[derive(Serialize)]
+struct StateNow {
+    state: ConversationState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned_agent: Option<String>,
+}
+
+impl StateNow {
+    fn of(state: ConversationState) -> Json<Self> {
+        Json(Self { state, assigned_agent: None })
+    }
+
+    fn assigned_to(agent_id: String) -> Json<Self> {
+        Json(Self { state: ConversationState::Assigned, assigned_agent: Some(agent_id) })
+    }
 }
 
 async fn claim(
     State(state): State<AppState>,
     Acting(agent): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StateNow>, ApiError> {
     state.agents.claim(&agent, &id).await?;
-    Ok(Json(json!({"state": "assigned", "assigned_agent": agent.id})))
+    Ok(StateNow::assigned_to(agent.id))
 }
 
 #[derive(Deserialize)]
@@ -249,49 +271,52 @@ struct TextRequest {
     text: String,
 }
 
+#[derive(Serialize)]
+struct Written {
+    message: Message,
+}
+
 async fn reply(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ActingWith(agent, request): ActingWith<TextRequest>,
-) -> Result<Json<Value>, ApiError> {
-    let message = state.agents.write(&agent, &id, &request.text, false).await?;
-    Ok(Json(json!({"message": message})))
+) -> Result<Json<Written>, ApiError> {
+    Ok(Json(Written { message: state.agents.write(&agent, &id, &request.text, false).await? }))
 }
 
 async fn note(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ActingWith(agent, request): ActingWith<TextRequest>,
-) -> Result<Json<Value>, ApiError> {
-    let message = state.agents.write(&agent, &id, &request.text, true).await?;
-    Ok(Json(json!({"message": message})))
+) -> Result<Json<Written>, ApiError> {
+    Ok(Json(Written { message: state.agents.write(&agent, &id, &request.text, true).await? }))
 }
 
 async fn resolve(
     State(state): State<AppState>,
     Acting(agent): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StateNow>, ApiError> {
     state.agents.resolve(&agent, &id).await?;
-    Ok(Json(json!({"state": "resolved"})))
+    Ok(StateNow::of(ConversationState::Resolved))
 }
 
 async fn release(
     State(state): State<AppState>,
     Acting(agent): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StateNow>, ApiError> {
     state.agents.release(&agent, &id).await?;
-    Ok(Json(json!({"state": "queued"})))
+    Ok(StateNow::of(ConversationState::Queued))
 }
 
 async fn return_to_bot(
     State(state): State<AppState>,
     Acting(agent): Acting,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StateNow>, ApiError> {
     state.agents.return_to_bot(&agent, &id).await?;
-    Ok(Json(json!({"state": "bot"})))
+    Ok(StateNow::of(ConversationState::Bot))
 }
 
 #[derive(Deserialize)]
@@ -304,9 +329,9 @@ async fn reassign(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ActingWith(agent, request): ActingWith<ReassignRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StateNow>, ApiError> {
     state.agents.reassign(&agent, &id, &request.agent_id).await?;
-    Ok(Json(json!({"state": "assigned", "assigned_agent": request.agent_id})))
+    Ok(StateNow::assigned_to(request.agent_id))
 }
 
 #[derive(Deserialize)]
@@ -315,11 +340,20 @@ struct LabelRequest {
     intent: String,
 }
 
+#[derive(Serialize)]
+struct Labelled {
+    training_example: String,
+    status: crate::domain::agent::ExampleStatus,
+}
+
 async fn label(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ActingWith(agent, request): ActingWith<LabelRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Labelled>), ApiError> {
     let example = state.agents.label(&agent, &id, &request.intent).await?;
-    Ok((StatusCode::CREATED, Json(json!({"training_example": example, "status": "pending"}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(Labelled { training_example: example, status: crate::domain::agent::ExampleStatus::Pending }),
+    ))
 }

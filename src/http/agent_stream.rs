@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
@@ -18,8 +19,12 @@ use tower_sessions::Session;
 
 use super::agent::current_agent;
 use super::{ApiError, AppState};
+use crate::chat::RESYNC;
 use crate::domain::agent::Agent;
-use crate::domain::conversation::ConversationState;
+use crate::domain::conversation::{Conversation, ConversationState};
+use crate::domain::intent::Priority;
+use crate::domain::triage::HandoffReason;
+use crate::store::Change;
 
 const BUFFER: usize = 128;
 const RECHECK: Duration = Duration::from_secs(2);
@@ -39,7 +44,7 @@ async fn pump(
     state: AppState,
     agent: Agent,
     session: Session,
-    mut hints: broadcast::Receiver<crate::chat::Changed>,
+    mut hints: broadcast::Receiver<Change>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
     let _online = state.chat.events().agent_online(&agent.id);
@@ -51,18 +56,18 @@ async fn pump(
     }
     // Queued conversations this agent can see: when one leaves the queue for someone else,
     // the agent is told it left (id and state only), so its queue does not go stale.
-    let mut queued: HashSet<String> = match state.chat.store().queue("queued", 1000).await {
-        Ok(entries) => entries.into_iter().map(|e| e.conversation_id).collect(),
+    let mut queued: HashSet<String> = match state.agents.queued_ids().await {
+        Ok(ids) => ids.into_iter().collect(),
         Err(_) => HashSet::new(),
     };
     loop {
         tokio::select! {
             hint = hints.recv() => match hint {
-                Ok(changed) if changed.conversation_id == "*" => {
+                Ok(changed) if changed.conversation_id == RESYNC => {
                     if !send(Event::default().event("resync").data("{}")) { return; }
                 }
                 Ok(changed) => {
-                    let Ok(Some(c)) = state.chat.store().conversation(&changed.conversation_id).await else { continue };
+                    let Ok(Some(c)) = state.agents.conversation(&changed.conversation_id).await else { continue };
                     let mine = c.assigned_agent.as_deref() == Some(agent.id.as_str());
                     let visible = c.state == ConversationState::Queued || mine || agent.is_admin;
                     let left_queue = if c.state == ConversationState::Queued {
@@ -78,8 +83,9 @@ async fn pump(
                         }
                     }
                     if visible {
-                        let data = json!({"conversation_id": c.id, "state": c.state, "seq": changed.seq, "assigned_agent": c.assigned_agent, "reason": c.handoff_reason, "priority": c.handoff_priority});
-                        if !send(Event::default().event("conversation").id(changed.seq.to_string()).data(data.to_string())) {
+                        let data = ConversationChanged::new(&c, changed.seq);
+                        let data = serde_json::to_string(&data).unwrap_or_default();
+                        if !send(Event::default().event("conversation").id(changed.seq.to_string()).data(data)) {
                             tracing::info!(agent = %agent.id, "agent stream too slow or gone; dropping it");
                             return;
                         }
@@ -117,6 +123,31 @@ async fn pump(
                 return;
             }
             () = tx.closed() => return,
+        }
+    }
+}
+
+/// What the console is told about a conversation it may see; it reads details over the API.
+#[derive(Serialize)]
+struct ConversationChanged<'a> {
+    conversation_id: &'a str,
+    state: ConversationState,
+    seq: i64,
+    assigned_agent: Option<&'a str>,
+    reason: Option<HandoffReason>,
+    priority: Option<Priority>,
+}
+
+impl<'a> ConversationChanged<'a> {
+    fn new(c: &'a Conversation, seq: i64) -> Self {
+        let handoff = c.handoff.as_ref();
+        Self {
+            conversation_id: &c.id,
+            state: c.state,
+            seq,
+            assigned_agent: c.assigned_agent.as_deref(),
+            reason: handoff.map(|h| h.reason),
+            priority: handoff.map(|h| h.priority),
         }
     }
 }

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::agents::AgentError;
 use crate::chat::ChatError;
+use crate::integration::IntegrationError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -89,6 +91,36 @@ impl From<ChatError> for ApiError {
             ChatError::Conflict(message) => ApiError::client(StatusCode::CONFLICT, "conflict", message),
             ChatError::Store(e) => ApiError::Internal(e.to_string()),
             ChatError::Classifier(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AgentError> for ApiError {
+    fn from(e: AgentError) -> Self {
+        let message = e.to_string();
+        match e {
+            AgentError::InvalidCredentials => ApiError::unauthorized("wrong email or password"),
+            AgentError::RateLimited => ApiError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message),
+            AgentError::NotFound(_) => ApiError::client(StatusCode::NOT_FOUND, "not_found", message),
+            AgentError::Forbidden(code, _) => ApiError::client(StatusCode::FORBIDDEN, code, message),
+            AgentError::Conflict(code, _) => ApiError::client(StatusCode::CONFLICT, code, message),
+            AgentError::Invalid(code, _) => ApiError::bad_request(code, message),
+            AgentError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<IntegrationError> for ApiError {
+    fn from(e: IntegrationError) -> Self {
+        let message = e.to_string();
+        match e {
+            IntegrationError::Invalid { .. } => {
+                ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields", message)
+            }
+            IntegrationError::UnknownCustomer { .. } => {
+                ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unknown_customer", message)
+            }
+            IntegrationError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

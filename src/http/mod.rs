@@ -5,7 +5,6 @@ mod agent;
 mod agent_stream;
 mod error;
 mod ops;
-pub mod sessions;
 mod shopper;
 mod store_api;
 mod stream;
@@ -19,8 +18,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{ApiError, ApiJson};
 
+use crate::agents::AgentService;
 use crate::chat::ChatService;
 use crate::config::Secret;
+use crate::integration::StoreData;
+use crate::store::SessionStore;
 
 /// The largest request body any endpoint accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -29,7 +31,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub chat: Arc<ChatService>,
-    pub agents: Arc<crate::agents::AgentService>,
+    pub agents: Arc<AgentService>,
+    pub store_data: Arc<StoreData>,
     /// The console's public origin (e.g. `https://support.example.com`), also allowed as Origin.
     pub public_origin: Option<String>,
     /// Demo mode opens the classify endpoint to everyone.
@@ -64,7 +67,7 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 }
 
 /// The whole application router. Agent and admin routes get the session layer.
-pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<sessions::AgentSessionStore>) -> Router {
+pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
     let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
     let storefront_routes = Router::new()
         .merge(shopper::router())

@@ -48,12 +48,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     if *state.shutdown.borrow() {
         return Err(ApiError::unavailable());
     }
-    if let Err(e) = state.chat.store().ping().await {
+    if let Err(e) = state.chat.ready().await {
         tracing::warn!(error = %e, "readiness: database unavailable");
         return Err(ApiError::unavailable());
     }
-    let model = state.chat.classifier().metadata().version.clone();
-    Ok(Json(json!({"status": "ready", "database": "ok", "model": model})))
+    Ok(Json(json!({"status": "ready", "database": "ok", "model": state.chat.model_version()})))
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {

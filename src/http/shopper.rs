@@ -1,5 +1,5 @@
-//! The shopper API (SPEC section 7). The conversation token travels in
-//! `Authorization: Bearer`, never in a URL; an unknown id and someone else's id answer alike.
+//! The shopper API. The conversation token travels in `Authorization: Bearer`, never in a URL;
+//! an unknown id and someone else's id answer alike.
 
 use std::net::SocketAddr;
 
@@ -7,11 +7,10 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{ApiError, ApiJson, AppState};
-use crate::chat::{MessageInput, Started, TurnResult};
-use crate::domain::conversation::{ConversationState, Message};
+use crate::chat::{MessageInput, Started, Transcript, TurnResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -89,7 +88,7 @@ async fn send(
         quick_reply: request.quick_reply,
     };
     let result = state.chat.send(&id, token, input, &peer.ip().to_string()).await?;
-    let decision = result.triage.as_ref().map_or("none", |t| t.decision.as_str()).to_string();
+    let decision = result.triage.as_ref().map_or("none", |t| t.decision.name());
     metrics::counter!("switchboard_messages_total", "decision" => decision).increment(1);
     metrics::histogram!("switchboard_message_seconds").record(started.elapsed().as_secs_f64());
     Ok(Json(result))
@@ -107,26 +106,10 @@ async fn read(
     Path(id): Path<String>,
     headers: HeaderMap,
     query: Result<Query<After>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<MessagesPage>, ApiError> {
+) -> Result<Json<Transcript>, ApiError> {
     let token = bearer(&headers)?;
     let Query(after) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let (conversation, messages) = state.chat.messages_after(&id, token, after.after).await?;
-    // Serialized directly (not through `json!`), so numbers such as confidences read exactly
-    // as they do in the send response and the event stream.
-    Ok(Json(MessagesPage {
-        state: conversation.state,
-        verified: conversation.identity.is_some(),
-        rating: conversation.rating,
-        messages,
-    }))
-}
-
-#[derive(Serialize)]
-struct MessagesPage {
-    state: ConversationState,
-    verified: bool,
-    rating: Option<i64>,
-    messages: Vec<Message>,
+    Ok(Json(state.chat.transcript(&id, token, after.after).await?))
 }
 
 #[derive(Deserialize)]

@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Sha256;
 
 use super::{ApiError, AppState};
 use crate::domain::orders::{Customer, Order, Product};
-use crate::domain::validation::{validate_customer, validate_order, validate_product};
 
 pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
 
@@ -63,65 +63,45 @@ fn parse_many<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
         .collect()
 }
 
-fn check_all<T>(items: &[T], validate: impl Fn(&T) -> Result<(), String>) -> Result<(), ApiError> {
-    for (i, item) in items.iter().enumerate() {
-        validate(item).map_err(|e| {
-            ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields", format!("item {i}: {e}"))
-        })?;
-    }
-    Ok(())
+#[derive(Serialize)]
+struct Upserted {
+    upserted: usize,
 }
 
 async fn customers(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let body = body.map_err(super::shopper::body_error)?;
-    check_signature(&state, &headers, &body)?;
-    let items: Vec<Customer> = parse_many(&body)?;
-    check_all(&items, validate_customer)?;
-    for c in &items {
-        state.chat.store().upsert_customer(c).await?;
-    }
-    Ok(Json(json!({"upserted": items.len()})))
+) -> Result<Json<Upserted>, ApiError> {
+    let items: Vec<Customer> = signed_items(&state, &headers, body)?;
+    Ok(Json(Upserted { upserted: state.store_data.upsert_customers(&items).await? }))
 }
 
 async fn products(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let body = body.map_err(super::shopper::body_error)?;
-    check_signature(&state, &headers, &body)?;
-    let items: Vec<Product> = parse_many(&body)?;
-    check_all(&items, validate_product)?;
-    for p in &items {
-        state.chat.store().upsert_product(p).await?;
-    }
-    Ok(Json(json!({"upserted": items.len()})))
+) -> Result<Json<Upserted>, ApiError> {
+    let items: Vec<Product> = signed_items(&state, &headers, body)?;
+    Ok(Json(Upserted { upserted: state.store_data.upsert_products(&items).await? }))
 }
 
 async fn orders(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Upserted>, ApiError> {
+    let items: Vec<Order> = signed_items(&state, &headers, body)?;
+    Ok(Json(Upserted { upserted: state.store_data.upsert_orders(&items).await? }))
+}
+
+/// The items of a signed body (one object or an array of them).
+fn signed_items<T: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Vec<T>, ApiError> {
     let body = body.map_err(super::shopper::body_error)?;
-    check_signature(&state, &headers, &body)?;
-    let items: Vec<Order> = parse_many(&body)?;
-    check_all(&items, validate_order)?;
-    for o in &items {
-        if let Some(customer) = &o.customer_id
-            && state.chat.store().customer(customer).await?.is_none()
-        {
-            return Err(ApiError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_customer",
-                format!("order {}: customer {customer} does not exist; push it first", o.number),
-            ));
-        }
-    }
-    state.chat.store().upsert_orders(&items).await?;
-    Ok(Json(json!({"upserted": items.len()})))
+    check_signature(state, headers, &body)?;
+    parse_many(&body)
 }

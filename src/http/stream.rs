@@ -47,7 +47,7 @@ async fn pump(
     state: AppState,
     conversation_id: String,
     mut after: i64,
-    mut hints: broadcast::Receiver<crate::chat::Changed>,
+    mut hints: broadcast::Receiver<crate::store::Change>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
     let mut shutdown = state.shutdown.clone();
@@ -56,7 +56,7 @@ async fn pump(
             let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
             return;
         }
-        let messages = match state.chat.store().messages_after(&conversation_id, after, false).await {
+        let messages = match state.chat.messages_since(&conversation_id, after).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(conversation = %conversation_id, error = %e, "stream read failed");

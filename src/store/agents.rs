@@ -3,8 +3,11 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Result, Store, StoreError, Tx, now_ms};
-use crate::domain::agent::{Agent, QueueEntry, TrainingExample};
+use super::{Engine, Result, Store, StoreError, Tx, now_ms};
+use crate::domain::agent::{Agent, ExampleStatus, QueueEntry, TrainingExample};
+use crate::domain::conversation::ConversationState;
+use crate::domain::intent::Priority;
+use crate::domain::triage::HandoffReason;
 
 const AGENT_COLUMNS: &str = "id, email, name, is_admin, disabled, sessions_valid_after";
 
@@ -20,28 +23,6 @@ fn agent_from_row(r: &AnyRow) -> Result<Agent> {
 }
 
 impl Store {
-    pub async fn create_agent(&self, email: &str, name: &str, password_hash: &str, is_admin: bool) -> Result<Agent> {
-        let email = email.trim().to_lowercase();
-        let id = crate::util::random_hex(8);
-        let inserted = sqlx::query(
-            "INSERT INTO agents (id, email, name, password_hash, is_admin, disabled, sessions_valid_after, created_at)
-             VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&email)
-        .bind(name.trim())
-        .bind(password_hash)
-        .bind(i64::from(is_admin))
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(StoreError::Invalid(format!("an agent with email {email} already exists")));
-        }
-        Ok(Agent { id, email, name: name.trim().to_string(), is_admin, disabled: false, sessions_valid_after: 0 })
-    }
-
     /// An agent and its password hash, by email.
     pub async fn agent_login(&self, email: &str) -> Result<Option<(Agent, String)>> {
         let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = $1");
@@ -61,23 +42,58 @@ impl Store {
         sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(agent_from_row).collect()
     }
 
-    /// Disables an agent (by id or email) and voids every session it has. Returns it.
-    pub async fn disable_agent(&self, id_or_email: &str) -> Result<Option<Agent>> {
-        let key = id_or_email.trim();
-        sqlx::query("UPDATE agents SET disabled = 1, sessions_valid_after = $2 WHERE id = $1 OR email = $3")
-            .bind(key)
-            .bind(now_ms())
-            .bind(key.to_lowercase())
-            .execute(self.pool())
+    /// Conversations in a state: queued ones by priority then waiting time, others newest first.
+    pub async fn queue(&self, state: ConversationState, limit: i64) -> Result<Vec<QueueEntry>> {
+        let queued = state == ConversationState::Queued;
+        let order = if queued { "c.handoff_priority DESC, c.queued_at ASC" } else { "c.updated_at DESC" };
+        let sql = format!(
+            "SELECT c.id, c.state, c.handoff_reason, c.handoff_priority, c.handoff_intent, c.attached_order, c.verified_via,
+                    c.assigned_agent, c.queued_at, c.last_seq, c.updated_at,
+                    (SELECT cu.name FROM customers cu WHERE cu.id = c.customer_id) AS customer_name,
+                    (SELECT a.name FROM agents a WHERE a.id = c.assigned_agent) AS assigned_agent_name,
+                    (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'shopper' ORDER BY m.seq DESC LIMIT 1) AS last_message
+             FROM conversations c WHERE c.state = $1 ORDER BY {order} LIMIT $2"
+        );
+        let now = now_ms();
+        let rows = sqlx::query(&sql).bind(state.name()).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let queued_at: Option<i64> = r.try_get("queued_at")?;
+                let via: Option<String> = r.try_get("verified_via")?;
+                let reason: Option<String> = r.try_get("handoff_reason")?;
+                let priority: Option<i64> = r.try_get("handoff_priority")?;
+                Ok(QueueEntry {
+                    conversation_id: r.try_get("id")?,
+                    state,
+                    reason: reason
+                        .map(|r| {
+                            HandoffReason::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("handoff_reason {r:?}")))
+                        })
+                        .transpose()?,
+                    priority: priority.and_then(Priority::from_rank),
+                    intent: r.try_get("handoff_intent")?,
+                    attached_order: r.try_get("attached_order")?,
+                    verified: via.is_some(),
+                    assigned_agent: r.try_get("assigned_agent")?,
+                    assigned_agent_name: r.try_get("assigned_agent_name")?,
+                    customer_name: r.try_get("customer_name")?,
+                    queued_at,
+                    waiting_ms: queued_at.filter(|_| queued).map(|q| now - q),
+                    last_seq: r.try_get("last_seq")?,
+                    last_message: r.try_get("last_message")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ids of the queued conversations.
+    pub async fn queued_ids(&self, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM conversations WHERE state = 'queued' LIMIT $1")
+            .bind(limit)
+            .fetch_all(self.pool())
             .await?;
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 OR email = $2");
-        sqlx::query(&sql)
-            .bind(key)
-            .bind(key.to_lowercase())
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| agent_from_row(&r))
-            .transpose()
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
     /// Assigned conversations per agent.
@@ -93,59 +109,23 @@ impl Store {
             .collect()
     }
 
-    /// Conversations in a state: queued ones by priority then waiting time, others newest first.
-    pub async fn queue(&self, state: &str, limit: i64) -> Result<Vec<QueueEntry>> {
-        let order = if state == "queued" { "c.handoff_priority DESC, c.queued_at ASC" } else { "c.updated_at DESC" };
-        let sql = format!(
-            "SELECT c.id, c.state, c.handoff_reason, c.handoff_priority, c.handoff_intent, c.attached_order, c.verified_via,
-                    c.assigned_agent, c.queued_at, c.last_seq, c.updated_at,
-                    (SELECT cu.name FROM customers cu WHERE cu.id = c.customer_id) AS customer_name,
-                    (SELECT a.name FROM agents a WHERE a.id = c.assigned_agent) AS assigned_agent_name,
-                    (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.sender = 'shopper' ORDER BY m.seq DESC LIMIT 1) AS last_message
-             FROM conversations c WHERE c.state = $1 ORDER BY {order} LIMIT $2"
-        );
-        let now = now_ms();
-        let rows = sqlx::query(&sql).bind(state).bind(limit).fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                let queued_at: Option<i64> = r.try_get("queued_at")?;
-                let via: Option<String> = r.try_get("verified_via")?;
-                Ok(QueueEntry {
-                    conversation_id: r.try_get("id")?,
-                    state: r.try_get("state")?,
-                    reason: r.try_get("handoff_reason")?,
-                    priority: r.try_get("handoff_priority")?,
-                    intent: r.try_get("handoff_intent")?,
-                    attached_order: r.try_get("attached_order")?,
-                    verified: via.is_some(),
-                    assigned_agent: r.try_get("assigned_agent")?,
-                    assigned_agent_name: r.try_get("assigned_agent_name")?,
-                    customer_name: r.try_get("customer_name")?,
-                    queued_at,
-                    waiting_ms: queued_at.filter(|_| state == "queued").map(|q| now - q),
-                    last_seq: r.try_get("last_seq")?,
-                    last_message: r.try_get("last_message")?,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn training_examples(&self, status: &str) -> Result<Vec<TrainingExample>> {
+    pub async fn training_examples(&self, status: ExampleStatus) -> Result<Vec<TrainingExample>> {
         let rows = sqlx::query(
             "SELECT id, text, intent, status, message_id, conversation_id, agent_id, created_at FROM training_examples
              WHERE status = $1 ORDER BY created_at LIMIT 500",
         )
-        .bind(status)
+        .bind(status.name())
         .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|r| {
+                let status: String = r.try_get(3)?;
                 Ok(TrainingExample {
                     id: r.try_get(0)?,
                     text: r.try_get(1)?,
                     intent: r.try_get(2)?,
-                    status: r.try_get(3)?,
+                    status: ExampleStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("training example status {status:?}")))?,
                     message_id: r.try_get(4)?,
                     conversation_id: r.try_get(5)?,
                     agent_id: r.try_get(6)?,
@@ -174,44 +154,73 @@ impl Store {
 }
 
 impl Tx {
-    /// Claims a queued conversation for an agent in one statement: of any number of
-    /// concurrent claims, exactly one changes the row.
-    pub async fn claim(&mut self, conversation_id: &str, agent_id: &str) -> Result<bool> {
-        let changed = sqlx::query(
-            "UPDATE conversations SET state = 'assigned', assigned_agent = $2, updated_at = $3 WHERE id = $1 AND state = 'queued'",
+    pub async fn create_agent(
+        &mut self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        is_admin: bool,
+    ) -> Result<Agent> {
+        let email = email.trim().to_lowercase();
+        let id = crate::util::random_hex(8);
+        let inserted = sqlx::query(
+            "INSERT INTO agents (id, email, name, password_hash, is_admin, disabled, sessions_valid_after, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (email) DO NOTHING",
         )
-        .bind(conversation_id)
-        .bind(agent_id)
+        .bind(&id)
+        .bind(&email)
+        .bind(name.trim())
+        .bind(password_hash)
+        .bind(i64::from(is_admin))
         .bind(now_ms())
         .execute(self.conn())
         .await?
         .rows_affected();
-        Ok(changed == 1)
+        if inserted == 0 {
+            return Err(StoreError::Duplicate(format!("an agent with email {email} already exists")));
+        }
+        Ok(Agent { id, email, name: name.trim().to_string(), is_admin, disabled: false, sessions_valid_after: 0 })
     }
 
-    /// Like [`Tx::claim`], but only while the agent has fewer than `cap` assigned
-    /// conversations. Claims for the same agent are serialised (an advisory lock on
-    /// PostgreSQL; SQLite has one writer), so the cap holds across instances.
-    pub async fn claim_within_cap(&mut self, conversation_id: &str, agent_id: &str, cap: usize) -> Result<bool> {
-        if self.engine() == super::Engine::Postgres {
+    /// Disables an agent (by id or email) and voids every session it has. Returns it.
+    pub async fn disable_agent(&mut self, id_or_email: &str) -> Result<Option<Agent>> {
+        let key = id_or_email.trim();
+        sqlx::query("UPDATE agents SET disabled = 1, sessions_valid_after = $2 WHERE id = $1 OR email = $3")
+            .bind(key)
+            .bind(now_ms())
+            .bind(key.to_lowercase())
+            .execute(self.conn())
+            .await?;
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 OR email = $2");
+        sqlx::query(&sql)
+            .bind(key)
+            .bind(key.to_lowercase())
+            .fetch_optional(self.conn())
+            .await?
+            .map(|r| agent_from_row(&r))
+            .transpose()
+    }
+
+    /// Makes claims for `agent_id` wait for each other until this transaction ends (an
+    /// advisory lock on PostgreSQL; SQLite has one writer anyway), so a cap on assigned
+    /// conversations holds across instances.
+    pub async fn serialize_claims_for(&mut self, agent_id: &str) -> Result<()> {
+        if self.engine() == Engine::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext('switchboard-agent-cap:' || $1))")
                 .bind(agent_id)
                 .execute(self.conn())
                 .await?;
         }
-        let changed = sqlx::query(
-            "UPDATE conversations SET state = 'assigned', assigned_agent = $2, updated_at = $3
-             WHERE id = $1 AND state = 'queued'
-               AND (SELECT COUNT(*) FROM conversations WHERE state = 'assigned' AND assigned_agent = $2) < $4",
-        )
-        .bind(conversation_id)
-        .bind(agent_id)
-        .bind(now_ms())
-        .bind(i64::try_from(cap).unwrap_or(i64::MAX))
-        .execute(self.conn())
-        .await?
-        .rows_affected();
-        Ok(changed == 1)
+        Ok(())
+    }
+
+    pub async fn assigned_count(&mut self, agent_id: &str) -> Result<usize> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM conversations WHERE state = 'assigned' AND assigned_agent = $1")
+            .bind(agent_id)
+            .fetch_one(self.conn())
+            .await?
+            .try_get(0)?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     pub async fn insert_training_example(
@@ -238,30 +247,19 @@ impl Tx {
         .await?;
         Ok(id)
     }
-}
 
-impl Store {
     /// Approves or rejects a pending training example; false if it is not pending.
-    pub async fn review_training_example(&self, id: &str, status: &str, reviewer: &str) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let changed = sqlx::query("UPDATE training_examples SET status = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $1 AND status = 'pending'")
-            .bind(id)
-            .bind(status)
-            .bind(reviewer)
-            .bind(now_ms())
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        if changed == 1 {
-            tx.audit(
-                &format!("agent:{reviewer}"),
-                &format!("training_example_{status}"),
-                None,
-                serde_json::json!({"example": id}),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+    pub async fn review_training_example(&mut self, id: &str, status: ExampleStatus, reviewer: &str) -> Result<bool> {
+        let changed = sqlx::query(
+            "UPDATE training_examples SET status = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(status.name())
+        .bind(reviewer)
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?
+        .rows_affected();
         Ok(changed == 1)
     }
 }

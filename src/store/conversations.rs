@@ -5,22 +5,63 @@ use sqlx::any::AnyRow;
 
 use super::{Result, Store, StoreError};
 use crate::domain::conversation::{
-    Conversation, ConversationState, Identity, Message, Pending, QuickReply, Sender, TriageRecord,
+    Conversation, ConversationState, Handoff, Identity, IdentitySource, Message, Sender,
 };
+use crate::domain::events::ConversationEvent;
+use crate::domain::intent::Priority;
+use crate::domain::quick_reply::QuickReply;
+use crate::domain::triage::{DecisionKind, HandoffReason, TriageReason, TriageRecord};
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, state, customer_id, verified_via, verified_order, contact_email, pending, clarified_last, out_of_scope_last, handoff_reason, handoff_priority, handoff_intent, attached_order, queued_at, assigned_agent, rating, last_seq, created_at";
 const MESSAGE_COLUMNS: &str =
     "id, seq, sender, body, quick_replies, created_at, top_intents, decision, reason, model_version, agent_id";
 
 /// A message to append; the store gives it an id and the next sequence number.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub sender: Option<Sender>,
+    pub sender: Sender,
     pub text: String,
     pub quick_replies: Vec<QuickReply>,
+    pub event: Option<ConversationEvent>,
     pub client_message_id: Option<String>,
     pub triage: Option<TriageRecord>,
     pub agent_id: Option<String>,
+}
+
+impl NewMessage {
+    fn new(sender: Sender, text: String) -> Self {
+        Self {
+            sender,
+            text,
+            quick_replies: Vec::new(),
+            event: None,
+            client_message_id: None,
+            triage: None,
+            agent_id: None,
+        }
+    }
+
+    pub fn bot(text: impl Into<String>, quick_replies: Vec<QuickReply>) -> Self {
+        Self { quick_replies, ..Self::new(Sender::Bot, text.into()) }
+    }
+
+    /// A shopper's message, with what triage made of it and the widget's id for retries.
+    pub fn shopper(text: impl Into<String>, client_message_id: &str, triage: TriageRecord) -> Self {
+        Self {
+            client_message_id: Some(client_message_id.to_string()),
+            triage: Some(triage),
+            ..Self::new(Sender::Shopper, text.into())
+        }
+    }
+
+    /// An agent's reply, or a private note (`Sender::Note`).
+    pub fn from_agent(sender: Sender, text: impl Into<String>, agent_id: &str) -> Self {
+        Self { agent_id: Some(agent_id.to_string()), ..Self::new(sender, text.into()) }
+    }
+
+    pub fn event(event: ConversationEvent) -> Self {
+        Self { event: Some(event), ..Self::new(Sender::Event, String::new()) }
+    }
 }
 
 /// Failed verification attempts in a window, by conversation, by IP and by order number.
@@ -139,23 +180,37 @@ fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Re
 pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
     let state: String = r.try_get("state")?;
     let via: Option<String> = r.try_get("verified_via")?;
-    let customer_id: Option<String> = r.try_get("customer_id")?;
-    let verified_order: Option<String> = r.try_get("verified_order")?;
-    let pending: Option<Pending> = json_column(r, "pending")?;
+    let identity = match via {
+        Some(via) => Some(Identity {
+            customer_id: r.try_get("customer_id")?,
+            via: IdentitySource::parse(&via).ok_or_else(|| corrupt("verified_via", &via))?,
+            order: r.try_get("verified_order")?,
+        }),
+        None => None,
+    };
+    let reason: Option<String> = r.try_get("handoff_reason")?;
+    let handoff = match reason {
+        Some(reason) => {
+            let priority: Option<i64> = r.try_get("handoff_priority")?;
+            Some(Handoff {
+                reason: HandoffReason::parse(&reason).ok_or_else(|| corrupt("handoff_reason", &reason))?,
+                priority: priority.and_then(Priority::from_rank).unwrap_or_default(),
+                intent: r.try_get("handoff_intent")?,
+                queued_at: r.try_get::<Option<i64>, _>("queued_at")?.unwrap_or_default(),
+            })
+        }
+        None => None,
+    };
     Ok(Conversation {
         id: r.try_get("id")?,
-        state: ConversationState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("conversation state {state:?}")))?,
-        identity: via.map(|via| Identity { customer_id, via, order: verified_order }),
+        state: ConversationState::parse(&state).ok_or_else(|| corrupt("conversation state", &state))?,
+        identity,
         contact_email: r.try_get("contact_email")?,
-        pending,
+        pending: json_column(r, "pending")?,
         clarified_last: r.try_get::<i64, _>("clarified_last")? != 0,
         out_of_scope_last: r.try_get::<i64, _>("out_of_scope_last")? != 0,
-        handoff_reason: r.try_get("handoff_reason")?,
-        handoff_priority: r.try_get("handoff_priority")?,
-        handoff_intent: r.try_get("handoff_intent")?,
+        handoff,
         attached_order: r.try_get("attached_order")?,
-        queued_at: r.try_get("queued_at")?,
         assigned_agent: r.try_get("assigned_agent")?,
         rating: r.try_get("rating")?,
         last_seq: r.try_get("last_seq")?,
@@ -165,24 +220,39 @@ pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
 
 pub(super) fn message_from_row(r: &AnyRow) -> Result<Message> {
     let sender: String = r.try_get("sender")?;
+    let sender = Sender::parse(&sender).ok_or_else(|| corrupt("message sender", &sender))?;
     let decision: Option<String> = r.try_get("decision")?;
     let triage = match decision {
-        Some(decision) => Some(TriageRecord {
-            intents: json_column(r, "top_intents")?.unwrap_or_default(),
-            decision,
-            reason: r.try_get::<Option<String>, _>("reason")?.unwrap_or_default(),
-            model_version: r.try_get::<Option<String>, _>("model_version")?.unwrap_or_default(),
-        }),
+        Some(decision) => {
+            let reason: String = r.try_get::<Option<String>, _>("reason")?.unwrap_or_default();
+            Some(TriageRecord {
+                intents: json_column(r, "top_intents")?.unwrap_or_default(),
+                decision: DecisionKind::parse(&decision).ok_or_else(|| corrupt("decision", &decision))?,
+                reason: TriageReason::parse(&reason).ok_or_else(|| corrupt("reason", &reason))?,
+                model_version: r.try_get::<Option<String>, _>("model_version")?.unwrap_or_default(),
+            })
+        }
         None => None,
+    };
+    let body: String = r.try_get("body")?;
+    // An event's body is the event as JSON; the message itself has no text.
+    let (text, event) = match sender {
+        Sender::Event => (String::new(), Some(json_column(r, "body")?.ok_or_else(|| corrupt("event", &body))?)),
+        _ => (body, None),
     };
     Ok(Message {
         id: r.try_get("id")?,
         seq: r.try_get("seq")?,
-        sender: Sender::parse(&sender).ok_or_else(|| StoreError::Corrupt(format!("message sender {sender:?}")))?,
-        text: r.try_get("body")?,
+        sender,
+        text,
         quick_replies: json_column(r, "quick_replies")?.unwrap_or_default(),
         created_at: r.try_get("created_at")?,
+        event,
         triage,
         agent_id: r.try_get("agent_id")?,
     })
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
 }

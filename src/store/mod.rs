@@ -4,8 +4,10 @@
 
 mod agents;
 mod conversations;
+mod listener;
 mod orders;
 mod presence;
+mod sessions;
 mod tx;
 
 use std::path::Path;
@@ -16,7 +18,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
 pub use conversations::{NewMessage, VerificationCounts};
-pub use tx::{NOTIFY_CHANNEL, Tx};
+pub use listener::{Change, ChangeListener};
+pub use sessions::SessionStore;
+pub use tx::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -36,6 +40,11 @@ pub enum StoreError {
     UnsafeSqlite(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A row with the same unique key exists.
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("order {order}: customer {customer} is neither in the same import nor already stored; push it first")]
+    UnknownCustomer { order: String, customer: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -46,6 +55,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// The database URL as given (with any password), for the connections that cannot come
+    /// from the shared pool: the change listener and the session store's pool.
+    url: Arc<str>,
     /// Permits to hold a [`Tx`]. A transaction's work also reads through the pool, so if
     /// every connection were held by a transaction waiting for a lock (SQLite's one writer,
     /// or a conversation's row), the transaction holding the lock could never get a
@@ -53,6 +65,11 @@ pub struct Store {
     /// PostgreSQL half the pool, so the other half is always free for reads.
     tx_gate: Arc<tokio::sync::Semaphore>,
 }
+
+/// Every SQLite connection, of any pool, runs these first: WAL so readers never block the
+/// writer, `synchronous=FULL` so a committed message survives a power cut.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -69,9 +86,9 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let url = match engine {
-            Engine::Sqlite => prepare_sqlite_url(url)?,
-            Engine::Postgres => url.to_string(),
+        let url: Arc<str> = match engine {
+            Engine::Sqlite => prepare_sqlite_url(url)?.into(),
+            Engine::Postgres => url.into(),
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let max_connections: u32 = if engine == Engine::Sqlite { 8 } else { 16 };
@@ -81,14 +98,14 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, engine, tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)) };
+        let store = Self { pool, engine, url, tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)) };
         match engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -142,7 +159,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }

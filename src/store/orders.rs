@@ -1,76 +1,66 @@
 //! Customers, products and orders (with items, shipments and refunds).
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use super::{Result, Store, StoreError, now_ms};
+use super::{Result, Store, StoreError, Tx, now_ms};
+use crate::domain::conversation::{Identity, OrderOwner};
 use crate::domain::orders::{
     Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
 };
 
-const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url";
+pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url";
 
 impl Store {
-    pub async fn upsert_customer(&self, c: &Customer) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        upsert_customer_in(&mut tx, c).await?;
-        tx.commit().await?;
-        Ok(())
+    pub async fn upsert_customers(&self, customers: &[Customer]) -> Result<()> {
+        self.import(&[], customers, &[]).await
     }
 
-    pub async fn upsert_product(&self, p: &Product) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        upsert_product_in(&mut tx, p).await?;
-        tx.commit().await?;
-        Ok(())
+    pub async fn upsert_products(&self, products: &[Product]) -> Result<()> {
+        self.import(products, &[], &[]).await
     }
 
-    /// An import: products, customers and orders in one transaction, all or nothing. An order
-    /// whose customer is neither imported nor already stored fails the whole import.
+    /// Orders with their items, shipments and refunds, all or nothing.
+    pub async fn upsert_orders(&self, orders: &[Order]) -> Result<()> {
+        self.import(&[], &[], orders).await
+    }
+
+    /// Products, customers and orders in one transaction, all or nothing. An order whose
+    /// customer is neither imported nor already stored fails the whole import.
     pub async fn import(&self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         for p in products {
-            upsert_product_in(&mut tx, p).await?;
+            tx.upsert_product(p).await?;
         }
         for c in customers {
-            upsert_customer_in(&mut tx, c).await?;
+            tx.upsert_customer(c).await?;
         }
         for o in orders {
-            if let Some(customer) = &o.customer_id {
-                let known = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
-                    .bind(customer)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .is_some();
-                if !known {
-                    return Err(StoreError::Invalid(format!(
-                        "order {}: customer {customer} is neither in the file nor in the database",
-                        o.number
-                    )));
-                }
+            if let Some(customer) = &o.customer_id
+                && !tx.customer_exists(customer).await?
+            {
+                return Err(StoreError::UnknownCustomer { order: o.number.clone(), customer: customer.clone() });
             }
-            upsert_order_in(&mut tx, o).await?;
+            tx.upsert_order(o).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 
-    /// Inserts or replaces an order with its items, shipments and refunds, all or nothing.
-    pub async fn upsert_order(&self, order: &Order) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        upsert_order_in(&mut tx, order).await?;
-        tx.commit().await?;
-        Ok(())
+    /// Whose orders a verified shopper may see (for a guest, their verified order is read).
+    pub async fn order_owner(&self, identity: &Identity) -> Result<Option<OrderOwner>> {
+        let verified = match (&identity.customer_id, &identity.order) {
+            (None, Some(number)) => self.order(number).await?,
+            _ => None,
+        };
+        Ok(identity.order_owner(verified.as_ref()))
     }
 
-    /// Several orders in one transaction (imports): all or nothing.
-    pub async fn upsert_orders(&self, orders: &[Order]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        for order in orders {
-            upsert_order_in(&mut tx, order).await?;
+    /// The owner's orders, newest first.
+    pub async fn orders_of(&self, owner: &OrderOwner, limit: i64) -> Result<Vec<Order>> {
+        match owner {
+            OrderOwner::Customer(id) => self.orders_of_customer(id, limit).await,
+            OrderOwner::Email(email) => self.orders_of_email(email, limit).await,
         }
-        tx.commit().await?;
-        Ok(())
     }
 
     pub async fn customer(&self, id: &str) -> Result<Option<Customer>> {
@@ -117,7 +107,7 @@ impl Store {
     }
 
     /// A customer's orders, newest first.
-    pub async fn orders_of_customer(&self, customer_id: &str, limit: i64) -> Result<Vec<Order>> {
+    async fn orders_of_customer(&self, customer_id: &str, limit: i64) -> Result<Vec<Order>> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC, number DESC LIMIT $2"
         );
@@ -125,7 +115,7 @@ impl Store {
     }
 
     /// Orders placed with an email address, newest first (for verified guests).
-    pub async fn orders_of_email(&self, email: &str, limit: i64) -> Result<Vec<Order>> {
+    async fn orders_of_email(&self, email: &str, limit: i64) -> Result<Vec<Order>> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE email = $1 ORDER BY placed_at DESC, number DESC LIMIT $2"
         );
@@ -225,112 +215,122 @@ pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
     })
 }
 
-async fn upsert_customer_in(tx: &mut Transaction<'static, Any>, c: &Customer) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
-    )
-    .bind(&c.id)
-    .bind(c.email.trim().to_lowercase())
-    .bind(&c.name)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn upsert_product_in(tx: &mut Transaction<'static, Any>, p: &Product) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
-         currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
-    )
-    .bind(&p.sku)
-    .bind(&p.name)
-    .bind(p.price_cents)
-    .bind(&p.currency)
-    .bind(p.availability.name())
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn upsert_order_in(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
-            estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, email = excluded.email,
-            status = excluded.status, placed_at = excluded.placed_at, total_cents = excluded.total_cents,
-            currency = excluded.currency, shipping_address = excluded.shipping_address,
-            estimated_delivery = excluded.estimated_delivery, delivered_at = excluded.delivered_at,
-            source_order_number = excluded.source_order_number, checkout_url = excluded.checkout_url,
-            updated_at = excluded.updated_at",
-    )
-    .bind(&o.number)
-    .bind(&o.customer_id)
-    .bind(o.email.trim().to_lowercase())
-    .bind(o.status.name())
-    .bind(o.placed_at)
-    .bind(o.total_cents)
-    .bind(&o.currency)
-    .bind(&o.shipping_address)
-    .bind(o.estimated_delivery)
-    .bind(o.delivered_at)
-    .bind(&o.source_order_number)
-    .bind(&o.checkout_url)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    write_children(tx, o).await
-}
-
-/// Replaces an order's items, shipments and refunds.
-pub(super) async fn write_children(tx: &mut Transaction<'static, Any>, o: &Order) -> Result<()> {
-    for table in ["order_items", "shipments", "refunds"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE order_number = $1")).bind(&o.number).execute(&mut **tx).await?;
+impl Tx {
+    async fn customer_exists(&mut self, id: &str) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM customers WHERE id = $1").bind(id).fetch_optional(self.conn()).await?.is_some())
     }
-    for (line, i) in o.items.iter().enumerate() {
-        sqlx::query("INSERT INTO order_items (order_number, line, sku, name, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&o.number)
-            .bind(line as i64)
-            .bind(&i.sku)
-            .bind(&i.name)
-            .bind(i.quantity)
-            .bind(i.unit_price_cents)
-            .execute(&mut **tx)
-            .await?;
-    }
-    for (line, s) in o.shipments.iter().enumerate() {
+
+    async fn upsert_customer(&mut self, c: &Customer) -> Result<()> {
         sqlx::query(
-            "INSERT INTO shipments (order_number, line, carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
+        )
+        .bind(&c.id)
+        .bind(c.email.trim().to_lowercase())
+        .bind(&c.name)
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_product(&mut self, p: &Product) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+             currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
+        )
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(p.price_cents)
+        .bind(&p.currency)
+        .bind(p.availability.name())
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts or replaces an order with its items, shipments and refunds.
+    async fn upsert_order(&mut self, o: &Order) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
+                estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, email = excluded.email,
+                status = excluded.status, placed_at = excluded.placed_at, total_cents = excluded.total_cents,
+                currency = excluded.currency, shipping_address = excluded.shipping_address,
+                estimated_delivery = excluded.estimated_delivery, delivered_at = excluded.delivered_at,
+                source_order_number = excluded.source_order_number, checkout_url = excluded.checkout_url,
+                updated_at = excluded.updated_at",
         )
         .bind(&o.number)
-        .bind(line as i64)
-        .bind(&s.carrier)
-        .bind(&s.tracking_number)
-        .bind(&s.tracking_url)
-        .bind(&s.status)
-        .bind(s.shipped_at)
-        .bind(s.estimated_delivery)
-        .bind(s.delivered_at)
-        .execute(&mut **tx)
+        .bind(&o.customer_id)
+        .bind(o.email.trim().to_lowercase())
+        .bind(o.status.name())
+        .bind(o.placed_at)
+        .bind(o.total_cents)
+        .bind(&o.currency)
+        .bind(&o.shipping_address)
+        .bind(o.estimated_delivery)
+        .bind(o.delivered_at)
+        .bind(&o.source_order_number)
+        .bind(&o.checkout_url)
+        .bind(now_ms())
+        .execute(self.conn())
         .await?;
+        self.write_order_children(o).await
     }
-    for (line, r) in o.refunds.iter().enumerate() {
-        sqlx::query("INSERT INTO refunds (order_number, line, amount_cents, status, reason, created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+
+    /// Replaces an order's items, shipments and refunds.
+    pub(super) async fn write_order_children(&mut self, o: &Order) -> Result<()> {
+        for sql in [
+            "DELETE FROM order_items WHERE order_number = $1",
+            "DELETE FROM shipments WHERE order_number = $1",
+            "DELETE FROM refunds WHERE order_number = $1",
+        ] {
+            sqlx::query(sql).bind(&o.number).execute(self.conn()).await?;
+        }
+        for (line, i) in o.items.iter().enumerate() {
+            sqlx::query("INSERT INTO order_items (order_number, line, sku, name, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&o.number)
+                .bind(line as i64)
+                .bind(&i.sku)
+                .bind(&i.name)
+                .bind(i.quantity)
+                .bind(i.unit_price_cents)
+                .execute(self.conn())
+                .await?;
+        }
+        for (line, s) in o.shipments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO shipments (order_number, line, carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
             .bind(&o.number)
             .bind(line as i64)
-            .bind(r.amount_cents)
-            .bind(r.status.name())
-            .bind(&r.reason)
-            .bind(r.created_at)
-            .bind(r.completed_at)
-            .execute(&mut **tx)
+            .bind(&s.carrier)
+            .bind(&s.tracking_number)
+            .bind(&s.tracking_url)
+            .bind(&s.status)
+            .bind(s.shipped_at)
+            .bind(s.estimated_delivery)
+            .bind(s.delivered_at)
+            .execute(self.conn())
             .await?;
+        }
+        for (line, r) in o.refunds.iter().enumerate() {
+            sqlx::query("INSERT INTO refunds (order_number, line, amount_cents, status, reason, created_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&o.number)
+                .bind(line as i64)
+                .bind(r.amount_cents)
+                .bind(r.status.name())
+                .bind(&r.reason)
+                .bind(r.created_at)
+                .bind(r.completed_at)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -5,13 +5,12 @@
 use sqlx::{Any, Transaction};
 
 use super::conversations::{CONVERSATION_COLUMNS, NewMessage, conversation_from_row};
-use super::orders::{order_from_row, upsert_order_in};
-use super::{Engine, Result, StoreError, now_ms};
+use super::listener::NOTIFY_CHANNEL;
+use super::orders::{ORDER_COLUMNS, order_from_row};
+use super::{Engine, Result, now_ms};
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, Identity, Message};
 use crate::domain::orders::Order;
-
-/// The channel PostgreSQL notifications go to; the payload is `conversation_id:seq`.
-pub const NOTIFY_CHANNEL: &str = "switchboard_events";
 
 pub struct Tx {
     tx: Transaction<'static, Any>,
@@ -57,7 +56,7 @@ impl Tx {
             .bind(id)
             .bind(token_hash)
             .bind(identity.and_then(|i| i.customer_id.clone()))
-            .bind(identity.map(|i| i.via.clone()))
+            .bind(identity.map(|i| i.via.name()))
             .bind(identity.and_then(|i| i.order.clone()))
             .bind(now)
             .fetch_one(&mut *self.tx)
@@ -77,11 +76,15 @@ impl Tx {
     /// Appends a message with the conversation's next sequence number.
     pub async fn append(&mut self, conversation: &mut Conversation, message: NewMessage) -> Result<Message> {
         let seq = conversation.last_seq + 1;
-        let sender = message.sender.ok_or_else(|| StoreError::Invalid("a message needs a sender".into()))?;
+        let sender = message.sender;
         let now = now_ms();
         let id = crate::util::random_hex(16);
         let quick_replies = (!message.quick_replies.is_empty()).then(|| to_json(&message.quick_replies));
         let triage = message.triage.as_ref();
+        let body = match &message.event {
+            Some(event) => to_json(event),
+            None => message.text.clone(),
+        };
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, seq, sender, body, quick_replies, agent_id, client_message_id,
                 top_intents, decision, reason, model_version, created_at)
@@ -91,13 +94,13 @@ impl Tx {
         .bind(&conversation.id)
         .bind(seq)
         .bind(sender.name())
-        .bind(&message.text)
+        .bind(body)
         .bind(quick_replies)
         .bind(&message.agent_id)
         .bind(&message.client_message_id)
         .bind(triage.map(|t| to_json(&t.intents)))
-        .bind(triage.map(|t| t.decision.clone()))
-        .bind(triage.map(|t| t.reason.clone()))
+        .bind(triage.map(|t| t.decision.name()))
+        .bind(triage.map(|t| t.reason.name()))
         .bind(triage.map(|t| t.model_version.clone()))
         .bind(now)
         .execute(&mut *self.tx)
@@ -110,6 +113,7 @@ impl Tx {
             text: message.text,
             quick_replies: message.quick_replies,
             created_at: now,
+            event: message.event,
             triage: message.triage,
             agent_id: message.agent_id,
         })
@@ -117,7 +121,8 @@ impl Tx {
 
     /// Writes every mutable field of the conversation back.
     pub async fn save_conversation(&mut self, c: &Conversation) -> Result<()> {
-        let pending = c.pending.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default());
+        let pending = c.pending.as_ref().map(to_json);
+        let handoff = c.handoff.as_ref();
         sqlx::query(
             "UPDATE conversations SET state = $2, customer_id = $3, verified_via = $4, verified_order = $5, contact_email = $6,
                 pending = $7, clarified_last = $8, out_of_scope_last = $9, handoff_reason = $10, handoff_priority = $11,
@@ -128,17 +133,17 @@ impl Tx {
         .bind(&c.id)
         .bind(c.state.name())
         .bind(c.identity.as_ref().and_then(|i| i.customer_id.clone()))
-        .bind(c.identity.as_ref().map(|i| i.via.clone()))
+        .bind(c.identity.as_ref().map(|i| i.via.name()))
         .bind(c.identity.as_ref().and_then(|i| i.order.clone()))
         .bind(&c.contact_email)
         .bind(pending)
         .bind(i64::from(c.clarified_last))
         .bind(i64::from(c.out_of_scope_last))
-        .bind(&c.handoff_reason)
-        .bind(c.handoff_priority)
-        .bind(&c.handoff_intent)
+        .bind(handoff.map(|h| h.reason.name()))
+        .bind(handoff.map(|h| h.priority.rank()))
+        .bind(handoff.and_then(|h| h.intent.clone()))
         .bind(&c.attached_order)
-        .bind(c.queued_at)
+        .bind(handoff.map(|h| h.queued_at))
         .bind(&c.assigned_agent)
         .bind(c.rating)
         .bind(c.last_seq)
@@ -236,23 +241,19 @@ impl Tx {
         .await?
         .rows_affected();
         if inserted == 1 {
-            super::orders::write_children(&mut self.tx, order).await?;
+            self.write_order_children(order).await?;
             return Ok(order.clone());
         }
-        let sql = "SELECT number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url FROM orders WHERE reorder_key = $1";
-        let row = sqlx::query(sql).bind(key).fetch_one(&mut *self.tx).await?;
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE reorder_key = $1");
+        let row = sqlx::query(&sql).bind(key).fetch_one(&mut *self.tx).await?;
         order_from_row(&row)
-    }
-
-    pub async fn upsert_order(&mut self, order: &Order) -> Result<()> {
-        upsert_order_in(&mut self.tx, order).await
     }
 
     /// Appends one row to the audit log.
     pub async fn audit(
         &mut self,
-        actor: &str,
-        action: &str,
+        actor: &Actor,
+        action: AuditAction,
         conversation_id: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<()> {
@@ -261,8 +262,8 @@ impl Tx {
         )
         .bind(crate::util::random_hex(16))
         .bind(now_ms())
-        .bind(actor)
-        .bind(action)
+        .bind(actor.label())
+        .bind(action.name())
         .bind(conversation_id)
         .bind(detail.to_string())
         .execute(&mut *self.tx)

@@ -13,7 +13,9 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
+use switchboard::agents::NewAgent;
 use switchboard::domain::agent::Agent;
+use switchboard::domain::audit::Actor;
 use switchboard::store::Store;
 use tokio::sync::mpsc;
 
@@ -347,10 +349,10 @@ pub async fn shopper_events(base: &str, conv: &Conv, after: Option<i64>) -> SseS
     stream
 }
 
-/// An agent account made through the store (argon2id hash of `STRONG_PASSWORD`).
+/// An agent account with the password `STRONG_PASSWORD`, made as the command line makes one.
 pub async fn create_agent(store: &Store, email: &str, name: &str, admin: bool) -> Agent {
-    let hash = switchboard::agents::password::hash(STRONG_PASSWORD).expect("hash");
-    store.create_agent(email, name, &hash, admin).await.expect("create agent")
+    let new = NewAgent { email: email.into(), name: name.into(), password: Some(STRONG_PASSWORD.into()), admin };
+    new.create(store, &Actor::Cli).await.expect("create agent").0
 }
 
 /// The `switchboard` binary, run from the crate root.

@@ -1,40 +1,56 @@
-//! Agent sessions with tower-sessions, stored in the same database (its sqlx store needs a
-//! concrete pool, so one is opened beside the store's), plus the session-bound CSRF token and
-//! the expired-session clean-up.
+//! Where agent sessions (tower-sessions) live: a table in the same database. Its sqlx store
+//! needs a pool of the concrete engine, so one small pool is opened beside the shared one,
+//! with the same SQLite settings.
 
 use async_trait::async_trait;
+use sqlx::Executor;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::session_store::{self, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// The session store of whichever engine the database URL names.
+use super::{Engine, Result, SQLITE_PRAGMAS, Store};
+
+/// The session store of whichever engine the database is.
 #[derive(Debug, Clone)]
-pub enum AgentSessionStore {
+pub enum SessionStore {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
 }
 
-impl AgentSessionStore {
-    /// Opens a small pool on `url` and creates the session table if needed.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        if url.starts_with("sqlite:") {
-            let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
-            let options = options
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-                .busy_timeout(std::time::Duration::from_secs(10));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-            let store = SqliteStore::new(pool);
-            store.migrate().await?;
-            Ok(Self::Sqlite(store))
-        } else {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
-            let store = PostgresStore::new(pool);
-            store.migrate().await?;
-            Ok(Self::Postgres(store))
-        }
-    }
+const SESSION_POOL_SIZE: u32 = 4;
 
+impl Store {
+    /// Opens the session store's pool and creates its table if needed.
+    pub async fn session_store(&self) -> Result<SessionStore> {
+        let store = match self.engine {
+            Engine::Sqlite => {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(SESSION_POOL_SIZE)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&self.url)
+                    .await?;
+                let store = SqliteStore::new(pool);
+                store.migrate().await?;
+                SessionStore::Sqlite(store)
+            }
+            Engine::Postgres => {
+                let pool =
+                    sqlx::postgres::PgPoolOptions::new().max_connections(SESSION_POOL_SIZE).connect(&self.url).await?;
+                let store = PostgresStore::new(pool);
+                store.migrate().await?;
+                SessionStore::Postgres(store)
+            }
+        };
+        Ok(store)
+    }
+}
+
+impl SessionStore {
     /// Deletes expired sessions every `period`, until the task is dropped.
     pub fn spawn_cleanup(&self, period: std::time::Duration) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
@@ -51,7 +67,7 @@ impl AgentSessionStore {
 }
 
 #[async_trait]
-impl SessionStore for AgentSessionStore {
+impl session_store::SessionStore for SessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
             Self::Sqlite(s) => s.create(record).await,
@@ -82,7 +98,7 @@ impl SessionStore for AgentSessionStore {
 }
 
 #[async_trait]
-impl ExpiredDeletion for AgentSessionStore {
+impl ExpiredDeletion for SessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
             Self::Sqlite(s) => s.delete_expired().await,

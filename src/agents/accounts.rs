@@ -1,0 +1,101 @@
+//! Admin work: agent accounts (add, disable, list) and the review of agents' training
+//! examples. Adding and disabling are also open to the command line (`switchboard agent`).
+
+use super::{AgentError, AgentService, password};
+use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::store::{Store, StoreError};
+
+/// An account to create. Without a password one is generated (and shown once).
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub email: String,
+    pub name: String,
+    pub password: Option<String>,
+    pub admin: bool,
+}
+
+fn require_admin(agent: &Agent) -> Result<(), AgentError> {
+    if agent.is_admin { Ok(()) } else { Err(AgentError::Forbidden("admin_only", "only admins can do this".into())) }
+}
+
+impl NewAgent {
+    /// Creates the account, audited as `actor`; returns it with the generated password, if any.
+    pub async fn create(self, store: &Store, actor: &Actor) -> Result<(Agent, Option<String>), AgentError> {
+        if crate::domain::parse::email(&self.email).as_deref() != Some(self.email.trim().to_lowercase().as_str()) {
+            return Err(AgentError::Invalid("invalid_email", format!("{:?} is not an email address", self.email)));
+        }
+        if self.name.trim().is_empty() || self.name.len() > 100 {
+            return Err(AgentError::Invalid("invalid_name", "the name must be 1 to 100 characters".into()));
+        }
+        let generated = self.password.is_none();
+        let password = self.password.unwrap_or_else(password::generate);
+        let hashed = password.clone();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&hashed))
+            .await
+            .map_err(|e| AgentError::Invalid("invalid_password", e.to_string()))?
+            .map_err(|e| AgentError::Invalid("invalid_password", e.to_string()))?;
+        let mut tx = store.begin().await?;
+        let agent = tx.create_agent(&self.email, &self.name, &hash, self.admin).await.map_err(|e| match e {
+            StoreError::Duplicate(m) => AgentError::Conflict("exists", m),
+            other => other.into(),
+        })?;
+        tx.audit(actor, AuditAction::AgentAdd, None, serde_json::json!({"agent": agent.id})).await?;
+        tx.commit().await?;
+        Ok((agent, generated.then_some(password)))
+    }
+}
+
+/// Disables an agent (by id or email), audited as `actor`: its sessions end at once.
+pub async fn disable(store: &Store, actor: &Actor, id_or_email: &str) -> Result<Agent, AgentError> {
+    let mut tx = store.begin().await?;
+    let agent = tx.disable_agent(id_or_email).await?.ok_or(AgentError::NotFound("no such agent"))?;
+    tx.audit(actor, AuditAction::AgentDisable, None, serde_json::json!({"agent": agent.id})).await?;
+    tx.commit().await?;
+    Ok(agent)
+}
+
+impl AgentService {
+    pub async fn agents(&self, admin: &Agent) -> Result<Vec<Agent>, AgentError> {
+        require_admin(admin)?;
+        Ok(self.store.agents().await?)
+    }
+
+    pub async fn add_agent(&self, admin: &Agent, new: NewAgent) -> Result<(Agent, Option<String>), AgentError> {
+        require_admin(admin)?;
+        new.create(&self.store, &Actor::Agent(admin.id.clone())).await
+    }
+
+    pub async fn disable_agent(&self, admin: &Agent, id: &str) -> Result<Agent, AgentError> {
+        require_admin(admin)?;
+        disable(&self.store, &Actor::Agent(admin.id.clone()), id).await
+    }
+
+    pub async fn training_examples(
+        &self,
+        admin: &Agent,
+        status: ExampleStatus,
+    ) -> Result<Vec<TrainingExample>, AgentError> {
+        require_admin(admin)?;
+        Ok(self.store.training_examples(status).await?)
+    }
+
+    /// Approves or rejects a pending training example.
+    pub async fn review_example(&self, admin: &Agent, id: &str, verdict: ExampleStatus) -> Result<(), AgentError> {
+        require_admin(admin)?;
+        let action = match verdict {
+            ExampleStatus::Approved => AuditAction::TrainingExampleApproved,
+            ExampleStatus::Rejected => AuditAction::TrainingExampleRejected,
+            ExampleStatus::Pending => {
+                return Err(AgentError::Invalid("invalid_status", "a review approves or rejects".into()));
+            }
+        };
+        let mut tx = self.store.begin().await?;
+        if !tx.review_training_example(id, verdict, &admin.id).await? {
+            return Err(AgentError::Conflict("not_pending", "no pending training example with this id".into()));
+        }
+        tx.audit(&Actor::Agent(admin.id.clone()), action, None, serde_json::json!({"example": id})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
