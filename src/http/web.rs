@@ -10,9 +10,12 @@ use super::AppState;
 
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The widget script, loadable from storefront pages (CORS applies).
+/// The widget's modules and the helpers it shares with the console, loadable from storefront
+/// pages (CORS applies).
 pub fn widget_router(web_dir: &std::path::Path) -> Router<AppState> {
-    Router::new().nest_service("/widget", ServeDir::new(web_dir.join("widget")))
+    Router::new()
+        .nest_service("/widget", ServeDir::new(web_dir.join("widget")))
+        .nest_service("/shared", ServeDir::new(web_dir.join("shared")))
 }
 
 /// Routes for the pages under `web_dir`.

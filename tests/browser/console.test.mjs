@@ -163,7 +163,7 @@ describe("agent console", { concurrency: false }, () => {
     await input.press("Escape");
     await agent.page.keyboard.press("e");
     await agent.page.locator("#conv-meta .state-resolved").waitFor();
-    await agent.page.locator(".event").filter({ hasText: "Resolved" }).waitFor();
+    await agent.page.locator(".event").filter({ hasText: `Resolved by ${AGENT.name} · the shopper was asked for a rating` }).waitFor();
     const rating = w.loc("form.rating");
     await rating.waitFor();
     await rating.locator('button[data-score="5"]').click();
@@ -179,6 +179,51 @@ describe("agent console", { concurrency: false }, () => {
     assertClean(agent.problems);
     assertClean(shopper.problems);
     await agent.context.close();
+    await shopper.context.close();
+  });
+
+  test("conversation events in each app's words: hand-off, claim, release, reassign, back to the bot", async () => {
+    const shopper = await fresh();
+    await gotoStore(shopper.page);
+    const w = await openWidget(shopper.page);
+    const conv = await storedConversation(shopper.page);
+    await w.loc(".header-actions button").click();
+    const statusLines = (text) => w.status.filter({ hasText: text });
+    await statusLines("You're in the queue for a person").waitFor();
+
+    const riley = await agentApi(AGENT);
+    const sam = await agentApi(ADMIN);
+    const base = `/api/v1/agent/conversations/${conv.id}`;
+    const steps = [
+      [riley, "claim", undefined, `${AGENT.name} joined the conversation`],
+      [riley, "release", undefined, "You're in the queue for a person"],
+      [sam, "claim", undefined, `${ADMIN.name} joined the conversation`],
+      [sam, "reassign", { agent_id: riley.agent.id }, `${AGENT.name} joined the conversation`],
+      [riley, "return-to-bot", undefined, "You're back with the assistant"],
+    ];
+    for (const [who, action, body, shopperSees] of steps) {
+      const before = await statusLines(shopperSees).count();
+      assert.equal((await who.post(`${base}/${action}`, body)).status, 200, action);
+      await eventually(async () => (await statusLines(shopperSees).count()) > before, { message: `the widget shows "${shopperSees}"` });
+    }
+    await riley.dispose();
+    await sam.dispose();
+
+    const { context, page, problems } = await fresh();
+    await consoleLogin(page, problems, ADMIN);
+    await page.goto(`${BASE}/console#/inbox/${conv.id}`);
+    await page.locator(".event").nth(5).waitFor();
+    assert.deepEqual(await page.locator(".event-text").allTextContents(), [
+      "Handed to a person · Asked for a person",
+      `${AGENT.name} joined the conversation`,
+      `Released back to the queue by ${AGENT.name}`,
+      `${ADMIN.name} joined the conversation`,
+      `Reassigned to ${AGENT.name} by ${ADMIN.name}`,
+      `Handed back to the bot by ${AGENT.name}`,
+    ]);
+    assertClean(problems);
+    assertClean(shopper.problems);
+    await context.close();
     await shopper.context.close();
   });
 

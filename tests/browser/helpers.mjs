@@ -12,6 +12,9 @@ import { chromium } from "playwright-core";
 export const BASE = (process.env.SWITCHBOARD_URL || "").replace(/\/+$/, "");
 if (!BASE) throw new Error("set SWITCHBOARD_URL (tests/browser/run.sh starts a demo server and sets it)");
 
+/** An origin the server allows storefront pages from (run.sh); unset: no cross-origin test. */
+export const STOREFRONT_ORIGIN = process.env.STOREFRONT_ORIGIN || "";
+
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 

@@ -22,7 +22,7 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 command -v node >/dev/null || { echo "node (>= 18) is needed for the browser tests" >&2; exit 1; }
 
-echo "== npm dependencies (playwright-core only)"
+echo "== npm dependencies (playwright-core, axe-core)"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd "$here" && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; })
 
@@ -33,7 +33,8 @@ if [ ! -x "$bin" ]; then
 fi
 
 work="$(mktemp -d -t switchboard-browser.XXXXXX)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+port="$(free_port)"
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -45,8 +46,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# A store on another origin (a page the widget test serves on this port) loads the widget.
+export STOREFRONT_ORIGIN="http://127.0.0.1:$(free_port)"
 echo "== starting the demo server on 127.0.0.1:$port"
-"$bin" serve --demo --listen "127.0.0.1:$port" --database "sqlite://$work/browser.db" --web "$root/web" \
+SWITCHBOARD_ALLOWED_ORIGINS="$STOREFRONT_ORIGIN" \
+  "$bin" serve --demo --listen "127.0.0.1:$port" --database "sqlite://$work/browser.db" --web "$root/web" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do

@@ -2,13 +2,17 @@
 // Run with tests/browser/run.sh (it starts `switchboard serve --demo` and sets SWITCHBOARD_URL).
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import {
   AGENT,
   ARTIFACTS,
+  BASE,
+  STOREFRONT_ORIGIN,
   agentApi,
+  ask,
   askOrderStatus,
   apiMessages,
   apiSend,
@@ -42,6 +46,30 @@ describe("storefront widget", { concurrency: false }, () => {
     assert.equal(await w.panel.isVisible(), false);
     assertClean(problems);
     await context.close();
+  });
+
+  test("a store on another origin loads the widget and its modules from the chat server (CORS)", { skip: !STOREFRONT_ORIGIN }, async () => {
+    const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Another store</title><link rel="icon" href="data:,">
+      <script type="module" src="${BASE}/widget/widget.js" data-title="Another Store"></script></head>
+      <body><main><h1>Another store</h1></main></body></html>`;
+    const store = createServer((req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end(page));
+    await new Promise((listening) => store.listen(Number(new URL(STOREFRONT_ORIGIN).port), "127.0.0.1", listening));
+    try {
+      const s = await fresh();
+      const modules = [];
+      s.page.on("response", (r) => r.url().endsWith(".js") && modules.push(`${r.status()} ${new URL(r.url()).pathname}`));
+      await s.page.goto(STOREFRONT_ORIGIN + "/");
+      await s.page.waitForFunction(() => window.SwitchboardWidget && window.SwitchboardWidget.__instance);
+      const w = await openWidget(s.page);
+      assert.match(await w.bubbles("bot").first().textContent(), /^Another Store Assistant said: /);
+      assert.match(await ask(s.page, "what payment methods do you accept?"), /\S/);
+      assert.ok(modules.some((m) => m.startsWith("200 /shared/")), `shared modules load across origins: ${modules}`);
+      assert.deepEqual(modules.filter((m) => !m.startsWith("200 ")), [], "every module loads");
+      assertClean(s.problems);
+      await s.context.close();
+    } finally {
+      store.close();
+    }
   });
 
   test("signed-in demo shopper asks where the order is and gets status + tracking link", async () => {
@@ -331,7 +359,8 @@ describe("storefront widget", { concurrency: false }, () => {
     assert.ok((await bubble.textContent()).includes("<b>Not bold</b>\nYour refund"), "agent text is literal, newlines kept");
     assert.equal(await bubble.locator("b").count(), 0);
     assert.equal(await bubble.locator("a").getAttribute("href"), "https://example.com/refunds/1");
-    assert.equal(await w.loc(".row.agent .avatar").last().textContent(), "RA");
+    // Initials leave out notes in parentheses: "Riley (demo agent)" -> "R".
+    assert.equal(await w.loc(".row.agent .avatar").last().textContent(), "R");
     // A private note never reaches the widget.
     assert.equal((await agent.post(`${base}/notes`, { text: "internal: refund approved by finance" })).status, 200, "note");
     assert.equal((await agent.post(`${base}/resolve`)).status, 200, "resolve");

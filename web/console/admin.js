@@ -1,14 +1,15 @@
-// Admin pages of the console: review pending training examples, manage agents.
+// Admin page: reviewing the labels agents gave shopper messages (training examples), managing agents.
 
+import { clear, h } from "../shared/dom.js";
 import { api } from "./api.js";
-import { h, $, clear, fmtAgo, humanize } from "./ui.js";
+import { fmtAgo, humanize } from "./format.js";
+import { $, toast } from "./page.js";
+import { intentLabel, isMe, learnAgentNames } from "./state.js";
 
-let ctx = null;
-let status = "pending";
+let status = "pending"; // the examples shown: "pending" | "approved" | "rejected"
 let agents = [];
 
-export function initAdmin(c) {
-  ctx = c;
+export function initAdmin() {
   for (const b of document.querySelectorAll(".seg-btn")) {
     b.addEventListener("click", () => {
       status = b.dataset.status;
@@ -35,7 +36,7 @@ async function loadExamples() {
     $("#examples-table").hidden = !list.length;
     clear(empty).append(h("p", { class: "empty-title", text: status === "pending" ? "Nothing to review" : `No ${status} examples` }), status === "pending" ? h("p", { class: "muted", text: "When agents label shopper messages, the labels wait here for your review." }) : null);
   } catch (e) {
-    if (e.status !== 401) ctx.toast(e.message, "error");
+    if (e.status !== 401) toast(e.message, "error");
   }
 }
 
@@ -49,12 +50,12 @@ function exampleRow(ex) {
   } else {
     review.append(h("span", { class: `chip ${ex.status === "approved" ? "chip-verified" : "chip-guest"}`, text: humanize(ex.status) }));
   }
-  const who = ex.agent_id === ctx.me().id ? "you" : agents.find((a) => a.id === ex.agent_id)?.name || "an agent";
+  const who = isMe(ex.agent_id) ? "you" : agents.find((a) => a.id === ex.agent_id)?.name || "an agent";
   return h(
     "tr",
     { "data-example": ex.id },
     h("td", { class: "ex-text", dir: "auto", text: ex.text }),
-    h("td", {}, h("div", { class: "ex-intent", text: ctx.intentLabel(ex.intent) }), h("div", { class: "mono small muted", text: ex.intent })),
+    h("td", {}, h("div", { class: "ex-intent", text: intentLabel(ex.intent) }), h("div", { class: "mono small muted", text: ex.intent })),
     h("td", { class: "small" }, h("div", { text: `${fmtAgo(ex.created_at)} by ${who}` }), h("a", { href: `#/inbox/${encodeURIComponent(ex.conversation_id)}`, class: "small", text: "Open conversation" })),
     review,
   );
@@ -63,9 +64,9 @@ function exampleRow(ex) {
 async function decide(ex, action) {
   try {
     await api("POST", `/api/v1/admin/training-examples/${encodeURIComponent(ex.id)}/${action}`);
-    ctx.toast(action === "approve" ? `Approved as “${ctx.intentLabel(ex.intent)}”.` : "Rejected.", "ok");
+    toast(action === "approve" ? `Approved as “${intentLabel(ex.intent)}”.` : "Rejected.", "ok");
   } catch (e) {
-    ctx.toast(e.message, "error");
+    toast(e.message, "error");
   }
   loadExamples();
 }
@@ -73,16 +74,16 @@ async function decide(ex, action) {
 async function loadAgents() {
   try {
     ({ agents } = await api("GET", "/api/v1/admin/agents"));
-    ctx.agentNamesChanged(agents);
+    learnAgentNames(agents);
     const body = clear($("#agents-body"));
     for (const a of agents) body.append(agentRow(a));
   } catch (e) {
-    if (e.status !== 401) ctx.toast(e.message, "error");
+    if (e.status !== 401) toast(e.message, "error");
   }
 }
 
 function agentRow(a) {
-  const self = a.id === ctx.me().id;
+  const self = isMe(a.id);
   return h(
     "tr",
     { "data-agent": a.id, class: a.disabled ? "is-disabled" : "" },
@@ -113,9 +114,9 @@ async function disableAgent(a, button) {
   }
   try {
     await api("POST", `/api/v1/admin/agents/${encodeURIComponent(a.id)}/disable`);
-    ctx.toast(`${a.name} is disabled and logged out everywhere.`, "ok");
+    toast(`${a.name} is disabled and logged out everywhere.`, "ok");
   } catch (e) {
-    ctx.toast(e.message, "error");
+    toast(e.message, "error");
   }
   loadAgents();
 }
@@ -161,7 +162,7 @@ async function addAgent(e) {
       );
       out.hidden = false;
     }
-    ctx.toast(`Added ${res.agent.name}.`, "ok");
+    toast(`Added ${res.agent.name}.`, "ok");
   } catch (e2) {
     err.textContent = e2.status === 409 ? "An agent with this email already exists." : e2.message;
     err.hidden = false;

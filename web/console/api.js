@@ -1,5 +1,7 @@
-// Switchboard agent console: the JSON API (cookie session + CSRF header) and the agents' event
-// stream (server-sent events read with fetch, so drops, 401s and backoff are under our control).
+// The console's server calls: the JSON API (session cookie, CSRF header) and the agents' event stream.
+
+import { backoff } from "../shared/backoff.js";
+import { sseEvents } from "../shared/sse.js";
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -50,11 +52,6 @@ export async function api(method, path, body) {
   return data;
 }
 
-function backoff(attempt) {
-  const d = Math.min(15000, 500 * 2 ** attempt);
-  return Math.round(d * (0.6 + Math.random() * 0.4));
-}
-
 const STALL_MS = 40000; // the server sends a keep-alive every 15 s
 
 /**
@@ -68,6 +65,7 @@ export function openStream({ onOpen, onDrop, onEvent, onLoggedOut }) {
   let attempt = 0;
   let stall = null;
 
+  // A connection that silently died sends nothing, not even keep-alives: give up on it.
   const armStall = () => {
     clearTimeout(stall);
     stall = setTimeout(() => controller && controller.abort(), STALL_MS);
@@ -84,46 +82,17 @@ export function openStream({ onOpen, onDrop, onEvent, onLoggedOut }) {
     });
     if (res.status === 401) return "logged_out";
     if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return "closed";
-      armStall();
-      buffer += value;
-      let cut;
-      while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut).replace(/^\r?\n\r?\n/, "");
-        let name = "message";
-        const data = [];
-        for (const line of block.split(/\r?\n/)) {
-          if (line.startsWith(":")) continue;
-          const i = line.indexOf(":");
-          const field = i < 0 ? line : line.slice(0, i);
-          const val = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
-          if (field === "event") name = val;
-          else if (field === "data") data.push(val);
-        }
-        if (!data.length && name === "message") continue;
-        let parsed = null;
-        try {
-          parsed = JSON.parse(data.join("\n") || "null");
-        } catch {
-          parsed = null;
-        }
-        if (name === "ready") {
-          attempt = 0;
-          onOpen();
-        } else if (name === "logged_out") {
-          return "logged_out";
-        } else if (name === "reconnect") {
-          return "reconnect";
-        } else {
-          onEvent(name, parsed || {});
-        }
+    for await (const ev of sseEvents(res.body, armStall)) {
+      if (ev.event === "ready") {
+        attempt = 0;
+        onOpen();
+      } else if (ev.event === "logged_out" || ev.event === "reconnect") {
+        return ev.event;
+      } else if (ev.event !== "message" || ev.data) {
+        onEvent(ev.event, parseJson(ev.data) || {});
       }
     }
+    return "closed";
   }
 
   // The browser knows when the network is gone: drop the stream at once (the banner shows),
@@ -150,11 +119,11 @@ export function openStream({ onOpen, onDrop, onEvent, onLoggedOut }) {
         return;
       }
       onDrop();
-      await new Promise((r) => {
-        const t = setTimeout(r, backoff(attempt++));
+      await new Promise((resume) => {
+        const t = setTimeout(resume, backoff(attempt++, 500, 15000));
         wake = () => {
           clearTimeout(t);
-          r();
+          resume();
         };
       });
       wake = null;
@@ -171,4 +140,12 @@ export function openStream({ onOpen, onDrop, onEvent, onLoggedOut }) {
       if (controller) controller.abort();
     },
   };
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text || "null");
+  } catch {
+    return null;
+  }
 }

@@ -1,8 +1,6 @@
-// Styles of the Switchboard chat widget. They live in the widget's shadow root as a constructed
-// stylesheet (adoptedStyleSheets), so the store's CSS neither leaks in nor out, and no inline
-// <style> element or style attribute is needed (works under `style-src 'self'`).
+// The widget's styles, adopted by its shadow root: no store CSS in or out, no inline <style> (CSP).
 //
-// Custom properties set on the host element by widget.js:
+// Custom properties set on the host element by panel.js:
 //   --sb-accent      the store's accent colour (data-accent)
 //   --sb-on-accent   black or white, whichever reads better on the accent
 
@@ -41,6 +39,10 @@ button { cursor: pointer; }
 button:disabled { cursor: default; }
 
 :focus-visible { outline: 2px solid var(--sb-accent); outline-offset: 2px; }
+
+/* icons (icons.js): solid shapes are filled, the others drawn with a stroke */
+svg path { fill: none; stroke: currentColor; stroke-width: 2; stroke-linecap: round; stroke-linejoin: round; }
+.icon-bot path, .icon-send path, .icon-star path { fill: currentColor; stroke: none; }
 
 /* ---------- launcher ---------- */
 
@@ -288,7 +290,7 @@ button:disabled { cursor: default; }
 .send:disabled { opacity: .35; }
 .send svg { width: 18px; height: 18px; }
 .footer {
-  flex: none; text-align: center; font-size: 11px; color: #98a2b3; padding: 0 0 8px; background: #fff;
+  flex: none; text-align: center; font-size: 11px; color: var(--sb-muted); padding: 0 0 8px; background: #fff;
 }
 
 /* ---------- small screens: full-screen panel ---------- */
