@@ -9,7 +9,7 @@ use crate::chat::{ChatService, EventHub, IdentityKeys};
 use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
-use crate::http::{AppState, router};
+use crate::http::AppState;
 use crate::integration::StoreData;
 use crate::store::{Engine, SessionStore, Store};
 
@@ -160,8 +160,6 @@ impl Application {
         });
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
-        let layer = session_layer(sessions, secure_cookies);
-        let app = router(state, layer).into_make_service_with_connect_info::<SocketAddr>();
         let signal = async move {
             stop.await;
             tracing::info!("shutting down: draining requests and streams");
@@ -171,7 +169,7 @@ impl Application {
                 tokio::time::sleep(drain).await;
             }
         };
-        axum::serve(listener, app).with_graceful_shutdown(signal).await?;
+        crate::http::serve(listener, state, sessions, secure_cookies, signal).await?;
         cleanup.abort();
         if let Some(task) = assign_task {
             task.abort();
@@ -189,21 +187,6 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Session cookies: `__Host-` prefixed and `Secure` over https (a plain name on http, which
-/// browsers only allow for localhost-style set-ups), HttpOnly, SameSite=Strict, 2 h idle expiry.
-fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionManagerLayer<SessionStore> {
-    use tower_sessions::cookie::SameSite;
-    use tower_sessions::cookie::time::Duration;
-    let name = if secure { "__Host-switchboard_session" } else { "switchboard_session" };
-    tower_sessions::SessionManagerLayer::new(store)
-        .with_name(name)
-        .with_secure(secure)
-        .with_http_only(true)
-        .with_same_site(SameSite::Strict)
-        .with_path("/")
-        .with_expiry(tower_sessions::Expiry::OnInactivity(Duration::hours(2)))
 }
 
 /// A database URL without its password, for messages.

@@ -1,4 +1,4 @@
-//! Signed customer tokens (SPEC section 5):
+//! Signed customer tokens, made by the store's backend for shoppers signed in on the storefront:
 //! `base64url(json{customer_id, email, exp, kid}) + "." + base64url(HMAC-SHA256(secret, payload))`,
 //! where `payload` is the base64url text before the dot. Several keys (by `kid`) allow rotation.
 

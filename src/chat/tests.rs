@@ -1,1 +1,234 @@
+//! The turn logic with a fake classifier: the real intents, rules, demo store and a SQLite
+//! file, but no model, so each test runs in milliseconds.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::handlers::OrderTask;
+use super::service::{Bot, ChatService, MessageInput, TurnResult};
+use super::turn::{Turn, with_order_data};
+use super::{CustomerClaims, EventHub, IdentityKeys};
+use crate::classifier::fake::FakeClassifier;
+use crate::config::{DEMO_IDENTITY_KEYS, Secret, StoreProfile};
+use crate::domain::conversation::{ConversationState, Pending, Sender};
+use crate::domain::events::{ConversationEvent, StateChange};
+use crate::domain::intent::{IntentCatalog, Priority};
+use crate::domain::triage::{DecisionKind, HandoffReason, Thresholds, TriageReason, TurnOutcome};
+use crate::store::Store;
+
+struct Harness {
+    chat: ChatService,
+    store: Store,
+    keys: IdentityKeys,
+    _dir: tempfile::TempDir,
+}
+
+fn classifier() -> FakeClassifier {
+    let thresholds = Thresholds { global: 0.5, margin: 0.1, per_intent: BTreeMap::new(), target_precision: 0.95 };
+    FakeClassifier::new(thresholds)
+        .on("where is my order", &[("order_status", 0.95), ("reorder", 0.02)])
+        .on("order it again", &[("reorder", 0.93), ("order_status", 0.03)])
+        .on("hello", &[("greeting", 0.97)])
+        .on("mumble", &[("order_status", 0.35), ("refund_status", 0.3), ("out_of_scope", 0.2)])
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("chat.db").display())).await.unwrap();
+    crate::demo::seed(&store).await.unwrap();
+    let intents = Path::new(env!("CARGO_MANIFEST_DIR")).join("intents");
+    let catalog =
+        IntentCatalog::new(crate::intents::load_dir(&intents).unwrap().into_iter().map(|d| d.intent).collect());
+    let rules = crate::intents::load_rules(&intents).unwrap();
+    let keys = IdentityKeys::parse(DEMO_IDENTITY_KEYS).unwrap();
+    let chat = ChatService::new(
+        store.clone(),
+        Arc::new(classifier()),
+        Arc::new(catalog),
+        Arc::new(rules),
+        keys.clone(),
+        StoreProfile::default(),
+        EventHub::new(),
+        Secret::new("test-ip-key"),
+    );
+    Harness { chat, store, keys, _dir: dir }
+}
+
+/// A started conversation's id and token.
+struct Conv {
+    id: String,
+    token: String,
+}
+
+impl Harness {
+    async fn start(&self, signed_in: bool) -> Conv {
+        let token = signed_in.then(|| {
+            let claims = CustomerClaims {
+                customer_id: crate::demo::DEMO_CUSTOMER_ID.into(),
+                email: crate::demo::DEMO_CUSTOMER_EMAIL.into(),
+                exp: chrono::Utc::now().timestamp() + 3600,
+                kid: "demo".into(),
+            };
+            self.keys.sign(&claims).unwrap()
+        });
+        let started = self.chat.start(token.as_deref()).await.unwrap();
+        Conv { id: started.conversation_id, token: started.conversation_token }
+    }
+
+    async fn send(&self, conv: &Conv, text: &str, quick_reply: Option<&str>) -> TurnResult {
+        let input = MessageInput {
+            text: text.into(),
+            client_message_id: crate::util::random_hex(8),
+            quick_reply: quick_reply.map(str::to_string),
+        };
+        self.chat.send(&conv.id, &conv.token, input, "127.0.0.1").await.unwrap()
+    }
+}
+
+fn outcome(r: &TurnResult) -> (DecisionKind, TriageReason) {
+    let t = r.triage.as_ref().expect("a triage record");
+    (t.decision, t.reason)
+}
+
+fn bot_text(r: &TurnResult) -> String {
+    r.replies.iter().filter(|m| m.sender == Sender::Bot).map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+fn events(r: &TurnResult) -> Vec<ConversationEvent> {
+    r.replies.iter().filter_map(|m| m.event.clone()).collect()
+}
+
+fn quick_values(r: &TurnResult) -> Vec<String> {
+    r.replies.iter().flat_map(|m| m.quick_replies.iter().map(|q| q.value.clone())).collect()
+}
+
+#[tokio::test]
+async fn a_signed_in_shopper_asking_where_their_order_is_gets_their_orders() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    let r = h.send(&conv, "Where is my order?", None).await;
+    assert_eq!(outcome(&r), (DecisionKind::Answer, TriageReason::Confident));
+    assert_eq!(r.triage.as_ref().unwrap().model_version, "fake");
+    assert!(bot_text(&r).contains('#'), "an order number from the demo store: {}", bot_text(&r));
+    assert_eq!(r.state, ConversationState::Bot);
+}
+
+#[tokio::test]
+async fn a_guest_is_asked_to_verify_before_any_order_data() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "where is my order", None).await;
+    assert!(bot_text(&r).contains("confirm it's your order"), "{}", bot_text(&r));
+    assert!(quick_values(&r).contains(&"verify_form".to_string()));
+    let stored = h.store.conversation(&conv.id).await.unwrap().unwrap();
+    assert!(matches!(stored.pending, Some(Pending::Verification { .. })));
+    assert!(!stored.verified());
+}
+
+#[tokio::test]
+async fn an_unclear_message_is_clarified_once_then_handed_to_a_person() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let first = h.send(&conv, "mumble", None).await;
+    assert_eq!(outcome(&first), (DecisionKind::Clarify, TriageReason::LowConfidence));
+    assert_eq!(quick_values(&first), ["intent:order_status", "intent:refund_status", "handoff"]);
+    let second = h.send(&conv, "mumble mumble", None).await;
+    assert_eq!(outcome(&second), (DecisionKind::Handoff, TriageReason::LowConfidence));
+    assert_eq!(second.state, ConversationState::Queued);
+    let queued = StateChange::Queued { reason: HandoffReason::LowConfidence, released_by: None };
+    assert_eq!(events(&second), vec![ConversationEvent::from(queued)]);
+    // Queued: the bot stays silent and only keeps the message for the person.
+    let third = h.send(&conv, "hello?", None).await;
+    assert_eq!(outcome(&third), (DecisionKind::None, TriageReason::WithAgent));
+    assert!(third.replies.is_empty());
+}
+
+#[tokio::test]
+async fn a_clicked_clarification_runs_the_intent() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    h.send(&conv, "mumble", None).await;
+    let r = h.send(&conv, "Where is my order?", Some("intent:order_status")).await;
+    assert_eq!(outcome(&r), (DecisionKind::Answer, TriageReason::QuickReply));
+}
+
+#[tokio::test]
+async fn a_sensitive_phrase_goes_to_a_person_at_its_rules_priority_whatever_the_model_says() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "hello, someone used my card on your site", None).await;
+    assert_eq!(outcome(&r), (DecisionKind::Handoff, TriageReason::Sensitive));
+    let stored = h.store.conversation(&conv.id).await.unwrap().unwrap();
+    let handoff = stored.handoff.expect("queued");
+    assert_eq!((handoff.reason, handoff.priority), (HandoffReason::Sensitive, Priority::Urgent));
+}
+
+#[tokio::test]
+async fn out_of_scope_offers_a_person_the_second_time_in_a_row() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let first = h.send(&conv, "what's the capital of Peru", None).await;
+    assert_eq!(outcome(&first), (DecisionKind::OutOfScope, TriageReason::OutOfScope));
+    assert!(quick_values(&first).is_empty());
+    let second = h.send(&conv, "and of Chile", None).await;
+    assert_eq!(quick_values(&second), ["handoff"]);
+}
+
+#[tokio::test]
+async fn a_confirmed_reorder_is_placed_once_and_not_confirmed_again() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    let proposal = h.send(&conv, "order it again please", None).await;
+    assert!(quick_values(&proposal).contains(&"confirm:yes".to_string()), "{}", bot_text(&proposal));
+    let Some(Pending::ReorderConfirmation { source, .. }) =
+        h.store.conversation(&conv.id).await.unwrap().unwrap().pending
+    else {
+        panic!("a reorder waits for a yes");
+    };
+    let yes = h.send(&conv, "yes", Some("confirm:yes")).await;
+    assert_eq!(outcome(&yes), (DecisionKind::Answer, TriageReason::Confirmed));
+    assert!(bot_text(&yes).starts_with("Done!"), "{}", bot_text(&yes));
+    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+    // The proposal is used up: a later yes is an ordinary message, not a second order.
+    let again = h.send(&conv, "yes", Some("confirm:yes")).await;
+    assert!(!bot_text(&again).contains("Done!"), "{}", bot_text(&again));
+    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_quick_reply_is_refused_and_nothing_is_stored() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let before = h.store.write_counts().await.unwrap();
+    for value in ["intent:no_such_intent", "something the bot never offered"] {
+        let input = MessageInput { text: "hi".into(), client_message_id: "q1".into(), quick_reply: Some(value.into()) };
+        let err = h.chat.send(&conv.id, &conv.token, input, "127.0.0.1").await.unwrap_err();
+        assert!(matches!(err, super::ChatError::Invalid("invalid_quick_reply", _)), "{value}: {err:?}");
+    }
+    assert_eq!(h.store.write_counts().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_failed_order_handler_takes_back_what_it_said_and_hands_off() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let bot = Bot {
+        store: h.store.clone(),
+        catalog: Arc::new(h.chat.catalog().clone()),
+        rules: Arc::default(),
+        profile: StoreProfile::default(),
+        events: EventHub::new(),
+    };
+    let mut tx = h.store.begin().await.unwrap();
+    let mut turn = Turn::new(tx.lock_conversation(&conv.id).await.unwrap().unwrap());
+    turn.say("Let me look.");
+    // An unverified conversation has no order data: the task fails.
+    let task = OrderTask::ConfirmReorder { source: "10001".into(), key: "k".into() };
+    let success = TurnOutcome::answered(TriageReason::Confirmed);
+    let got = with_order_data(&bot, &mut tx, &mut turn, "reorder", task, success).await.unwrap();
+    assert_eq!(got, TurnOutcome::handed_off(HandoffReason::HandlerError));
+    assert_eq!(turn.conversation.state, ConversationState::Queued);
+    assert_eq!(turn.replies[0].text, "Let me look.", "what was said before the task stays");
+    assert!(turn.replies.iter().any(|m| m.event.is_some()), "the hand-off is recorded");
+}

@@ -2,6 +2,8 @@
 //! The only module that names `ort` or `tokenizers`.
 
 mod encoder;
+#[cfg(test)]
+pub mod fake;
 pub mod features;
 pub mod head;
 mod metadata;

@@ -74,6 +74,23 @@ pub struct Intent {
     pub responses: Vec<String>,
 }
 
+#[cfg(test)]
+impl Intent {
+    /// An intent with no words and normal priority, for tests of the rules.
+    pub fn bare(name: &str, action: Action, sensitive: bool) -> Self {
+        Intent {
+            name: name.into(),
+            label: name.into(),
+            description: String::new(),
+            action,
+            sensitive,
+            priority: Priority::Normal,
+            threshold: None,
+            responses: vec![],
+        }
+    }
+}
+
 /// An intent with its training examples, as loaded from `intents/`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntentDefinition {

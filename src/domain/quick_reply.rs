@@ -103,19 +103,10 @@ impl QuickReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::intent::{Intent, Priority};
+    use crate::domain::intent::Intent;
 
     fn intent(name: &str, action: Action, sensitive: bool) -> Intent {
-        Intent {
-            name: name.into(),
-            label: name.into(),
-            description: String::new(),
-            action,
-            sensitive,
-            priority: Priority::Normal,
-            threshold: None,
-            responses: vec![],
-        }
+        Intent::bare(name, action, sensitive)
     }
 
     fn catalog() -> IntentCatalog {

@@ -66,8 +66,37 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
+/// Serves the application on `listener` until `stop` resolves, then lets in-flight requests
+/// finish. `secure_cookies` for a console served over https.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    sessions: SessionStore,
+    secure_cookies: bool,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state, session_layer(sessions, secure_cookies))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(stop).await
+}
+
+/// Session cookies: `__Host-` prefixed and `Secure` over https (a plain name on http, which
+/// browsers only allow for localhost-style set-ups), HttpOnly, SameSite=Strict, 2 h idle expiry.
+fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionManagerLayer<SessionStore> {
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::cookie::time::Duration;
+    let name = if secure { "__Host-switchboard_session" } else { "switchboard_session" };
+    tower_sessions::SessionManagerLayer::new(store)
+        .with_name(name)
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(tower_sessions::Expiry::OnInactivity(Duration::hours(2)))
+}
+
 /// The whole application router. Agent and admin routes get the session layer.
-pub fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
+fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
     let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
     let storefront_routes = Router::new()
         .merge(shopper::router())

@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::{ApiError, AppState};
 
@@ -17,9 +17,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/demo/identity", get(demo_identity))
 }
 
-/// Demo mode only: the demo shopper's customer token and the demo guest's order + email,
-/// for the demo storefront's sign-in switch.
-async fn demo_identity(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The demo store's identities, for the demo storefront's sign-in switch.
+#[derive(Serialize)]
+struct DemoIdentity {
+    customer_token: String,
+    customer_name: &'static str,
+    guest_order_number: &'static str,
+    guest_email: &'static str,
+}
+
+/// Demo mode only: the demo shopper's customer token and the demo guest's order + email.
+async fn demo_identity(State(state): State<AppState>) -> Result<Json<DemoIdentity>, ApiError> {
     if !state.demo {
         return Err(ApiError::client(StatusCode::NOT_FOUND, "not_found", "only in demo mode"));
     }
@@ -31,20 +39,32 @@ async fn demo_identity(State(state): State<AppState>) -> Result<Json<Value>, Api
         kid: keys.current_kid().unwrap_or_default().into(),
     };
     let token = keys.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(json!({
-        "customer_token": token,
-        "customer_name": crate::demo::DEMO_CUSTOMER_NAME,
-        "guest_order_number": crate::demo::DEMO_GUEST_ORDER,
-        "guest_email": crate::demo::DEMO_GUEST_EMAIL,
-    })))
+    Ok(Json(DemoIdentity {
+        customer_token: token,
+        customer_name: crate::demo::DEMO_CUSTOMER_NAME,
+        guest_order_number: crate::demo::DEMO_GUEST_ORDER,
+        guest_email: crate::demo::DEMO_GUEST_EMAIL,
+    }))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    database: &'static str,
+    model: String,
 }
 
 /// Ready when the database answers, the model is loaded, and we are not shutting down.
-async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     if *state.shutdown.borrow() {
         return Err(ApiError::unavailable());
     }
@@ -52,9 +72,8 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         tracing::warn!(error = %e, "readiness: database unavailable");
         return Err(ApiError::unavailable());
     }
-    Ok(Json(json!({"status": "ready", "database": "ok", "model": state.chat.model_version()})))
+    Ok(Json(Readiness { status: "ready", database: "ok", model: state.chat.model_version().to_string() }))
 }
-
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
