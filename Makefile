@@ -32,9 +32,10 @@ $(ORT_LIB): scripts/fetch_onnxruntime.sh scripts/onnxruntime.sha256
 encoder:
 	python3 scripts/export_encoder.py
 
-# Re-trains the shipped head (models/head.onnx, neighbours.bin, head.json) from intents/.
+# Re-trains the shipped head (models/head.onnx, neighbours.bin, head.json) from intents/, less
+# the regression set the gate judges every version on.
 model: onnxruntime
-	$(CARGO) run --release --locked -- train
+	$(CARGO) run --release --locked -- train --export models
 
 bench: onnxruntime
 	$(CARGO) bench --locked --bench classifier

@@ -1,6 +1,6 @@
 //! Classifier latency and throughput with the shipped model:
 //! one short message end to end (tokenizer + encoder + head) with 2 and with 1 intra-op
-//! threads, and embedding throughput over 1000 BANKING77 sentences with 2 sessions x 1 thread.
+//! threads, and embedding throughput over 1000 sentences of `intents/` with 2 sessions x 1 thread.
 //!
 //! `cargo bench --bench classifier` (about two minutes on two cores).
 
@@ -9,9 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use switchboard::classifier::{ClassifierOptions, Encoder, IntentClassifier, OnnxClassifier};
-use switchboard::training::dataset::read_jsonl;
+use switchboard::classifier::{ClassifierOptions, Encoder, OnnxClassifier};
+use switchboard::training::dataset::from_intents;
 use switchboard::training::embed::embed_all;
+use switchboard::training::progress::Progress;
 
 const MESSAGE: &str = "where is my order 1042?";
 const THROUGHPUT_TEXTS: usize = 1000;
@@ -34,7 +35,8 @@ fn rank_one_message(c: &mut Criterion) {
 }
 
 fn embedding_throughput(c: &mut Criterion) {
-    let rows = read_jsonl(&root().join("../shared/datasets/banking77/train.jsonl")).expect("BANKING77 train split");
+    let defs = switchboard::intents::load_dir(&root().join("intents")).expect("the intents load");
+    let rows = from_intents(&defs);
     let texts: Vec<&str> = rows.iter().take(THROUGHPUT_TEXTS).map(|e| e.text.as_str()).collect();
     let options = ClassifierOptions { sessions: 2, intra_threads: 1 };
     let encoder = Encoder::load(&root().join("models"), options).expect("the shipped encoder loads");
@@ -45,8 +47,8 @@ fn embedding_throughput(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(texts.len() as u64));
-    group.bench_function(format!("banking77_{}_texts_2_sessions_x_1_thread", texts.len()), |b| {
-        b.iter(|| embed_all(&encoder, black_box(&texts), 2, true).expect("embedding"));
+    group.bench_function(format!("intents_{}_texts_2_sessions_x_1_thread", texts.len()), |b| {
+        b.iter(|| embed_all(&encoder, black_box(&texts), 2, &Progress::quiet()).expect("embedding"));
     });
     group.finish();
 }

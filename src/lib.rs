@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod integration;
 pub mod intents;
+pub mod learning;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

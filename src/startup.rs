@@ -6,11 +6,12 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context;
 
 use crate::chat::{ChatService, EventHub, IdentityKeys};
-use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
+use crate::classifier::{ClassifierOptions, Encoder};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
 use crate::http::AppState;
 use crate::integration::StoreData;
+use crate::learning::{ModelService, RetrainSettings, Retrainer};
 use crate::store::{Engine, SessionStore, Store};
 
 /// Everything the server needs to start.
@@ -56,15 +57,15 @@ fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     METRICS.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).clone()
 }
 
-/// Loads the model (the slow part of start-up), for sharing between servers in tests.
-pub fn load_classifier(config: &ServerConfig) -> anyhow::Result<Arc<dyn IntentClassifier>> {
-    Ok(Arc::new(OnnxClassifier::load(&config.models, config.classifier)?))
+/// Loads the encoder (the slow part of start-up), for sharing between servers in tests.
+pub fn load_encoder(config: &ServerConfig) -> anyhow::Result<Arc<Encoder>> {
+    Ok(Arc::new(Encoder::load(&config.models, config.classifier)?))
 }
 
 impl Application {
     /// Connects the database (migrating it), seeds the demo store in demo mode, loads the
-    /// model unless one is given, and binds the listener.
-    pub async fn build(config: &ServerConfig, classifier: Option<Arc<dyn IntentClassifier>>) -> anyhow::Result<Self> {
+    /// encoder unless one is given and the database's live model, and binds the listener.
+    pub async fn build(config: &ServerConfig, encoder: Option<Arc<Encoder>>) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
@@ -74,10 +75,24 @@ impl Application {
         let defs = crate::intents::load_dir(&config.intents)?;
         let rules = crate::intents::load_rules(&config.intents)?;
         let catalog = IntentCatalog::new(defs.into_iter().map(|d| d.intent).collect());
-        let classifier = match classifier {
-            Some(c) => c,
-            None => load_classifier(config)?,
+        let encoder = match encoder {
+            Some(e) => e,
+            None => load_encoder(config)?,
         };
+        let models = Arc::new(
+            ModelService::start(store.clone(), encoder, &config.models).await.context("loading the live model")?,
+        );
+        let retrainer = Arc::new(Retrainer::new(
+            store.clone(),
+            models.clone(),
+            config.models.clone(),
+            config.intents.clone(),
+            RetrainSettings::default(),
+        ));
+        let abandoned = retrainer.fail_abandoned().await?;
+        if abandoned > 0 {
+            tracing::warn!(jobs = abandoned, "marked failed the jobs of servers that stopped while running them");
+        }
         let ip_key =
             Secret::new(config.store_api_secret.as_ref().map_or("switchboard-ip", |s| s.expose()).to_string() + ":ip");
         let catalog = Arc::new(catalog);
@@ -87,7 +102,7 @@ impl Application {
         let sessions = store.session_store().await.context("setting up agent sessions")?;
         let chat = ChatService::new(
             store.clone(),
-            classifier,
+            models.classifier(),
             catalog,
             Arc::new(rules),
             config.identity_keys.clone(),
@@ -105,6 +120,8 @@ impl Application {
             chat: Arc::new(chat),
             agents: Arc::new(agents),
             store_data: Arc::new(store_data),
+            models,
+            retrainer,
             public_origin,
             demo: config.demo,
             store_api_secret: config.store_api_secret.clone(),
@@ -152,12 +169,15 @@ impl Application {
             tokio::spawn(crate::chat::listen_postgres(
                 store.clone(),
                 state.chat.events().clone(),
+                state.models.clone(),
                 state.shutdown.clone(),
             ))
         });
         let presence_task = shared.then(|| {
             tokio::spawn(crate::chat::sync_presence(store.clone(), state.chat.events().clone(), state.shutdown.clone()))
         });
+        let models_task =
+            tokio::spawn(crate::learning::keep_serving_latest(state.models.clone(), state.shutdown.clone()));
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let signal = async move {
@@ -171,6 +191,7 @@ impl Application {
         };
         crate::http::serve(listener, state, sessions, secure_cookies, signal).await?;
         cleanup.abort();
+        models_task.abort();
         if let Some(task) = assign_task {
             task.abort();
         }

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use agents_support::{AgentClient, STRONG_PASSWORD, create_agent, queued_conversation};
-use common::{Engine, TestApp, classifier, server_config, spawn_app, spawn_app_with};
+use common::{Engine, TestApp, encoder, server_config, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use switchboard::demo::{DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD};
 
@@ -98,7 +98,7 @@ async fn the_cap_holds_with_two_instances_assigning() {
     // A second instance on the same database, also assigning.
     let mut config = server_config(&app.db.url);
     config.auto_assign_cap = Some(CAP);
-    let second = switchboard::startup::Application::build(&config, Some(classifier())).await.expect("starts");
+    let second = switchboard::startup::Application::build(&config, Some(encoder())).await.expect("starts");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let second = tokio::spawn(second.run(async move {
         let _ = stopped.await;

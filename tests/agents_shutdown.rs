@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agents_support::{AgentClient, reply_of, shopper_events};
-use common::{Conv, Engine, TestDb, classifier, server_config};
+use common::{Conv, Engine, TestDb, encoder, server_config};
 use reqwest::StatusCode;
 use serde_json::json;
 use switchboard::demo::{DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD};
@@ -38,7 +38,7 @@ async fn readyz(base: &str) -> Option<StatusCode> {
 
 async fn graceful_shutdown(db: TestDb) {
     const DRAIN: Duration = Duration::from_millis(1500);
-    let app = Application::build(&server_config(&db.url), Some(classifier()))
+    let app = Application::build(&server_config(&db.url), Some(encoder()))
         .await
         .expect("the server starts")
         .with_drain_period(DRAIN);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use switchboard::classifier::{
-    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, IntentClassifier, METADATA_FILE, NEIGHBOURS_FILE,
-    Neighbours, OnnxClassifier, TOKENIZER_FILE,
+    ClassifierError, ClassifierOptions, ENCODER_FILE, HEAD_FILE, METADATA_FILE, NEIGHBOURS_FILE, Neighbours,
+    OnnxClassifier, TOKENIZER_FILE,
 };
 use switchboard::domain::intent::{Action, IntentCatalog, IntentDefinition};
 use switchboard::domain::text::normalise;

@@ -207,7 +207,7 @@ fn eval_with_no_arguments_explains_what_it_needs() {
 }
 
 #[test]
-fn train_writes_a_head_and_leaves_the_encoder_untouched() {
+fn train_export_writes_a_head_and_leaves_the_encoder_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
     std::fs::create_dir(&models).unwrap();
@@ -215,7 +215,11 @@ fn train_writes_a_head_and_leaves_the_encoder_untouched() {
         std::fs::copy(root().join("models").join(file), models.join(file)).unwrap();
     }
     let encoder_before = std::fs::read(models.join("encoder.onnx")).unwrap();
-    let out = run(switchboard().arg("--models").arg(&models).args(["--intents-dir", "intents", "train", "--quiet"]));
+    let out = run(switchboard()
+        .arg("--models")
+        .arg(&models)
+        .args(["--intents-dir", "intents", "train", "--quiet", "--export"])
+        .arg(&models));
     assert_success(&out);
     assert!(stdout(&out).contains("written to"), "{}", stdout(&out));
     assert!(models.join("head.onnx").is_file(), "head.onnx written");

@@ -20,7 +20,7 @@ async fn serve_with_database(demo: bool) -> (String, String) {
     let database_url = format!("sqlite://{}/classify.db", dir.path().display());
     let mut config = common::server_config(&database_url);
     config.demo = demo;
-    let app = Application::build(&config, Some(common::classifier())).await.expect("the server builds");
+    let app = Application::build(&config, Some(common::encoder())).await.expect("the server builds");
     let addr = app.local_addr();
     tokio::spawn(async move {
         let _dir = dir;

@@ -1,8 +1,8 @@
-//! Admin work: agent accounts (add, disable, list) and the review of agents' training
-//! examples. Adding and disabling are also open to the command line (`switchboard agent`).
+//! Agent accounts (add, disable, list): admin work, also open to the command line
+//! (`switchboard agent`).
 
 use super::{AgentError, AgentService, password};
-use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
+use crate::domain::agent::Agent;
 use crate::domain::audit::{Actor, AuditAction};
 use crate::store::{Store, StoreError};
 
@@ -15,7 +15,7 @@ pub struct NewAgent {
     pub admin: bool,
 }
 
-fn require_admin(agent: &Agent) -> Result<(), AgentError> {
+pub(super) fn require_admin(agent: &Agent) -> Result<(), AgentError> {
     if agent.is_admin { Ok(()) } else { Err(AgentError::Forbidden("admin_only", "only admins can do this".into())) }
 }
 
@@ -69,33 +69,5 @@ impl AgentService {
     pub async fn disable_agent(&self, admin: &Agent, id: &str) -> Result<Agent, AgentError> {
         require_admin(admin)?;
         disable(&self.store, &Actor::Agent(admin.id.clone()), id).await
-    }
-
-    pub async fn training_examples(
-        &self,
-        admin: &Agent,
-        status: ExampleStatus,
-    ) -> Result<Vec<TrainingExample>, AgentError> {
-        require_admin(admin)?;
-        Ok(self.store.training_examples(status).await?)
-    }
-
-    /// Approves or rejects a pending training example.
-    pub async fn review_example(&self, admin: &Agent, id: &str, verdict: ExampleStatus) -> Result<(), AgentError> {
-        require_admin(admin)?;
-        let action = match verdict {
-            ExampleStatus::Approved => AuditAction::TrainingExampleApproved,
-            ExampleStatus::Rejected => AuditAction::TrainingExampleRejected,
-            ExampleStatus::Pending => {
-                return Err(AgentError::Invalid("invalid_status", "a review approves or rejects".into()));
-            }
-        };
-        let mut tx = self.store.begin().await?;
-        if !tx.review_training_example(id, verdict, &admin.id).await? {
-            return Err(AgentError::Conflict("not_pending", "no pending training example with this id".into()));
-        }
-        tx.audit(&Actor::Agent(admin.id.clone()), action, None, serde_json::json!({"example": id})).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 mod assign;
+mod examples;
 mod limiter;
 pub mod password;
 mod view;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 pub use accounts::NewAgent;
 pub use assign::{ROUND_PERIOD, RoundRobin, run_auto_assign};
+pub use examples::Review;
 pub use limiter::LoginLimiter;
 pub use view::ConversationView;
 
@@ -21,7 +23,7 @@ use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, ConversationState, Message, RuleError, Sender};
 use crate::domain::events::ConversationEvent;
 use crate::domain::intent::IntentCatalog;
-use crate::domain::text::{mask_personal_data, validate_message};
+use crate::domain::text::validate_message;
 use crate::store::{Change, NewMessage, Store, StoreError, Tx, now_ms};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,9 @@ pub enum AgentError {
     Conflict(&'static str, String),
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// Well-formed but naming something that does not exist (an unknown intent).
+    #[error("{1}")]
+    Unprocessable(&'static str, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -187,8 +192,17 @@ impl AgentService {
         Ok(message)
     }
 
-    pub async fn resolve(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
-        self.change(agent, id, AuditAction::Resolve, |c| c.resolve(agent)).await
+    /// Resolves the conversation; `could_have_answered` marks it as one the bot could have
+    /// answered with that intent, which turns its handed-off message into a pending example.
+    pub async fn resolve(&self, agent: &Agent, id: &str, could_have_answered: Option<&str>) -> Result<(), AgentError> {
+        let mut tx = self.store.begin().await?;
+        let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
+        let event = conversation.resolve(agent)?;
+        if let Some(intent) = could_have_answered {
+            self.mark_could_have_answered(&mut tx, &conversation, agent, intent).await?;
+        }
+        let detail = serde_json::json!({"could_have_answered": could_have_answered});
+        self.finish(tx, conversation, event, &Actor::Agent(agent.id.clone()), AuditAction::Resolve, detail).await
     }
 
     pub async fn release(&self, agent: &Agent, id: &str) -> Result<(), AgentError> {
@@ -242,24 +256,5 @@ impl AgentService {
         tx.commit().await?;
         self.events.publish(Change { conversation_id: conversation.id.clone(), seq: conversation.last_seq });
         Ok(())
-    }
-
-    /// Labels a shopper message with the intent it really was: a pending training example,
-    /// with personal data masked.
-    pub async fn label(&self, agent: &Agent, message_id: &str, intent: &str) -> Result<String, AgentError> {
-        if self.catalog.get(intent).is_none() {
-            return Err(AgentError::Invalid("invalid", format!("unknown intent `{intent}`")));
-        }
-        let (conversation_id, text) = self.store.shopper_message(message_id).await?.ok_or(NOT_FOUND)?;
-        let conversation = self.store.conversation(&conversation_id).await?.ok_or(NOT_FOUND)?;
-        conversation.check_readable_by(agent)?;
-        let mut tx = self.store.begin().await?;
-        let id = tx
-            .insert_training_example(&mask_personal_data(&text), intent, message_id, &conversation_id, &agent.id)
-            .await?;
-        let detail = serde_json::json!({"message": message_id, "intent": intent});
-        tx.audit(&Actor::Agent(agent.id.clone()), AuditAction::Label, Some(&conversation_id), detail).await?;
-        tx.commit().await?;
-        Ok(id)
     }
 }

@@ -9,14 +9,17 @@ use super::events::EventHub;
 use super::identity::IdentityKeys;
 use super::turn::{Input, Turn, hand_off, respond};
 use super::verify::verify_guest;
-use crate::classifier::{ClassifierError, IntentClassifier, RankWorkers};
+use crate::classifier::{Classified, ClassifierError, HeadMetadata, IntentClassifier, RankWorkers};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, ConversationState, Identity, Message};
 use crate::domain::intent::IntentCatalog;
+use crate::domain::model::Guess;
 use crate::domain::quick_reply::QuickReplyValue;
 use crate::domain::text::{TextError, validate_message};
-use crate::domain::triage::{DecisionKind, HandoffReason, IntentScore, TriageReason, TriageRecord};
+use crate::domain::triage::{
+    DecisionKind, HandoffReason, History, IntentScore, Ranking, TriageReason, TriageRecord, decide,
+};
 use crate::intents::SensitiveRules;
 use crate::store::{Change, NewMessage, Store, StoreError, Tx};
 use crate::util::{random_hex, sha256_hex};
@@ -147,8 +150,9 @@ impl ChatService {
         &self.identity
     }
 
-    pub fn model_version(&self) -> &str {
-        &self.classifier.metadata().version
+    /// The live model's version.
+    pub fn model_version(&self) -> String {
+        self.classifier.live().version.clone()
     }
 
     /// Whether the database answers.
@@ -160,15 +164,14 @@ impl ChatService {
     /// what triage would do with it as a conversation's first message.
     pub async fn classify(&self, text: &str) -> Result<Classification, ChatError> {
         validate_message(text)?;
-        let ranking = self.rank_workers.rank(text.to_string()).await?;
-        let metadata = self.classifier.metadata();
-        let (decision, phrase) = self.bot.rules.first_message(text, &ranking, &metadata.thresholds, &self.bot.catalog);
+        let Classified { ranking, model, .. } = self.rank_workers.classify(text.to_string()).await?;
+        let (decision, phrase) = self.bot.rules.first_message(text, &ranking, &model.thresholds, &self.bot.catalog);
         Ok(Classification {
             intents: ranking.top_n(5).to_vec(),
             decision: decision.kind(),
             reason: decision.reason(),
             sensitive_phrase: phrase.map(|m| m.category.to_string()),
-            model_version: metadata.version.clone(),
+            model_version: model.version.clone(),
         })
     }
 
@@ -270,24 +273,33 @@ impl ChatService {
         if let Some(result) = replay(self.bot.store.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
-        let ranking = self.rank_workers.rank(input.text.clone()).await?;
-        let metadata = self.classifier.metadata();
+        let classified = self.rank_workers.classify(input.text.clone()).await?;
         let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
         if let Some(result) = replay(tx.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
+        let shadow = classified.shadow.as_ref().map(|(ranking, model)| {
+            let guess =
+                |ranking: &Ranking, model: &HeadMetadata| self.guess(&input.text, ranking, model, &turn.conversation);
+            ShadowGuess {
+                version: model.version.clone(),
+                guess: guess(ranking, model),
+                live_version: classified.model.version.clone(),
+                live: guess(&classified.ranking, &classified.model),
+            }
+        });
         let ip_hash = self.hash_ip(ip);
         let turn_input = Input {
             text: &input.text,
             quick_reply: quick_reply.as_ref(),
             ip_hash: &ip_hash,
-            ranking: &ranking,
-            thresholds: &metadata.thresholds,
+            ranking: &classified.ranking,
+            thresholds: &classified.model.thresholds,
         };
         let outcome = respond(&self.bot, &mut tx, &mut turn, &turn_input).await?;
-        let triage = TriageRecord::new(&ranking, outcome, &metadata.version);
-        let shopper = NewMessage::shopper(input.text, cmid, triage);
-        let result = self.commit(tx, turn, Some(shopper), Some((cmid, request_hash))).await?;
+        let triage = TriageRecord::new(&classified.ranking, outcome, &classified.model.version);
+        let shopper = Shopper { message: NewMessage::shopper(input.text, cmid, triage), cmid, request_hash, shadow };
+        let result = self.commit(tx, turn, Some(shopper)).await?;
         tracing::info!(conversation = %id, decision = %outcome.decision, reason = %outcome.reason, "message handled");
         Ok(result)
     }
@@ -319,7 +331,7 @@ impl ChatService {
             });
         }
         verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
-        self.commit(tx, turn, None, None).await
+        self.commit(tx, turn, None).await
     }
 
     /// The shopper pressed "Talk to a person".
@@ -329,7 +341,7 @@ impl ChatService {
         if !turn.conversation.state.bot_is_silent() {
             hand_off(&self.bot, &mut turn, HandoffReason::CustomerRequested, None, None);
         }
-        self.commit(tx, turn, None, None).await
+        self.commit(tx, turn, None).await
     }
 
     /// A 1-5 rating with an optional comment.
@@ -352,7 +364,7 @@ impl ChatService {
         tx.save_rating_comment(id, comment).await?;
         turn.say("Thank you for your feedback!");
         tx.audit(&Actor::Shopper, AuditAction::Rate, Some(id), serde_json::json!({"score": score})).await?;
-        self.commit(tx, turn, None, None).await
+        self.commit(tx, turn, None).await
     }
 
     /// Starts the transaction of a turn, holding the conversation's lock until commit.
@@ -362,20 +374,35 @@ impl ChatService {
         Ok((tx, Turn::new(conversation)))
     }
 
-    /// Stores the shopper message, the replies and the conversation, then publishes.
-    async fn commit(
-        &self,
-        mut tx: Tx,
-        turn: Turn,
-        shopper: Option<NewMessage>,
-        idempotency: Option<(&str, String)>,
-    ) -> Result<TurnResult, ChatError> {
+    /// What a model would decide for `text` in this conversation, the way triage decides
+    /// (for comparing the live model with one in shadow).
+    fn guess(&self, text: &str, ranking: &Ranking, model: &HeadMetadata, conversation: &Conversation) -> Guess {
+        let history = History {
+            clarified_last_turn: conversation.clarified_last,
+            out_of_scope_last_turn: conversation.out_of_scope_last,
+        };
+        let phrase = self.bot.rules.find(text).map(|m| m.category);
+        let decision = decide(ranking, phrase, &model.thresholds, &self.bot.catalog, history);
+        let top = ranking.top();
+        Guess {
+            intent: top.map_or_else(String::new, |t| t.intent.clone()),
+            confidence: top.map_or(0.0, |t| t.confidence),
+            decision: decision.kind(),
+        }
+    }
+
+    /// Stores the shopper message (with what a model in shadow made of it), the replies and
+    /// the conversation, then publishes.
+    async fn commit(&self, mut tx: Tx, turn: Turn, shopper: Option<Shopper<'_>>) -> Result<TurnResult, ChatError> {
         let Turn { mut conversation, replies: new_replies } = turn;
-        let triage = shopper.as_ref().and_then(|m| m.triage.clone());
-        let message = match shopper {
-            Some(m) => Some(tx.append(&mut conversation, m).await?),
+        let triage = shopper.as_ref().and_then(|s| s.message.triage.clone());
+        let message = match &shopper {
+            Some(s) => Some(tx.append(&mut conversation, s.message.clone()).await?),
             None => None,
         };
+        if let (Some(m), Some(Shopper { shadow: Some(shadow), .. })) = (&message, &shopper) {
+            tx.record_shadow(&m.id, &shadow.version, &shadow.guess, &shadow.live_version, &shadow.live).await?;
+        }
         let mut replies = Vec::with_capacity(new_replies.len());
         for m in new_replies {
             replies.push(tx.append(&mut conversation, m).await?);
@@ -383,9 +410,9 @@ impl ChatService {
         tx.save_conversation(&conversation).await?;
         let result =
             TurnResult { message, replies, state: conversation.state, triage, verified: conversation.verified() };
-        if let Some((cmid, hash)) = idempotency {
+        if let Some(s) = &shopper {
             let response = serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            tx.save_idempotency(&conversation.id, cmid, &hash, &response).await?;
+            tx.save_idempotency(&conversation.id, s.cmid, &s.request_hash, &response).await?;
         }
         tx.notify(&conversation.id, conversation.last_seq).await?;
         tx.commit().await?;
@@ -410,6 +437,22 @@ fn replay(stored: Option<(String, String)>, request_hash: &str) -> Result<Option
     serde_json::from_str(&response)
         .map(Some)
         .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")).into())
+}
+
+/// A shopper's message to store with its turn, and how to recognise a retry of it.
+struct Shopper<'a> {
+    message: NewMessage,
+    cmid: &'a str,
+    request_hash: String,
+    shadow: Option<ShadowGuess>,
+}
+
+/// The live model's and the shadow's guesses about one message.
+struct ShadowGuess {
+    version: String,
+    guess: Guess,
+    live_version: String,
+    live: Guess,
 }
 
 /// Only a token's hash is stored.

@@ -2,14 +2,15 @@
 //! it contains, so the chat service's turn logic runs without ONNX Runtime.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::{ClassifierError, HeadMetadata, IntentClassifier, LexicalConfig, NeighbourConfig};
+use super::{Classified, ClassifierError, HeadMetadata, IntentClassifier, LexicalConfig, NeighbourConfig};
 use crate::domain::triage::{IntentScore, Ranking, Thresholds};
 
 pub struct FakeClassifier {
     rules: Vec<(String, Ranking)>,
     fallback: Ranking,
-    metadata: HeadMetadata,
+    metadata: Arc<HeadMetadata>,
 }
 
 fn ranking(scores: &[(&str, f32)]) -> Ranking {
@@ -33,7 +34,7 @@ impl FakeClassifier {
             encoder_sha256: String::new(),
             neighbours_sha256: String::new(),
         };
-        Self { rules: Vec::new(), fallback: ranking(&[("out_of_scope", 0.9)]), metadata }
+        Self { rules: Vec::new(), fallback: ranking(&[("out_of_scope", 0.9)]), metadata: Arc::new(metadata) }
     }
 
     /// Messages containing `phrase` (lower case) get `scores`, highest first.
@@ -44,13 +45,14 @@ impl FakeClassifier {
 }
 
 impl IntentClassifier for FakeClassifier {
-    fn rank(&self, text: &str) -> Result<Ranking, ClassifierError> {
+    fn classify(&self, text: &str) -> Result<Classified, ClassifierError> {
         let text = text.to_lowercase();
         let found = self.rules.iter().find(|(phrase, _)| text.contains(phrase.as_str()));
-        Ok(found.map_or_else(|| self.fallback.clone(), |(_, r)| r.clone()))
+        let ranking = found.map_or_else(|| self.fallback.clone(), |(_, r)| r.clone());
+        Ok(Classified { ranking, model: self.metadata.clone(), shadow: None })
     }
 
-    fn metadata(&self) -> &HeadMetadata {
-        &self.metadata
+    fn live(&self) -> Arc<HeadMetadata> {
+        self.metadata.clone()
     }
 }

@@ -2,6 +2,7 @@
 //! training examples' embeddings it consults (`neighbours.bin`), and its metadata.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -20,7 +21,7 @@ pub const OUTPUT_PROBABILITIES: &str = "probabilities";
 pub struct Head {
     pool: SessionPool,
     neighbours: Neighbours,
-    metadata: HeadMetadata,
+    metadata: Arc<HeadMetadata>,
     /// The out-of-scope class, if the head has one.
     oos: Option<usize>,
 }
@@ -29,37 +30,53 @@ impl Head {
     /// Loads `head.onnx`, `neighbours.bin` and `head.json` from `dir`.
     pub fn load(dir: &Path) -> Result<Self, ClassifierError> {
         let metadata = HeadMetadata::read(&dir.join(METADATA_FILE))?;
-        let path = dir.join(HEAD_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.clone() },
-            _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
-        })?;
-        let neighbours_path = dir.join(NEIGHBOURS_FILE);
-        let (neighbours, neighbours_sha256) = Neighbours::read(&neighbours_path)?;
-        let head = Self::from_bytes(&bytes, neighbours, metadata)
-            .map_err(|reason| ClassifierError::BadModel { path, reason })?;
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ClassifierError::MissingFile { path: path.clone() },
+                _ => ClassifierError::BadModel { path: path.clone(), reason: e.to_string() },
+            })
+        };
+        let (head_onnx, neighbours) = (read(HEAD_FILE)?, read(NEIGHBOURS_FILE)?);
+        Self::from_artefacts(&head_onnx, &neighbours, metadata).map_err(|(file, reason)| ClassifierError::BadModel {
+            path: dir.join(file),
+            reason: format!("{reason}; restore the models folder from git or re-create it with `make model`"),
+        })
+    }
+
+    /// A head from its artefacts (as training writes them and the store keeps them), checked
+    /// against each other. An error names the artefact at fault.
+    pub fn from_artefacts(
+        head_onnx: &[u8],
+        neighbours_bytes: &[u8],
+        metadata: HeadMetadata,
+    ) -> Result<Self, (&'static str, String)> {
+        metadata.check().map_err(|reason| (METADATA_FILE, reason))?;
+        let neighbours = Neighbours::from_bytes(neighbours_bytes).map_err(|reason| (NEIGHBOURS_FILE, reason))?;
+        let head = Self::from_bytes(head_onnx, neighbours, metadata).map_err(|reason| (HEAD_FILE, reason))?;
         let (n, meta) = (&head.neighbours, &head.metadata);
         if n.dim() != meta.embedding_dim || n.class_count() != meta.labels.len() {
-            return Err(ClassifierError::BadModel {
-                path: neighbours_path,
-                reason: format!(
-                    "it holds {}-dimensional examples of {} classes, but the head expects {} and {}; re-create both with `make model`",
+            return Err((
+                NEIGHBOURS_FILE,
+                format!(
+                    "it holds {}-dimensional examples of {} classes, but the head expects {} and {}",
                     n.dim(),
                     n.class_count(),
                     meta.embedding_dim,
                     meta.labels.len()
                 ),
-            });
+            ));
         }
+        let neighbours_sha256 = crate::util::sha256_hex(neighbours_bytes);
         if neighbours_sha256 != meta.neighbours_sha256 {
-            return Err(ClassifierError::BadModel {
-                path: neighbours_path,
-                reason: format!(
-                    "it is not the file this head was trained with (SHA-256 {}…, head.json names {}…); restore both from git or re-create them with `make model`",
+            return Err((
+                NEIGHBOURS_FILE,
+                format!(
+                    "it is not the file this head was trained with (SHA-256 {}…, head.json names {}…)",
                     &neighbours_sha256[..12],
                     meta.neighbours_sha256.get(..12).unwrap_or(&meta.neighbours_sha256)
                 ),
-            });
+            ));
         }
         Ok(head)
     }
@@ -73,7 +90,7 @@ impl Head {
             .commit_from_memory(bytes)
             .map_err(|e| e.to_string())?;
         let oos = crate::domain::intent::out_of_scope_index(&metadata.labels);
-        let head = Self { pool: SessionPool::new(vec![session]), neighbours, metadata, oos };
+        let head = Self { pool: SessionPool::new(vec![session]), neighbours, metadata: Arc::new(metadata), oos };
         let probe = head.predict(&[vec![0.0; head.metadata.embedding_dim]], &["probe"]).map_err(|e| e.to_string())?;
         if probe.first().map(Vec::len) != Some(head.metadata.labels.len()) {
             return Err(format!(
@@ -83,6 +100,12 @@ impl Head {
             ));
         }
         Ok(head)
+    }
+
+    /// The metadata, shared: a message classified by this head keeps naming its version and
+    /// thresholds even after another head is swapped in.
+    pub fn shared_metadata(&self) -> Arc<HeadMetadata> {
+        self.metadata.clone()
     }
 
     pub fn metadata(&self) -> &HeadMetadata {

@@ -48,7 +48,8 @@ impl HeadMetadata {
         Ok(meta)
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks the figures a head cannot work without.
+    pub fn check(&self) -> Result<(), String> {
         if self.labels.len() < 2 {
             return Err(format!("a head needs at least 2 labels, found {}", self.labels.len()));
         }

@@ -13,6 +13,9 @@ mod runtime;
 mod workers;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 pub use encoder::Encoder;
 pub use head::Head;
@@ -64,63 +67,132 @@ impl Default for ClassifierOptions {
     }
 }
 
+/// What the classifier made of a message, and the model that made it: a message classified
+/// while another model is swapped in keeps the version and thresholds it was ranked with.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    pub ranking: Ranking,
+    pub model: Arc<HeadMetadata>,
+    /// The ranking of the candidate in shadow, if one is.
+    pub shadow: Option<(Ranking, Arc<HeadMetadata>)>,
+}
+
 /// Anything that ranks intents for a message: the ONNX model in production, and the seam
 /// the chat service is written against.
 pub trait IntentClassifier: Send + Sync {
-    fn rank(&self, text: &str) -> Result<Ranking, ClassifierError>;
-    fn metadata(&self) -> &HeadMetadata;
+    fn classify(&self, text: &str) -> Result<Classified, ClassifierError>;
+    /// The live model's metadata.
+    fn live(&self) -> Arc<HeadMetadata>;
     /// How many rankings can usefully run at once (the encoder's sessions).
     fn concurrency(&self) -> usize {
         1
     }
 }
 
-/// The shipped model: the frozen encoder plus a trained head.
+/// The heads serving now: the live one and, optionally, a candidate in shadow.
+struct Serving {
+    live: Arc<Head>,
+    shadow: Option<Arc<Head>>,
+}
+
+/// The frozen encoder plus the live head (and a shadow), swapped atomically: a message in
+/// flight finishes on the heads it started with.
 pub struct OnnxClassifier {
-    encoder: Encoder,
-    head: Head,
+    encoder: Arc<Encoder>,
+    serving: ArcSwap<Serving>,
 }
 
 impl OnnxClassifier {
     /// Loads `encoder.onnx`, `tokenizer.json`, `head.onnx`, `neighbours.bin` and `head.json` from `dir`.
     pub fn load(dir: &Path, options: ClassifierOptions) -> Result<Self, ClassifierError> {
-        let encoder = Encoder::load(dir, options)?;
+        let encoder = Arc::new(Encoder::load(dir, options)?);
         let head = Head::load(dir)?;
-        if head.metadata().embedding_dim != encoder.dim() {
-            return Err(ClassifierError::BadMetadata {
-                path: dir.join(METADATA_FILE),
-                reason: format!(
-                    "the head expects {}-dimensional embeddings but the encoder makes {}",
-                    head.metadata().embedding_dim,
-                    encoder.dim()
-                ),
-            });
-        }
-        Ok(Self { encoder, head })
+        Self::new(encoder, head)
+            .map_err(|reason| ClassifierError::BadMetadata { path: dir.join(METADATA_FILE), reason })
     }
 
-    pub fn from_parts(encoder: Encoder, head: Head) -> Self {
-        Self { encoder, head }
+    /// The encoder with `live` as the live head, if they fit together.
+    pub fn new(encoder: Arc<Encoder>, live: Head) -> Result<Self, String> {
+        check_fits(&encoder, &live)?;
+        Ok(Self { encoder, serving: ArcSwap::from_pointee(Serving { live: Arc::new(live), shadow: None }) })
     }
 
     pub fn encoder(&self) -> &Encoder {
         &self.encoder
     }
 
-    pub fn head(&self) -> &Head {
-        &self.head
+    pub fn shared_encoder(&self) -> Arc<Encoder> {
+        self.encoder.clone()
+    }
+
+    /// The live model's ranking of one message (what tools and benchmarks need).
+    pub fn rank(&self, text: &str) -> Result<Ranking, ClassifierError> {
+        Ok(self.classify(text)?.ranking)
+    }
+
+    /// The live model's metadata.
+    pub fn metadata(&self) -> Arc<HeadMetadata> {
+        self.live()
+    }
+
+    /// The live head.
+    pub fn head(&self) -> Arc<Head> {
+        self.serving.load().live.clone()
+    }
+
+    pub fn shadow(&self) -> Option<Arc<Head>> {
+        self.serving.load().shadow.clone()
+    }
+
+    /// From the next message on, `live` answers and `shadow` (if any) is consulted alongside.
+    pub fn serve(&self, live: Arc<Head>, shadow: Option<Arc<Head>>) -> Result<(), String> {
+        check_fits(&self.encoder, &live)?;
+        if let Some(s) = &shadow {
+            check_fits(&self.encoder, s)?;
+        }
+        self.serving.store(Arc::new(Serving { live, shadow }));
+        Ok(())
     }
 }
 
+/// A head trained on another encoder's embeddings cannot read this one's.
+fn check_fits(encoder: &Encoder, head: &Head) -> Result<(), String> {
+    let meta = head.metadata();
+    if meta.embedding_dim != encoder.dim() {
+        return Err(format!(
+            "model {} expects {}-dimensional embeddings but the encoder makes {}",
+            meta.version,
+            meta.embedding_dim,
+            encoder.dim()
+        ));
+    }
+    if !meta.encoder_sha256.is_empty() && meta.encoder_sha256 != encoder.sha256() {
+        return Err(format!(
+            "model {} was trained with another encoder (SHA-256 {}…, this one is {}…)",
+            meta.version,
+            meta.encoder_sha256.get(..12).unwrap_or(&meta.encoder_sha256),
+            &encoder.sha256()[..12]
+        ));
+    }
+    Ok(())
+}
+
 impl IntentClassifier for OnnxClassifier {
-    fn rank(&self, text: &str) -> Result<Ranking, ClassifierError> {
+    fn classify(&self, text: &str) -> Result<Classified, ClassifierError> {
+        let serving = self.serving.load_full();
         let embedding = self.encoder.embed_one(text)?;
-        let probabilities = self.head.predict_one(&embedding, text)?;
-        Ok(ranking_from(&self.head.metadata().labels, &probabilities))
+        let rank = |head: &Head| -> Result<Ranking, ClassifierError> {
+            let probabilities = head.predict_one(&embedding, text)?;
+            Ok(ranking_from(&head.metadata().labels, &probabilities))
+        };
+        let ranking = rank(&serving.live)?;
+        // The shadow never fails a live message.
+        let shadow = serving.shadow.as_ref().and_then(|h| rank(h).ok().map(|r| (r, h.shared_metadata())));
+        Ok(Classified { ranking, model: serving.live.shared_metadata(), shadow })
     }
 
-    fn metadata(&self) -> &HeadMetadata {
-        self.head.metadata()
+    fn live(&self) -> Arc<HeadMetadata> {
+        self.serving.load().live.shared_metadata()
     }
 
     fn concurrency(&self) -> usize {

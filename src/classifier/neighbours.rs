@@ -160,7 +160,7 @@ impl Neighbours {
         Ok((neighbours, crate::util::sha256_hex(&bytes)))
     }
 
-    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let header = bytes.get(..20).ok_or("too short for a neighbours file")?;
         if &header[..8] != MAGIC {
             return Err("not a Switchboard neighbours file (wrong magic bytes); re-create it with `make model`".into());

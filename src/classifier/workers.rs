@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClassifierError, IntentClassifier};
-use crate::domain::triage::Ranking;
+use super::{Classified, ClassifierError, IntentClassifier};
 
 /// Messages that may wait for a worker before callers themselves wait.
 const QUEUE_CAPACITY: usize = 1024;
@@ -19,7 +18,7 @@ const QUEUE_CAPACITY: usize = 1024;
 struct Job {
     text: String,
     span: tracing::Span,
-    reply: oneshot::Sender<Result<Ranking, ClassifierError>>,
+    reply: oneshot::Sender<Result<Classified, ClassifierError>>,
 }
 
 pub struct RankWorkers {
@@ -41,8 +40,8 @@ impl RankWorkers {
         Self { jobs }
     }
 
-    /// Ranks the intents of `text` once a worker is free.
-    pub async fn rank(&self, text: String) -> Result<Ranking, ClassifierError> {
+    /// Classifies `text` once a worker is free.
+    pub async fn classify(&self, text: String) -> Result<Classified, ClassifierError> {
         let stopped = || ClassifierError::Inference("the classifier has stopped".into());
         let (reply, ranking) = oneshot::channel();
         let job = Job { text, span: tracing::Span::current(), reply };
@@ -65,8 +64,8 @@ fn work(classifier: &dyn IntentClassifier, queue: &Mutex<mpsc::Receiver<Job>>) {
             continue;
         }
         // A panic fails this message only; the worker lives on for the next one.
-        let ranking = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.rank(&job.text)))
+        let classified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.classify(&job.text)))
             .unwrap_or_else(|_| Err(ClassifierError::Inference("the classifier panicked on this message".into())));
-        let _ = job.reply.send(ranking);
+        let _ = job.reply.send(classified);
     }
 }

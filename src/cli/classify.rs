@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::classifier::{ClassifierOptions, IntentClassifier, OnnxClassifier};
+use crate::classifier::{ClassifierOptions, OnnxClassifier};
 use crate::config::ModelPaths;
 use crate::domain::intent::IntentCatalog;
 

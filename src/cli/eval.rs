@@ -11,6 +11,7 @@ use crate::config::ModelPaths;
 use crate::domain::intent::IntentCatalog;
 use crate::training::dataset::{from_intents, read_jsonl};
 use crate::training::evaluate::{Evaluation, Policy, benchmark, cross_validation, shipped};
+use crate::training::progress::Progress;
 use crate::training::report::write_report;
 use crate::training::train::TrainOptions;
 
@@ -102,7 +103,8 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
             || (args.neighbour_mix == defaults.mix && args.familiarity_power == defaults.familiarity_power),
         "--neighbour-mix and --familiarity-power shape a head being trained; the shipped model uses the values in its head.json"
     );
-    let mut options = TrainOptions { folds: args.folds, quiet: args.quiet, ..TrainOptions::default() };
+    let mut options = TrainOptions { folds: args.folds, ..TrainOptions::default() };
+    let progress = Progress { quiet: args.quiet, observer: None };
     options.calibration.target_precision = args.target_precision;
     options.calibration.min_oos_recall = args.min_oos_recall;
     options.head.epochs = args.epochs;
@@ -121,7 +123,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         let encoder = Encoder::load(&paths.models, classifier_options)?;
         let policy = Policy { catalog: &catalog, rules: &rules };
         let title = format!("{}-fold cross-validation over {}", args.folds, paths.intents.display());
-        (title, cross_validation(&encoder, &from_intents(&defs), &options, &policy)?)
+        (title, cross_validation(&encoder, &from_intents(&defs), &options, &policy, &progress)?)
     } else if let Some(train) = &args.train {
         let test = args.test.as_ref().context("--train needs --test")?;
         let train_rows = read_jsonl(train)?;
@@ -129,7 +131,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         let test_rows = read_jsonl(test)?;
         let encoder = Encoder::load(&paths.models, classifier_options)?;
         let title = format!("{} → {}", train.display(), test.display());
-        (title, benchmark(&encoder, &train_rows, val_rows.as_deref(), &test_rows, &options)?)
+        (title, benchmark(&encoder, &train_rows, val_rows.as_deref(), &test_rows, &options, &progress)?)
     } else {
         let test = args.test.as_ref().context("--test is required")?;
         let test_rows = read_jsonl(test)?;
@@ -139,7 +141,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         let classifier = OnnxClassifier::load(&paths.models, classifier_options)?;
         let policy = Policy { catalog: &catalog, rules: &rules };
         let title = format!("shipped model on {}", test.display());
-        (title, shipped(&classifier, &test_rows, &policy, &options)?)
+        (title, shipped(&classifier, &test_rows, &policy, &options, &progress)?)
     };
     if let Some(path) = &args.predictions {
         write_predictions(path, &eval).with_context(|| format!("writing {}", path.display()))?;

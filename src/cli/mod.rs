@@ -4,6 +4,8 @@ mod agent;
 mod classify;
 mod eval;
 mod import;
+mod intents;
+mod models;
 mod serve;
 mod token;
 mod train;
@@ -28,8 +30,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
-    /// Train the intent head from intents/ and write it into models/.
+    /// Train a candidate model from intents/ and the approved examples (or, with --export, a head into a folder).
     Train(train::TrainArgs),
+    /// Model versions: list, promote, roll back, shadow.
+    Models(models::ModelsArgs),
+    /// Work on the intents/ folder.
+    Intents(intents::IntentsArgs),
     /// Measure the classifier on a benchmark, on intents/ (k-fold), or the shipped model.
     Eval(eval::EvalArgs),
     /// Classify one message and show the triage decision.
@@ -46,6 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.paths, args),
         Command::Train(args) => train::run(&cli.paths, args),
+        Command::Models(args) => models::run(&cli.paths, args),
+        Command::Intents(args) => intents::run(&cli.paths, args),
         Command::Eval(args) => eval::run(&cli.paths, args),
         Command::Classify(args) => classify::run(&cli.paths, args),
         Command::Import(args) => import::run(args),

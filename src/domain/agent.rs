@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conversation::ConversationState;
 use super::intent::Priority;
+use super::model::ExampleSource;
 use super::triage::HandoffReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,15 +61,18 @@ named_enum! {
     }
 }
 
-/// An agent's label on a shopper message: a training example, reviewed by an admin.
+/// An agent's label on a shopper message, personal data masked: a training example once an
+/// admin approves it. One per message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingExample {
     pub id: String,
     pub text: String,
     pub intent: String,
     pub status: ExampleStatus,
+    pub source: ExampleSource,
     pub message_id: String,
     pub conversation_id: String,
     pub agent_id: String,
     pub created_at: i64,
+    pub updated_at: i64,
 }

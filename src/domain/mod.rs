@@ -46,6 +46,8 @@ pub mod audit;
 pub mod conversation;
 pub mod events;
 pub mod intent;
+pub mod masking;
+pub mod model;
 pub mod orders;
 pub mod parse;
 pub mod quick_reply;

@@ -85,31 +85,3 @@ mod tests {
         assert_eq!(normalise("Order #1042, please"), "order 1042 please");
     }
 }
-
-/// Masks personal data before a message becomes a training example: email addresses, card
-/// numbers, phone numbers and order numbers.
-pub fn mask_personal_data(text: &str) -> String {
-    use std::sync::LazyLock;
-
-    use regex::Regex;
-    static EMAIL: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex"));
-    static CARD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("valid regex"));
-    static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\d[\d ()-]{7,}\d").expect("valid regex"));
-    static ORDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#?\b[A-Z]{0,4}-?\d{3,12}\b").expect("valid regex"));
-    let text = EMAIL.replace_all(text, "[email]");
-    let text = CARD.replace_all(&text, "[card]");
-    let text = PHONE.replace_all(&text, "[phone]");
-    ORDER.replace_all(&text, "[order]").into_owned()
-}
-
-#[cfg(test)]
-mod masking_tests {
-    use super::mask_personal_data;
-
-    #[test]
-    fn personal_data_is_masked() {
-        let masked = mask_personal_data("I'm jo@x.com, card 4111 1111 1111 1111, call +44 20 7946 0000 about #10042");
-        assert_eq!(masked, "I'm [email], card [card], call [phone] about [order]");
-    }
-}

@@ -1,5 +1,5 @@
-//! Admin endpoints: agents (list, add, disable), training examples (list, approve, reject), and
-//! the classifier (open to anyone in demo mode).
+//! Admin endpoints: agents (list, add, disable), training examples (list, approve, reject,
+//! change the intent, one or many), and the classifier (open to anyone in demo mode).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,7 +10,7 @@ use tower_sessions::Session;
 
 use super::agent::{Acting, ActingWith, SignedIn, current_agent};
 use super::{ApiError, ApiJson, AppState};
-use crate::agents::NewAgent;
+use crate::agents::{NewAgent, Review};
 use crate::chat::Classification;
 use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
 
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/training-examples", get(list_examples))
         .route("/api/v1/admin/training-examples/{id}/approve", post(approve))
         .route("/api/v1/admin/training-examples/{id}/reject", post(reject))
+        .route("/api/v1/admin/training-examples/review", post(review_many))
         .route("/api/v1/classify", post(classify))
 }
 
@@ -105,7 +106,8 @@ struct Reviewed {
 }
 
 async fn review(state: AppState, admin: Agent, id: String, status: ExampleStatus) -> Result<Json<Reviewed>, ApiError> {
-    state.agents.review_example(&admin, &id, status).await?;
+    let review = Review { status: Some(status), intent: None };
+    state.agents.review_examples(&admin, std::slice::from_ref(&id), &review).await?;
     Ok(Json(Reviewed { id, status }))
 }
 
@@ -123,6 +125,31 @@ async fn reject(
     Path(id): Path<String>,
 ) -> Result<Json<Reviewed>, ApiError> {
     review(state, admin, id, ExampleStatus::Rejected).await
+}
+
+/// Approve or reject (`status`) and/or move to another intent (`intent`) several examples at
+/// once: all or none.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewMany {
+    ids: Vec<String>,
+    #[serde(default)]
+    status: Option<ExampleStatus>,
+    #[serde(default)]
+    intent: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReviewedMany {
+    reviewed: usize,
+}
+
+async fn review_many(
+    State(state): State<AppState>,
+    ActingWith(admin, request): ActingWith<ReviewMany>,
+) -> Result<Json<ReviewedMany>, ApiError> {
+    let review = Review { status: request.status, intent: request.intent };
+    Ok(Json(ReviewedMany { reviewed: state.agents.review_examples(&admin, &request.ids, &review).await? }))
 }
 
 #[derive(Deserialize)]

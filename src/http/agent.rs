@@ -292,12 +292,22 @@ async fn note(
     Ok(Json(Written { message: state.agents.write(&agent, &id, &request.text, true).await? }))
 }
 
+/// Optionally: "the bot could have answered this" with that intent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    bot_could_have_answered: Option<String>,
+}
+
 async fn resolve(
     State(state): State<AppState>,
     Acting(agent): Acting,
     Path(id): Path<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<StateNow>, ApiError> {
-    state.agents.resolve(&agent, &id).await?;
+    let request: Option<ResolveRequest> = super::error::optional_json(body)?;
+    let could_have_answered = request.and_then(|r| r.bot_could_have_answered);
+    state.agents.resolve(&agent, &id, could_have_answered.as_deref()).await?;
     Ok(StateNow::of(ConversationState::Resolved))
 }
 

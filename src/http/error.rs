@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::agents::AgentError;
 use crate::chat::ChatError;
 use crate::integration::IntegrationError;
+use crate::learning::LearningError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -105,7 +106,21 @@ impl From<AgentError> for ApiError {
             AgentError::Forbidden(code, _) => ApiError::client(StatusCode::FORBIDDEN, code, message),
             AgentError::Conflict(code, _) => ApiError::client(StatusCode::CONFLICT, code, message),
             AgentError::Invalid(code, _) => ApiError::bad_request(code, message),
+            AgentError::Unprocessable(code, _) => ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             AgentError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<LearningError> for ApiError {
+    fn from(e: LearningError) -> Self {
+        let message = e.to_string();
+        match e {
+            LearningError::NotFound(_) => ApiError::client(StatusCode::NOT_FOUND, "not_found", message),
+            LearningError::Conflict(code, _) => ApiError::client(StatusCode::CONFLICT, code, message),
+            LearningError::Invalid(code, _) => ApiError::bad_request(code, message),
+            LearningError::Unloadable(_) => ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unloadable", message),
+            LearningError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -151,4 +166,22 @@ where
             }
         }
     }
+}
+
+/// A JSON body that may be left out (empty or blank): `None` then.
+pub fn optional_json<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Option<T>, ApiError> {
+    let body = body.map_err(body_error)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body).map(Some).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))
+}
+
+/// A raw body's rejection (too large, unreadable) as a JSON error with its status.
+pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    let status = rejection.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "invalid_body" };
+    ApiError::client(status, code, rejection.body_text())
 }

@@ -4,6 +4,7 @@ mod admin;
 mod agent;
 mod agent_stream;
 mod error;
+mod models;
 mod ops;
 mod shopper;
 mod store_api;
@@ -22,6 +23,7 @@ use crate::agents::AgentService;
 use crate::chat::ChatService;
 use crate::config::Secret;
 use crate::integration::StoreData;
+use crate::learning::{ModelService, Retrainer};
 use crate::store::SessionStore;
 
 /// The largest request body any endpoint accepts.
@@ -33,6 +35,8 @@ pub struct AppState {
     pub chat: Arc<ChatService>,
     pub agents: Arc<AgentService>,
     pub store_data: Arc<StoreData>,
+    pub models: Arc<ModelService>,
+    pub retrainer: Arc<Retrainer>,
     /// The console's public origin (e.g. `https://support.example.com`), also allowed as Origin.
     pub public_origin: Option<String>,
     /// Demo mode opens the classify endpoint to everyone.
@@ -97,7 +101,8 @@ fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionMa
 
 /// The whole application router. Agent and admin routes get the session layer.
 fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
-    let agent_routes = Router::new().merge(agent::router()).merge(admin::router()).layer(sessions);
+    let agent_routes =
+        Router::new().merge(agent::router()).merge(admin::router()).merge(models::router()).layer(sessions);
     let storefront_routes = Router::new()
         .merge(shopper::router())
         .merge(web::widget_router(&state.web_dir))

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::error::optional_json;
 use super::{ApiError, ApiJson, AppState};
 use crate::chat::{MessageInput, Started, Transcript, TurnResult};
 
@@ -39,24 +40,12 @@ struct StartRequest {
     customer_token: Option<String>,
 }
 
-/// A raw body's rejection (too large, unreadable) as a JSON error with its status.
-pub(super) fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
-    let status = rejection.status();
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "invalid_body" };
-    ApiError::client(status, code, rejection.body_text())
-}
-
 async fn start(
     State(state): State<AppState>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
-    let body = body.map_err(body_error)?;
     // An empty body starts an anonymous conversation.
-    let request: StartRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        StartRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
-    };
+    let request: StartRequest = optional_json(body)?.unwrap_or_default();
     if request.customer_token.as_ref().is_some_and(|t| t.len() > 4096) {
         return Err(ApiError::bad_request("invalid_customer_token", "customer_token is too long"));
     }

@@ -101,7 +101,7 @@ fn signed_items<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Vec<T>, ApiError> {
-    let body = body.map_err(super::shopper::body_error)?;
+    let body = body.map_err(super::error::body_error)?;
     check_signature(state, headers, &body)?;
     parse_many(&body)
 }

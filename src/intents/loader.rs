@@ -161,7 +161,7 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
 }
 
 /// What makes two examples the same: their words, or the text itself when it has none (emoji).
-fn example_key(example: &str) -> String {
+pub(super) fn example_key(example: &str) -> String {
     let key = normalise(example);
     if key.is_empty() { example.trim().to_lowercase() } else { key }
 }

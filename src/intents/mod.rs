@@ -1,5 +1,6 @@
 //! Reading `intents/`: one YAML file per intent, plus the sensitive-phrase rules.
 
+pub mod export;
 mod loader;
 mod rules;
 

@@ -1,10 +1,10 @@
-//! Agent accounts, the queue, atomic claims and labelled training examples.
+//! Agent accounts, the queue, and the lock behind the auto-assignment cap.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Engine, Result, Store, StoreError, Tx, now_ms};
-use crate::domain::agent::{Agent, ExampleStatus, QueueEntry, TrainingExample};
+use crate::domain::agent::{Agent, QueueEntry};
 use crate::domain::conversation::ConversationState;
 use crate::domain::intent::Priority;
 use crate::domain::triage::HandoffReason;
@@ -109,41 +109,6 @@ impl Store {
             .collect()
     }
 
-    pub async fn training_examples(&self, status: ExampleStatus) -> Result<Vec<TrainingExample>> {
-        let rows = sqlx::query(
-            "SELECT id, text, intent, status, message_id, conversation_id, agent_id, created_at FROM training_examples
-             WHERE status = $1 ORDER BY created_at LIMIT 500",
-        )
-        .bind(status.name())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get(3)?;
-                Ok(TrainingExample {
-                    id: r.try_get(0)?,
-                    text: r.try_get(1)?,
-                    intent: r.try_get(2)?,
-                    status: ExampleStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("training example status {status:?}")))?,
-                    message_id: r.try_get(4)?,
-                    conversation_id: r.try_get(5)?,
-                    agent_id: r.try_get(6)?,
-                    created_at: r.try_get(7)?,
-                })
-            })
-            .collect()
-    }
-
-    /// The conversation and text of a shopper message.
-    pub async fn shopper_message(&self, message_id: &str) -> Result<Option<(String, String)>> {
-        let row = sqlx::query("SELECT conversation_id, body FROM messages WHERE id = $1 AND sender = 'shopper'")
-            .bind(message_id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
-    }
-
     pub async fn audit_count(&self, conversation_id: &str) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query("SELECT actor, action FROM audit_log WHERE conversation_id = $1 ORDER BY at")
             .bind(conversation_id)
@@ -221,45 +186,5 @@ impl Tx {
             .await?
             .try_get(0)?;
         Ok(usize::try_from(n).unwrap_or(0))
-    }
-
-    pub async fn insert_training_example(
-        &mut self,
-        text: &str,
-        intent: &str,
-        message_id: &str,
-        conversation_id: &str,
-        agent_id: &str,
-    ) -> Result<String> {
-        let id = crate::util::random_hex(12);
-        sqlx::query(
-            "INSERT INTO training_examples (id, text, intent, status, message_id, conversation_id, agent_id, created_at)
-             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(text)
-        .bind(intent)
-        .bind(message_id)
-        .bind(conversation_id)
-        .bind(agent_id)
-        .bind(now_ms())
-        .execute(self.conn())
-        .await?;
-        Ok(id)
-    }
-
-    /// Approves or rejects a pending training example; false if it is not pending.
-    pub async fn review_training_example(&mut self, id: &str, status: ExampleStatus, reviewer: &str) -> Result<bool> {
-        let changed = sqlx::query(
-            "UPDATE training_examples SET status = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(status.name())
-        .bind(reviewer)
-        .bind(now_ms())
-        .execute(self.conn())
-        .await?
-        .rows_affected();
-        Ok(changed == 1)
     }
 }

@@ -4,10 +4,14 @@
 
 mod agents;
 mod conversations;
+mod examples;
+mod jobs;
 mod listener;
+mod models;
 mod orders;
 mod presence;
 mod sessions;
+mod shadow;
 mod tx;
 
 use std::path::Path;
@@ -18,7 +22,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
 pub use conversations::{NewMessage, VerificationCounts};
-pub use listener::{Change, ChangeListener};
+pub use examples::NewExample;
+pub use listener::{Change, ChangeListener, Notice};
+pub use models::{ModelArtefacts, NewModel};
 pub use sessions::SessionStore;
 pub use tx::Tx;
 

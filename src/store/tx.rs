@@ -285,6 +285,6 @@ impl Tx {
 }
 
 /// The stored form of JSON columns.
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }

@@ -66,6 +66,57 @@ pub fn from_intents(defs: &[IntentDefinition]) -> Vec<Example> {
         .collect()
 }
 
+/// Share of examples, in thousandths, that no model version trains on: the regression set
+/// the gate judges candidates on.
+pub const REGRESSION_PERMILLE: u64 = 150;
+
+/// Whether an example belongs to the regression set. A function of the text alone, so the
+/// set stays the same from run to run and an example never changes side.
+pub fn in_regression_set(text: &str) -> bool {
+    let digest = sha256_hex(crate::domain::text::normalise(text).as_bytes());
+    u64::from_str_radix(&digest[..8], 16).unwrap_or(0) % 1000 < REGRESSION_PERMILLE
+}
+
+/// What a model learns from and is judged on: `intents/` plus the approved examples.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingData {
+    pub train: Vec<Example>,
+    /// The regression set: the same slice of the data for every version.
+    pub regression: Vec<Example>,
+    /// Approved examples used, and those left out (a text already in the data, or an
+    /// intent `intents/` no longer has).
+    pub approved_used: usize,
+    pub approved_skipped: usize,
+}
+
+/// `intents/` plus approved examples (text, intent), without repeats of a text, split into
+/// training rows and the regression set.
+pub fn training_data(defs: &[IntentDefinition], approved: &[(String, String)]) -> TrainingData {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut data = TrainingData::default();
+    let mut add = |e: Example, data: &mut TrainingData| -> bool {
+        if !seen.insert(crate::domain::text::normalise(&e.text)) {
+            return false;
+        }
+        if in_regression_set(&e.text) {
+            data.regression.push(e)
+        } else {
+            data.train.push(e)
+        }
+        true
+    };
+    for e in from_intents(defs) {
+        add(e, &mut data);
+    }
+    let known: BTreeSet<&str> = defs.iter().map(|d| d.intent.name.as_str()).collect();
+    for (text, intent) in approved {
+        let used =
+            known.contains(intent.as_str()) && add(Example { text: text.clone(), intent: intent.clone() }, &mut data);
+        if used { data.approved_used += 1 } else { data.approved_skipped += 1 }
+    }
+    data
+}
+
 /// Sorted distinct labels.
 pub fn labels_of(examples: &[Example]) -> Vec<String> {
     examples.iter().map(|e| e.intent.clone()).collect::<BTreeSet<_>>().into_iter().collect()
@@ -144,6 +195,34 @@ mod tests {
         let folds = stratified_folds(&data, 5);
         assert_eq!(folds[20], folds[21]);
         assert_eq!(folds[20], folds[22]);
+    }
+
+    #[test]
+    fn the_regression_set_is_a_stable_slice_of_about_the_promised_share() {
+        let texts: Vec<String> = (0..4000).map(|i| format!("message number {i}")).collect();
+        let share = texts.iter().filter(|t| in_regression_set(t)).count() as f64 / texts.len() as f64;
+        assert!((share - REGRESSION_PERMILLE as f64 / 1000.0).abs() < 0.02, "{share}");
+        // Spacing, case and punctuation do not move a text to the other side.
+        for t in texts.iter().take(200) {
+            assert_eq!(in_regression_set(t), in_regression_set(&format!("  {}!", t.to_uppercase())));
+        }
+    }
+
+    #[test]
+    fn approved_examples_join_intents_once_and_unknown_intents_are_left_out() {
+        use crate::domain::intent::{Action, Intent};
+        let def = IntentDefinition {
+            intent: Intent::bare("order_status", Action::OrderStatus, false),
+            examples: vec!["where is my order".into()],
+        };
+        let approved = vec![
+            ("Where is my order?".to_string(), "order_status".to_string()),
+            ("wheres my parcel mate".to_string(), "order_status".to_string()),
+            ("book a flight".to_string(), "travel".to_string()),
+        ];
+        let data = training_data(&[def], &approved);
+        assert_eq!((data.approved_used, data.approved_skipped), (1, 2));
+        assert_eq!(data.train.len() + data.regression.len(), 2);
     }
 
     #[test]

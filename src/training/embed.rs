@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use super::progress;
+use super::progress::Progress;
 use crate::classifier::{ClassifierError, Encoder};
+use crate::domain::model::JobStage;
 
 /// What one embedding worker returns: (input index, embedding) pairs.
 type WorkerResult = Result<Vec<(usize, Vec<f32>)>, ClassifierError>;
@@ -17,9 +18,14 @@ pub struct Embedded {
 }
 
 /// Embeds `texts` with `workers` threads (use as many as the encoder has sessions).
-pub fn embed_all(encoder: &Encoder, texts: &[&str], workers: usize, quiet: bool) -> Result<Embedded, ClassifierError> {
+pub fn embed_all(
+    encoder: &Encoder,
+    texts: &[&str],
+    workers: usize,
+    progress: &Progress<'_>,
+) -> Result<Embedded, ClassifierError> {
     let started = Instant::now();
-    let bar = progress::bar(texts.len() as u64, "embedding", quiet);
+    let bar = progress.bar(texts.len() as u64, JobStage::Embedding);
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
     let results: Vec<WorkerResult> = std::thread::scope(|scope| {
@@ -33,7 +39,7 @@ pub fn embed_all(encoder: &Encoder, texts: &[&str], workers: usize, quiet: bool)
                             return Ok(done);
                         }
                         done.push((i, encoder.embed_one(texts[i])?));
-                        bar.inc(1);
+                        bar.inc();
                     }
                 })
             })
@@ -43,7 +49,7 @@ pub fn embed_all(encoder: &Encoder, texts: &[&str], workers: usize, quiet: bool)
             .map(|h| h.join().unwrap_or_else(|_| Err(ClassifierError::Inference("embedding worker panicked".into()))))
             .collect()
     });
-    bar.finish_and_clear();
+    bar.finish();
     for result in results {
         for (i, v) in result? {
             slots[i] = Some(v);

@@ -9,11 +9,12 @@ use super::calibrate::{Scored, calibrate};
 use super::dataset::Example;
 use super::embed::embed_all;
 use super::metrics::{Figures, compute};
-use super::progress;
+use super::progress::Progress;
 use super::softmax::SoftmaxHead;
 use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows, neighbours_of, predict_rows};
-use crate::classifier::{ClassifierError, Encoder, OnnxClassifier, ranking_from};
+use crate::classifier::{ClassifierError, Encoder, Head, OnnxClassifier, ranking_from};
 use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
+use crate::domain::model::JobStage;
 use crate::domain::triage::Thresholds;
 use crate::intents::SensitiveRules;
 
@@ -89,20 +90,21 @@ pub fn benchmark(
     val: Option<&[Example]>,
     test: &[Example],
     options: &TrainOptions,
+    progress: &Progress<'_>,
 ) -> Result<Evaluation, ClassifierError> {
     let started = Instant::now();
     let val = val.unwrap_or_default();
     let labelled = [train, val].concat();
     let set = LabelSet::of(&labelled);
     let all_texts: Vec<&str> = labelled.iter().chain(test).map(|e| e.text.as_str()).collect();
-    let features = featurize(encoder, &all_texts, options)?;
+    let features = featurize(encoder, &all_texts, options, progress)?;
     let fit_started = Instant::now();
     let classes: Vec<usize> = labelled.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
     let fit = |rows: usize| {
         let rows: Vec<usize> = (0..rows).collect();
-        let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-        let head = fit_rows(&features, &classes, &rows, &set, options, || bar.inc(1));
-        bar.finish_and_clear();
+        let bar = progress.bar(options.head.epochs as u64, JobStage::Fitting);
+        let head = fit_rows(&features, &classes, &rows, &set, options, || bar.inc());
+        bar.finish();
         head
     };
     // Rows `offset..` scored by a head fitted on (and consulting the examples of) rows `..known`.
@@ -117,7 +119,7 @@ pub fn benchmark(
             .collect()
     };
     let (calibration_rows, head) = if val.is_empty() {
-        (cross_validate(&features, train, &set, options), fit(train.len()))
+        (cross_validate(&features, train, &set, options, progress), fit(train.len()))
     } else {
         (predict(&fit(train.len()), train.len(), train.len(), val), fit(labelled.len()))
     };
@@ -146,13 +148,14 @@ pub fn cross_validation(
     examples: &[Example],
     options: &TrainOptions,
     policy: &Policy<'_>,
+    progress: &Progress<'_>,
 ) -> Result<Evaluation, ClassifierError> {
     let started = Instant::now();
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let features = featurize(encoder, &texts, options)?;
+    let features = featurize(encoder, &texts, options, progress)?;
     let fit_started = Instant::now();
     let set = LabelSet::of(examples);
-    let held_out = cross_validate(&features, examples, &set, options);
+    let held_out = cross_validate(&features, examples, &set, options, progress);
     let train_seconds = fit_started.elapsed().as_secs_f64();
     let thresholds = calibrate(&held_out, &set.labels, set.oos, &options.calibration);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
@@ -177,27 +180,40 @@ pub fn shipped(
     test: &[Example],
     policy: &Policy<'_>,
     options: &TrainOptions,
+    progress: &Progress<'_>,
 ) -> Result<Evaluation, ClassifierError> {
     let started = Instant::now();
-    let meta = classifier.head().metadata();
-    let labels = meta.labels.clone();
-    let set = LabelSet::from_labels(labels);
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
-    let embedded = embed_all(classifier.encoder(), &texts, options.workers, options.quiet)?;
-    let mut held_out = Vec::with_capacity(test.len());
-    for (examples, embeddings) in test.chunks(64).zip(embedded.vectors.chunks(64)) {
-        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-        let probabilities = classifier.head().predict(embeddings, &texts)?;
-        for (e, p) in examples.iter().zip(probabilities) {
+    let embedded = embed_all(classifier.encoder(), &texts, options.workers, progress)?;
+    let mut eval = on_embedded(&classifier.head(), test, &embedded.vectors, Some(policy))?;
+    eval.embed_per_sec = embedded.per_second;
+    eval.total_seconds = started.elapsed().as_secs_f64();
+    Ok(eval)
+}
+
+/// A trained head on examples already embedded, at its own thresholds.
+pub fn on_embedded(
+    head: &Head,
+    examples: &[Example],
+    embeddings: &[Vec<f32>],
+    policy: Option<&Policy<'_>>,
+) -> Result<Evaluation, ClassifierError> {
+    let started = Instant::now();
+    let meta = head.metadata();
+    let set = LabelSet::from_labels(meta.labels.clone());
+    let mut held_out = Vec::with_capacity(examples.len());
+    for (rows, vectors) in examples.chunks(64).zip(embeddings.chunks(64)) {
+        let texts: Vec<&str> = rows.iter().map(|e| e.text.as_str()).collect();
+        for (e, p) in rows.iter().zip(head.predict(vectors, &texts)?) {
             held_out.push(Scored { truth: set.truth(&e.intent), probabilities: p });
         }
     }
     let thresholds = meta.thresholds.clone();
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
-    let rows = row_results(test, &held_out, &set.labels, &thresholds, Some(policy));
+    let rows = row_results(examples, &held_out, &set.labels, &thresholds, policy);
     Ok(Evaluation {
         figures,
-        embed_per_sec: embedded.per_second,
+        embed_per_sec: 0.0,
         train_seconds: 0.0,
         total_seconds: started.elapsed().as_secs_f64(),
         thresholds,

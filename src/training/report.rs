@@ -34,14 +34,27 @@ pub fn write_report(dir: &Path, title: &str, eval: &Evaluation) -> std::io::Resu
 }
 
 pub fn render(title: &str, eval: &Evaluation) -> String {
+    document(title, &body(eval))
+}
+
+/// Two evaluations on the same rows side by side, e.g. the live model and a candidate.
+pub fn render_pair(title: &str, left: (&str, &Evaluation), right: (&str, &Evaluation)) -> String {
+    let column =
+        |(name, eval): (&str, &Evaluation)| format!("<div class=col><h2>{}</h2>{}</div>", escape(name), body(eval));
+    document(title, &format!("<div class=pair>{}{}</div>", column(left), column(right)))
+}
+
+fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>{t}</title><style>{CSS}</style><body><h1>{t}</h1>{body}</body></html>\n",
+        t = escape(title)
+    )
+}
+
+fn body(eval: &Evaluation) -> String {
     let f = &eval.figures;
     let mut html = String::new();
     let pct = |v: f64| format!("{:.1} %", v * 100.0);
-    let _ = write!(
-        html,
-        "<!doctype html><html lang=en><meta charset=utf-8><title>{t}</title><style>{CSS}</style><body><h1>{t}</h1>",
-        t = escape(title)
-    );
     let _ = write!(html, "<section class=cards>");
     let mut card = |name: &str, value: String| {
         let _ = write!(html, "<div class=card><div class=v>{}</div><div class=k>{}</div></div>", escape(&value), name);
@@ -80,11 +93,10 @@ pub fn render(title: &str, eval: &Evaluation) -> String {
     html.push_str("</section>");
     html.push_str(&per_intent_table(eval));
     html.push_str(&misclassified_table(eval));
-    html.push_str("</body></html>\n");
     html
 }
 
-const CSS: &str = "body{font:14px system-ui,sans-serif;margin:24px;color:#1d2433;max-width:1200px}h1{font-size:22px}h2{font-size:16px;margin:24px 0 8px}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#f3f5f9;border-radius:8px;padding:12px 16px;min-width:150px}.v{font-size:20px;font-weight:600}.k{color:#5b6478;font-size:12px}.row{display:flex;flex-wrap:wrap;gap:24px}.note{color:#5b6478}table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #e3e7ef;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}svg text{font:10px system-ui,sans-serif;fill:#1d2433}.bad{color:#b42318}";
+const CSS: &str = "body{font:14px system-ui,sans-serif;margin:24px;color:#1d2433;max-width:1200px}h1{font-size:22px}h2{font-size:16px;margin:24px 0 8px}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#f3f5f9;border-radius:8px;padding:12px 16px;min-width:150px}.v{font-size:20px;font-weight:600}.k{color:#5b6478;font-size:12px}.row{display:flex;flex-wrap:wrap;gap:24px}.note{color:#5b6478}table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #e3e7ef;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}svg text{font:10px system-ui,sans-serif;fill:#1d2433}.bad{color:#b42318}.pair{display:flex;gap:32px;align-items:flex-start}.pair .col{flex:1;min-width:0;overflow-x:auto}body:has(.pair){max-width:none}";
 
 fn histogram(eval: &Evaluation) -> String {
     const BINS: usize = 20;

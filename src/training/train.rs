@@ -9,7 +9,7 @@ use super::dataset::{Example, data_hash, labels_of, stratified_folds};
 use super::embed::embed_all;
 use super::metrics::{Figures, compute};
 use super::onnx_export::head_to_onnx;
-use super::progress;
+use super::progress::Progress;
 use super::softmax::{HeadConfig, Input, SoftmaxHead, fit};
 use crate::classifier::features::{LexicalConfig, SparseVector, lexical_features};
 use crate::classifier::neighbours::blend;
@@ -17,6 +17,7 @@ use crate::classifier::{
     ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE, NEIGHBOURS_FILE, NeighbourConfig, Neighbours,
 };
 use crate::domain::intent::{OUT_OF_SCOPE, out_of_scope_index};
+use crate::domain::model::JobStage;
 use crate::domain::triage::Thresholds;
 
 /// Everything that shapes a training run.
@@ -29,7 +30,6 @@ pub struct TrainOptions {
     pub folds: usize,
     /// Threads for embedding and cross-validation.
     pub workers: usize,
-    pub quiet: bool,
 }
 
 impl Default for TrainOptions {
@@ -41,7 +41,6 @@ impl Default for TrainOptions {
             calibration: CalibrationConfig::default(),
             folds: 5,
             workers: 2,
-            quiet: false,
         }
     }
 }
@@ -59,8 +58,13 @@ impl Features {
     }
 }
 
-pub fn featurize(encoder: &Encoder, texts: &[&str], options: &TrainOptions) -> Result<Features, ClassifierError> {
-    let embedded = embed_all(encoder, texts, options.workers, options.quiet)?;
+pub fn featurize(
+    encoder: &Encoder,
+    texts: &[&str],
+    options: &TrainOptions,
+    progress: &Progress<'_>,
+) -> Result<Features, ClassifierError> {
+    let embedded = embed_all(encoder, texts, options.workers, progress)?;
     let lexical = texts.iter().map(|t| lexical_features(t, &options.lexical)).collect();
     Ok(Features { embeddings: embedded.vectors, lexical, embed_per_sec: embedded.per_second })
 }
@@ -139,11 +143,12 @@ pub fn cross_validate(
     examples: &[Example],
     set: &LabelSet,
     options: &TrainOptions,
+    progress: &Progress<'_>,
 ) -> Vec<Scored> {
     let k = options.folds.max(2);
     let folds = stratified_folds(examples, k);
     let classes: Vec<usize> = examples.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
-    let bar = progress::bar((k * options.head.epochs) as u64, "validating", options.quiet);
+    let bar = progress.bar((k * options.head.epochs) as u64, JobStage::Validating);
     let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); examples.len()];
     let fold_ids: Vec<usize> = (0..k).collect();
     let per_worker = k.div_ceil(options.workers.max(1));
@@ -156,7 +161,7 @@ pub fn cross_validate(
                     let mut out = Vec::new();
                     for &fold in chunk {
                         let train: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] != fold).collect();
-                        let head = fit_rows(features, classes, &train, set, options, || bar.inc(1));
+                        let head = fit_rows(features, classes, &train, set, options, || bar.inc());
                         let neighbours = neighbours_of(features, classes, &train, set);
                         let held: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == fold).collect();
                         let predicted = predict_rows(&head, &neighbours, features, &held, set, options);
@@ -168,7 +173,7 @@ pub fn cross_validate(
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    bar.finish_and_clear();
+    bar.finish();
     for (i, p) in results.into_iter().flatten() {
         probabilities[i] = p;
     }
@@ -192,19 +197,24 @@ pub struct TrainedHead {
 }
 
 /// Cross-validates (for thresholds and figures), then fits the final head on everything.
-pub fn train(encoder: &Encoder, examples: &[Example], options: &TrainOptions) -> Result<TrainedHead, ClassifierError> {
+pub fn train(
+    encoder: &Encoder,
+    examples: &[Example],
+    options: &TrainOptions,
+    progress: &Progress<'_>,
+) -> Result<TrainedHead, ClassifierError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let features = featurize(encoder, &texts, options)?;
+    let features = featurize(encoder, &texts, options, progress)?;
     let started = Instant::now();
     let set = LabelSet::of(examples);
-    let held_out = cross_validate(&features, examples, &set, options);
+    let held_out = cross_validate(&features, examples, &set, options, progress);
     let thresholds = calibrate(&held_out, &set.labels, set.oos, &options.calibration);
     let figures = compute(&held_out, &set.labels, set.oos, &thresholds);
     let classes: Vec<usize> = examples.iter().map(|e| set.index(&e.intent).unwrap_or(0)).collect();
     let all: Vec<usize> = (0..examples.len()).collect();
-    let bar = progress::bar(options.head.epochs as u64, "fitting", options.quiet);
-    let head = fit_rows(&features, &classes, &all, &set, options, || bar.inc(1));
-    bar.finish_and_clear();
+    let bar = progress.bar(options.head.epochs as u64, JobStage::Fitting);
+    let head = fit_rows(&features, &classes, &all, &set, options, || bar.inc());
+    bar.finish();
     let neighbours = neighbours_of(&features, &classes, &all, &set);
     Ok(TrainedHead {
         head,

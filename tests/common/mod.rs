@@ -12,9 +12,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use switchboard::chat::{CustomerClaims, IdentityKeys};
-use switchboard::classifier::{ClassifierOptions, IntentClassifier};
+use switchboard::classifier::{ClassifierOptions, Encoder};
 use switchboard::config::{DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, Secret, StoreProfile};
-use switchboard::startup::{Application, ServerConfig, load_classifier};
+use switchboard::startup::{Application, ServerConfig, load_encoder};
 use switchboard::store::Store;
 
 pub const POSTGRES_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_URL";
@@ -48,11 +48,12 @@ pub fn server_config(database_url: &str) -> ServerConfig {
     }
 }
 
-/// The shipped model, loaded once per test binary.
-pub fn classifier() -> Arc<dyn IntentClassifier> {
-    static MODEL: OnceLock<Arc<dyn IntentClassifier>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| load_classifier(&server_config("sqlite://unused.db")).expect("the shipped model loads"))
+/// The shipped encoder, loaded once per test binary and shared by its servers (each serves
+/// the live model of its own database).
+pub fn encoder() -> Arc<Encoder> {
+    static ENCODER: OnceLock<Arc<Encoder>> = OnceLock::new();
+    ENCODER
+        .get_or_init(|| load_encoder(&server_config("sqlite://unused.db")).expect("the shipped encoder loads"))
         .clone()
 }
 
@@ -147,7 +148,7 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut ServerConfi
     let db = TestDb::new(engine).await?;
     let mut config = server_config(&db.url);
     adjust(&mut config);
-    let app = Application::build(&config, Some(classifier())).await.expect("the server starts");
+    let app = Application::build(&config, Some(encoder())).await.expect("the server starts");
     let addr = app.local_addr();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
