@@ -29,10 +29,15 @@ pub struct ModelMetrics {
 }
 
 /// Whether a candidate may replace the live model, and if not, why, in words.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GateVerdict {
     pub passed: bool,
     pub reasons: Vec<String>,
+    /// The live model it was compared with, and that model's figures on the same examples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_metrics: Option<ModelMetrics>,
 }
 
 /// A model version as the admin sees it (its artefacts stay in the store).

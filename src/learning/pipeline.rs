@@ -26,9 +26,9 @@ pub struct Candidate {
     pub metadata: HeadMetadata,
     pub artefacts: ModelArtefacts,
     pub head: Head,
-    /// The candidate's figures on the regression set, and the live model's.
+    /// The candidate's figures on the regression set.
     pub metrics: ModelMetrics,
-    pub live_metrics: ModelMetrics,
+    /// The verdict, with the live model's figures on the same examples.
     pub verdict: GateVerdict,
     /// Both models' reports on the regression set, side by side.
     pub report_html: String,
@@ -83,7 +83,11 @@ pub fn retrain(
     }
     let (live_m, cand_m) = (measured(&live_eval), measured(&candidate_eval));
     let truths: Vec<String> = regression.iter().map(|e| e.intent.clone()).collect();
-    let verdict = judge(&truths, &live_m, &cand_m, &settings.gate);
+    let verdict = GateVerdict {
+        live_version: Some(live.metadata().version.clone()),
+        live_metrics: Some(metrics(&live_m)),
+        ..judge(&truths, &live_m, &cand_m, &settings.gate)
+    };
     let title = format!("Regression set ({} examples): live model and candidate", regression.len());
     let report_html = render_pair(
         &title,
@@ -92,7 +96,6 @@ pub fn retrain(
     );
     Ok(Candidate {
         metrics: metrics(&cand_m),
-        live_metrics: metrics(&live_m),
         verdict,
         report_html,
         examples: data.train.len(),

@@ -144,7 +144,7 @@ pub fn judge(truths: &[String], live: &Measured<'_>, candidate: &Measured<'_>, s
             settings.mcnemar_alpha
         ));
     }
-    GateVerdict { passed: reasons.is_empty(), reasons }
+    GateVerdict { passed: reasons.is_empty(), reasons, live_version: None, live_metrics: None }
 }
 
 /// The upper end of the one-sided Wilson interval for a proportion `p` of `n` (z for the
@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn the_same_predictions_pass() {
-        assert_eq!(verdict([1, 1, 1], [1, 1, 1]), GateVerdict { passed: true, reasons: vec![] });
+        let v = verdict([1, 1, 1], [1, 1, 1]);
+        assert!(v.passed && v.reasons.is_empty(), "{v:?}");
     }
 
     #[test]

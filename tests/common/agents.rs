@@ -163,6 +163,16 @@ impl AgentClient {
         self.finish(response).await.reply
     }
 
+    /// A DELETE as the console sends it: session cookie, CSRF header, own Origin.
+    pub async fn delete(&self, path: &str) -> Reply {
+        let request = self
+            .with_cookie(self.client.delete(self.url(path)))
+            .header("X-CSRF-Token", self.csrf().unwrap_or_default())
+            .header(reqwest::header::ORIGIN, &self.origin);
+        let response = request.send().await.expect("DELETE");
+        self.finish(response).await.reply
+    }
+
     /// A state change as the console sends it: session cookie, CSRF header, own Origin.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         let csrf = self.csrf().unwrap_or_default();
