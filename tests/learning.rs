@@ -420,3 +420,31 @@ async fn a_job_of_a_stopped_server_is_failed_at_the_next_start() {
         store.close().await;
     }
 }
+
+/// After an upgrade ships a new model in `models/`, a database that already has a live model
+/// gets the new one as a candidate to promote; the live one stays.
+#[tokio::test]
+async fn a_newly_shipped_model_joins_as_a_candidate() {
+    let db = TestDb::new(Engine::Sqlite).await.expect("SQLite always runs");
+    let first =
+        switchboard::startup::Application::build(&server_config(&db.url), Some(common::encoder())).await.unwrap();
+    drop(first);
+    let shipped = tempfile::tempdir().unwrap();
+    for file in ["head.onnx", "neighbours.bin", "head.json", "encoder.onnx", "tokenizer.json"] {
+        std::fs::copy(common::root().join("models").join(file), shipped.path().join(file)).unwrap();
+    }
+    let meta_path = shipped.path().join("head.json");
+    let mut meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["version"] = json!("20270101-000000-upgrade");
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let mut config = server_config(&db.url);
+    config.models = shipped.path().to_path_buf();
+    let upgraded = switchboard::startup::Application::build(&config, Some(common::encoder())).await.unwrap();
+    drop(upgraded);
+    let store = switchboard::store::Store::connect(&db.url).await.unwrap();
+    let models = store.models().await.unwrap();
+    let statuses: Vec<(i64, &str)> = models.iter().map(|m| (m.number, m.status.name())).collect();
+    assert_eq!(statuses, vec![(2, "candidate"), (1, "live")]);
+    assert_eq!(models[0].version, "20270101-000000-upgrade");
+    store.close().await;
+}

@@ -21,12 +21,11 @@ pub struct ModelService {
 }
 
 impl ModelService {
-    /// Registers the shipped model as version 1 of an empty database, then serves the
-    /// database's live version (and the one in shadow, if it loads).
+    /// Registers the shipped model as version 1 of an empty database (or, after an upgrade
+    /// ships a new one, as a candidate the admin can promote), then serves the database's
+    /// live version (and the one in shadow, if it loads).
     pub async fn start(store: Store, encoder: Arc<Encoder>, shipped: &Path) -> Result<Self, LearningError> {
-        if store.models().await?.is_empty() {
-            register_shipped(&store, shipped).await?;
-        }
+        register_shipped(&store, shipped).await?;
         let (live, shadow) = store.serving_versions().await?;
         let live = live.ok_or_else(|| LearningError::Unloadable("the database has no live model".into()))?;
         let live_head = load_head(&store, &live).await?;
@@ -216,7 +215,8 @@ async fn load_head(store: &Store, version: &str) -> Result<Head, LearningError> 
         .map_err(|(file, reason)| unloadable(format!("{file}: {reason}")))
 }
 
-/// Stores the head shipped in `dir` as the live version 1.
+/// Stores the head shipped in `dir` unless the database has it: live (version 1) in an empty
+/// database, a candidate otherwise.
 async fn register_shipped(store: &Store, dir: &Path) -> Result<(), LearningError> {
     let read = |name: &str| {
         std::fs::read(dir.join(name)).map_err(|e| {
@@ -230,11 +230,14 @@ async fn register_shipped(store: &Store, dir: &Path) -> Result<(), LearningError
         .map_err(|e| LearningError::Unloadable(format!("{METADATA_FILE} is not text: {e}")))?;
     let metadata: HeadMetadata = serde_json::from_str(&head_json)
         .map_err(|e| LearningError::Unloadable(format!("{}: {e}", dir.join(METADATA_FILE).display())))?;
+    if store.model(&metadata.version).await?.is_some() {
+        return Ok(());
+    }
     let artefacts = ModelArtefacts {
-        head_json,
         head_onnx: read(HEAD_FILE)?,
         neighbours: read(NEIGHBOURS_FILE)?,
         encoder_sha256: metadata.encoder_sha256.clone(),
+        head_json,
     };
     // Its cross-validated figures from training: it was never gated.
     let figure = |key: &str| metadata.metrics.get(key).copied().unwrap_or_default();
@@ -245,18 +248,19 @@ async fn register_shipped(store: &Store, dir: &Path) -> Result<(), LearningError
         coverage: figure("cv_coverage_at_target_precision"),
     };
     let mut tx = store.begin().await?;
-    tx.lock_models().await?;
-    tx.insert_model(&NewModel {
+    let status = if tx.lock_models().await?.is_none() { ModelStatus::Live } else { ModelStatus::Candidate };
+    let new = NewModel {
         version: &metadata.version,
-        status: ModelStatus::Live,
+        status,
         examples: metadata.training_examples as i64,
         metrics: &metrics,
         gate: None,
         artefacts: &artefacts,
         report_html: None,
-    })
-    .await?;
-    tx.commit().await?;
-    tracing::info!(version = %metadata.version, "registered the shipped model as version 1");
+    };
+    if tx.insert_model(&new).await? {
+        tx.commit().await?;
+        tracing::info!(version = %metadata.version, status = %status, "registered the model shipped in models/");
+    }
     Ok(())
 }
