@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
+use crate::training::gate::GateSettings;
+
 /// Paths to the model and the intents.
 #[derive(Debug, Clone, Args)]
 pub struct ModelPaths {
@@ -118,12 +120,21 @@ pub struct FileSettings {
     pub store: StoreProfile,
     /// Storefront origins allowed to call the shopper API from a browser.
     pub allowed_origins: Vec<String>,
+    /// The tolerances of the gate between a retrained candidate and the live model.
+    pub gate: GateSettings,
 }
 
 impl FileSettings {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let settings: Self = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        settings.gate.check().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(settings)
+    }
+
+    /// The file at `path`, or the defaults when there is none.
+    pub fn read_or_default(path: Option<&Path>) -> anyhow::Result<Self> {
+        path.map_or_else(|| Ok(Self::default()), Self::read)
     }
 }
 

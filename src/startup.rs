@@ -36,6 +36,8 @@ pub struct ServerConfig {
     /// Auto-assignment of queued conversations to online agents, with at most this many
     /// assigned conversations per agent (`None`: off, agents claim).
     pub auto_assign_cap: Option<usize>,
+    /// The tolerances of the gate that judges retrained candidates.
+    pub gate: crate::training::gate::GateSettings,
 }
 
 pub struct Application {
@@ -87,7 +89,7 @@ impl Application {
             models.clone(),
             config.models.clone(),
             config.intents.clone(),
-            RetrainSettings::default(),
+            RetrainSettings { gate: config.gate, ..RetrainSettings::default() },
         ));
         let abandoned = retrainer.fail_abandoned().await?;
         if abandoned > 0 {

@@ -110,6 +110,8 @@ async fn retrain(admin: &AgentClient) -> (Value, Vec<f64>) {
     let job_id = r.json["job_id"].as_str().expect("a job id").to_string();
     let second = admin.post("/api/v1/admin/models/retrain", &json!({})).await;
     assert_eq!(second.status, StatusCode::CONFLICT, "one retrain at a time: {}", second.raw);
+    let active = admin.get("/api/v1/admin/jobs?active=true").await.ok();
+    assert_eq!(active["jobs"][0]["id"], job_id.as_str(), "the running job can be found: {active}");
     assert!(second.json["error"]["message"].as_str().unwrap().contains(&job_id), "{}", second.raw);
     let started = Instant::now();
     let mut seen = Vec::new();
@@ -145,6 +147,8 @@ async fn labels_are_one_example_per_message_masked_and_reviewed(app: &TestApp) {
     let admin = admin(app).await;
     let pending = examples(&admin, "pending").await;
     assert_eq!(pending.len(), 2, "one example per message: {pending:?}");
+    let counts = admin.get("/api/v1/admin/training-examples?status=approved").await.ok()["counts"].clone();
+    assert_eq!(counts, json!({"pending": 2, "approved": 0, "rejected": 0}));
     let first = pending.iter().find(|e| e["message_id"] == ids[0].as_str()).unwrap();
     assert_eq!(first["intent"], "order_status", "labelling again changes it");
     assert_eq!(first["text"], "send it to [address], London [postcode], I'm Kévin [email]");
@@ -200,6 +204,10 @@ async fn a_resolution_mark_becomes_a_pending_example(app: &TestApp) {
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!((&pending[0]["source"], &pending[0]["intent"]), (&json!("resolution"), &json!("contact_info")));
     assert_eq!((&pending[0]["conversation_id"], &pending[0]["text"]), (&json!(conv.id), &json!(question)));
+    // The console shows the label on the message.
+    let view = admin.view(&conv.id).await.ok();
+    let labelled = view["messages"].as_array().unwrap().iter().find(|m| m["text"] == question).unwrap().clone();
+    assert_eq!(labelled["label"], json!({"intent": "contact_info", "status": "pending", "source": "resolution"}));
 }
 
 async fn a_retrain_learns_new_phrasing_is_promoted_and_rolled_back_without_a_restart(app: &TestApp) {
@@ -240,7 +248,7 @@ async fn a_retrain_learns_new_phrasing_is_promoted_and_rolled_back_without_a_res
     // Promoted: the same server answers the new phrasing with the new version, no restart.
     let r = admin.post(&format!("/api/v1/admin/models/{version}/promote"), &json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
-    assert_eq!(r.json["status"], "live");
+    assert_eq!((&r.json["status"], &r.json["previous_live"]), (&json!("live"), &json!(shipped)));
     for text in DUTCH_UNSEEN {
         let now = app.classify(text).await;
         assert_eq!(now["model_version"], version.as_str(), "{now}");

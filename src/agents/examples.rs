@@ -2,6 +2,8 @@
 //! changes it) or mark a resolved hand-off as one "the bot could have answered"; admins
 //! approve, reject or change the intent. Personal data is masked before anything is stored.
 
+use std::collections::BTreeMap;
+
 use super::accounts::require_admin;
 use super::{AgentError, AgentService, NOT_FOUND};
 use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
@@ -92,13 +94,14 @@ impl AgentService {
         Ok(id)
     }
 
+    /// Examples in one review state (the oldest thousand), and how many are in each.
     pub async fn training_examples(
         &self,
         admin: &Agent,
         status: ExampleStatus,
-    ) -> Result<Vec<TrainingExample>, AgentError> {
+    ) -> Result<(Vec<TrainingExample>, BTreeMap<ExampleStatus, i64>), AgentError> {
         require_admin(admin)?;
-        Ok(self.store.training_examples(status).await?)
+        Ok((self.store.training_examples(status).await?, self.store.example_counts().await?))
     }
 
     /// Reviews examples, all or none: each must exist, and be pending unless its intent changes.

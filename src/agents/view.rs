@@ -35,7 +35,11 @@ impl AgentService {
     pub async fn view(&self, agent: &Agent, id: &str, after: i64) -> Result<ConversationView, AgentError> {
         let conversation = self.store.conversation(id).await?.ok_or(super::NOT_FOUND)?;
         conversation.check_readable_by(agent)?;
-        let messages = self.store.messages_after(id, after.max(0), true).await?;
+        let mut messages = self.store.messages_after(id, after.max(0), true).await?;
+        let mut labels = self.store.labels_in(id).await?;
+        for m in &mut messages {
+            m.label = labels.remove(&m.id);
+        }
         let identity = conversation.identity.as_ref();
         let customer = match identity.and_then(|i| i.customer_id.as_deref()) {
             Some(customer_id) => self.store.customer(customer_id).await?,

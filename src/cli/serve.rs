@@ -59,10 +59,7 @@ pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerConfig> {
-    let file = match &args.config {
-        Some(path) => FileSettings::read(path)?,
-        None => FileSettings::default(),
-    };
+    let file = FileSettings::read_or_default(args.config.as_deref())?;
     let identity_spec = secret_from_env("SWITCHBOARD_IDENTITY_KEYS")?;
     let store_secret = secret_from_env("SWITCHBOARD_STORE_API_SECRET")?;
     let (identity_keys, store_api_secret) = if args.demo {
@@ -99,6 +96,7 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         public_url: args.public_url.clone(),
         allowed_origins,
         auto_assign_cap: args.auto_assign_cap.map(usize::from),
+        gate: file.gate,
     })
 }
 

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::classifier::{ClassifierOptions, Encoder};
-use crate::config::ModelPaths;
+use crate::config::{FileSettings, ModelPaths};
 use crate::domain::audit::Actor;
 use crate::domain::model::JobState;
 use crate::learning::{ModelService, RetrainSettings, Retrainer};
@@ -24,6 +24,9 @@ pub struct TrainArgs {
     /// Database URL: where the approved examples are and the candidate goes.
     #[arg(long, env = "SWITCHBOARD_DATABASE_URL", default_value = "sqlite://data/switchboard.db")]
     pub database: String,
+    /// Settings file (TOML); its `[gate]` table sets the gate's tolerances.
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Instead: train on intents/ alone and write head.onnx, neighbours.bin and head.json into DIR.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
@@ -61,7 +64,10 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
     options.head.seed = args.seed;
     match &args.export {
         Some(dir) => export(paths, dir, &options, args.quiet),
-        None => candidate(paths, &args.database, options, args.quiet),
+        None => {
+            let gate = FileSettings::read_or_default(args.config.as_deref())?.gate;
+            candidate(paths, &args.database, RetrainSettings { options, gate }, args.quiet)
+        }
     }
 }
 
@@ -94,7 +100,7 @@ fn export(paths: &ModelPaths, dir: &std::path::Path, options: &TrainOptions, qui
     Ok(())
 }
 
-fn candidate(paths: &ModelPaths, database: &str, options: TrainOptions, quiet: bool) -> anyhow::Result<()> {
+fn candidate(paths: &ModelPaths, database: &str, settings: RetrainSettings, quiet: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let store = Store::connect(database)
@@ -102,7 +108,6 @@ fn candidate(paths: &ModelPaths, database: &str, options: TrainOptions, quiet: b
             .with_context(|| format!("opening the database {}", crate::startup::redact(database)))?;
         let encoder = Arc::new(Encoder::load(&paths.models, ClassifierOptions::default())?);
         let models = Arc::new(ModelService::start(store.clone(), encoder, &paths.models).await?);
-        let settings = RetrainSettings { options, ..RetrainSettings::default() };
         let retrainer = Arc::new(Retrainer::new(store, models, paths.models.clone(), paths.intents.clone(), settings));
         retrainer.fail_abandoned().await?;
         let started = std::time::Instant::now();

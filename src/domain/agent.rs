@@ -54,6 +54,7 @@ pub struct QueueEntry {
 
 named_enum! {
     /// Where a labelled example stands in review.
+    #[derive(PartialOrd, Ord)]
     pub enum ExampleStatus {
         Pending = "pending",
         Approved = "approved",

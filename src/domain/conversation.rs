@@ -57,6 +57,17 @@ pub struct Message {
     pub triage: Option<TriageRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
+    /// For agents: how a shopper message was labelled as a training example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<MessageLabel>,
+}
+
+/// An agent's label on a shopper message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageLabel {
+    pub intent: String,
+    pub status: super::agent::ExampleStatus,
+    pub source: super::model::ExampleSource,
 }
 
 /// What the bot is waiting for from the shopper.

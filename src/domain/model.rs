@@ -55,6 +55,8 @@ pub struct ModelSummary {
     pub metrics: ModelMetrics,
     pub gate: Option<GateVerdict>,
     pub promoted_at: Option<i64>,
+    /// The live version this one replaced when promoted: where a roll-back from it goes.
+    pub previous_live: Option<String>,
 }
 
 named_enum! {

@@ -83,6 +83,8 @@ struct StatusQuery {
 #[derive(Serialize)]
 struct Examples {
     training_examples: Vec<TrainingExample>,
+    /// How many examples are in each review state.
+    counts: std::collections::BTreeMap<ExampleStatus, i64>,
 }
 
 async fn list_examples(
@@ -96,7 +98,8 @@ async fn list_examples(
         Some(name) => ExampleStatus::parse(name)
             .ok_or_else(|| ApiError::bad_request("invalid_status", "status must be pending, approved or rejected"))?,
     };
-    Ok(Json(Examples { training_examples: state.agents.training_examples(&admin, status).await? }))
+    let (training_examples, counts) = state.agents.training_examples(&admin, status).await?;
+    Ok(Json(Examples { training_examples, counts }))
 }
 
 #[derive(Serialize)]

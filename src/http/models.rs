@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/models/{version}/promote", post(promote))
         .route("/api/v1/admin/models/{version}/report", get(report))
         .route("/api/v1/admin/models/{version}/shadow", get(shadow_report).post(start_shadow).delete(stop_shadow))
+        .route("/api/v1/admin/jobs", get(jobs))
         .route("/api/v1/admin/jobs/{id}", get(job))
 }
 
@@ -62,6 +63,29 @@ async fn retrain(
     let job = state.retrainer.start(admin(&agent)?).await?;
     let started = JobStarted { job_id: job.id, state: job.state, stage: job.stage, progress: job.progress };
     Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    #[serde(default)]
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct Jobs {
+    jobs: Vec<Job>,
+}
+
+/// The latest jobs; `?active=true` for the one running, if any (started anywhere).
+async fn jobs(
+    State(state): State<AppState>,
+    SignedIn(agent): SignedIn,
+    query: Result<axum::extract::Query<JobsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Jobs>, ApiError> {
+    admin(&agent)?;
+    let axum::extract::Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    Ok(Json(Jobs { jobs: state.retrainer.jobs(q.active).await? }))
 }
 
 async fn job(

@@ -71,6 +71,11 @@ impl Retrainer {
         self.store.job(id).await?.ok_or_else(|| LearningError::NotFound(format!("there is no job {id}")))
     }
 
+    /// The latest jobs (the active ones only, with `active`), newest first.
+    pub async fn jobs(&self, active: bool) -> Result<Vec<Job>, LearningError> {
+        Ok(self.store.jobs(active, 20).await?)
+    }
+
     /// Starts a retrain in the background; a second one while one runs is refused, naming it.
     pub async fn start(self: &Arc<Self>, by: Actor) -> Result<Job, LearningError> {
         let job = self.claim(&by).await?;

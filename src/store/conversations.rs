@@ -250,6 +250,7 @@ pub(super) fn message_from_row(r: &AnyRow) -> Result<Message> {
         event,
         triage,
         agent_id: r.try_get("agent_id")?,
+        label: None,
     })
 }
 

@@ -1,10 +1,13 @@
 //! Training examples from agents' labels (one per shopper message) and their review.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Result, Store, StoreError, Tx, now_ms};
 use crate::domain::agent::{ExampleStatus, TrainingExample};
+use crate::domain::conversation::MessageLabel;
 use crate::domain::model::ExampleSource;
 
 const EXAMPLE_COLUMNS: &str =
@@ -66,6 +69,43 @@ impl Store {
         );
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         rows.iter().map(example_from_row).collect()
+    }
+
+    /// The labels of a conversation's shopper messages, by message id.
+    pub async fn labels_in(&self, conversation_id: &str) -> Result<HashMap<String, MessageLabel>> {
+        let rows =
+            sqlx::query("SELECT message_id, intent, status, source FROM training_examples WHERE conversation_id = $1")
+                .bind(conversation_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let (status, source): (String, String) = (r.try_get("status")?, r.try_get("source")?);
+                let label = MessageLabel {
+                    intent: r.try_get("intent")?,
+                    status: ExampleStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("training example status {status:?}")))?,
+                    source: ExampleSource::parse(&source)
+                        .ok_or_else(|| StoreError::Corrupt(format!("training example source {source:?}")))?,
+                };
+                Ok((r.try_get("message_id")?, label))
+            })
+            .collect()
+    }
+
+    /// How many examples are in each review state.
+    pub async fn example_counts(&self) -> Result<BTreeMap<ExampleStatus, i64>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM training_examples GROUP BY status")
+            .fetch_all(self.pool())
+            .await?;
+        let mut counts: BTreeMap<ExampleStatus, i64> = ExampleStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for r in rows {
+            let status: String = r.try_get("status")?;
+            if let Some(s) = ExampleStatus::parse(&status) {
+                counts.insert(s, r.try_get("n")?);
+            }
+        }
+        Ok(counts)
     }
 
     /// The conversation and text of a shopper message.

@@ -36,6 +36,15 @@ impl Store {
         sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.map(|r| job_from_row(&r)).transpose()
     }
 
+    /// The latest jobs, newest first; only queued and running ones with `active`.
+    pub async fn jobs(&self, active: bool, limit: i64) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 = 0 OR state IN ('queued', 'running')) ORDER BY created_at DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(i64::from(active)).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     /// Records a job's step and progress (0 to 1); also shows its instance is alive.
     pub async fn update_job(&self, id: &str, stage: JobStage, progress: f64) -> Result<()> {
         sqlx::query(

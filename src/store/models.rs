@@ -34,7 +34,8 @@ pub struct NewModel<'a> {
     pub report_html: Option<&'a str>,
 }
 
-const SUMMARY_COLUMNS: &str = "version, number, status, shadow, created_at, examples, metrics, gate, promoted_at";
+const SUMMARY_COLUMNS: &str =
+    "version, number, status, shadow, created_at, examples, metrics, gate, promoted_at, previous_live";
 
 fn summary_from_row(r: &AnyRow) -> Result<ModelSummary> {
     let status: String = r.try_get("status")?;
@@ -51,6 +52,7 @@ fn summary_from_row(r: &AnyRow) -> Result<ModelSummary> {
         metrics: serde_json::from_str(&metrics).map_err(|e| corrupt("metrics", e))?,
         gate: gate.map(|g| serde_json::from_str(&g)).transpose().map_err(|e| corrupt("gate", e))?,
         promoted_at: r.try_get("promoted_at")?,
+        previous_live: r.try_get("previous_live")?,
     })
 }
 

@@ -116,6 +116,7 @@ impl Tx {
             event: message.event,
             triage: message.triage,
             agent_id: message.agent_id,
+            label: None,
         })
     }
 

@@ -10,9 +10,11 @@ use crate::domain::intent::OUT_OF_SCOPE;
 use crate::domain::model::{GateVerdict, ModelMetrics};
 use crate::domain::triage::Thresholds;
 
-/// The tolerances. The defaults let a retrain on unchanged data pass whatever its seed (see
-/// the README for the measurement) and catch a few dozen mislabelled examples.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The tolerances (the settings file's `[gate]` table). The defaults let a retrain on
+/// unchanged data pass whatever its seed (see the README for the measurement) and catch a few
+/// dozen mislabelled examples.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GateSettings {
     /// Largest fall in macro-F1 that is still noise.
     pub max_macro_f1_drop: f64,
@@ -24,6 +26,22 @@ pub struct GateSettings {
     pub max_oos_recall_drop: f64,
     /// Significance level of McNemar's test (one-sided: is the candidate worse?).
     pub mcnemar_alpha: f64,
+}
+
+impl GateSettings {
+    /// Refuses values that make no sense, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        let shares = [
+            ("max_macro_f1_drop", self.max_macro_f1_drop),
+            ("recall_drop_share", self.recall_drop_share),
+            ("max_oos_recall_drop", self.max_oos_recall_drop),
+            ("mcnemar_alpha", self.mcnemar_alpha),
+        ];
+        match shares.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            Some((name, v)) => Err(format!("gate.{name} must be between 0 and 1, got {v}")),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Default for GateSettings {

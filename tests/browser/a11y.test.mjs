@@ -5,10 +5,9 @@
 // Run with tests/browser/run.sh; the figures are printed at the end.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
+import { assertAccessible, assertNoSidewaysScroll } from "./axe.mjs";
 import {
   ADMIN,
   AGENT,
@@ -25,62 +24,12 @@ import {
   useBrowser,
 } from "./helpers.mjs";
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const WIDTHS = [
   [1280, 800],
   [390, 844],
 ];
-const BLOCKING = ["serious", "critical"];
 
 const fresh = useBrowser();
-const figures = [];
-
-after(() => {
-  console.log("\naxe-core serious/critical violations per page (rules / nodes):");
-  for (const f of figures) {
-    const detail = f.blocking.map((v) => `${v.id}×${v.nodes}`).join(", ");
-    const others = f.others.map((v) => `${v.impact} ${v.id}×${v.nodes}`).join(", ");
-    console.log(
-      `  ${f.page.padEnd(28)} ${String(f.width).padStart(4)}px  ${f.blocking.length} / ${f.nodes}` +
-        (detail ? `  (${detail})` : "") +
-        (others ? `  [also ${others}]` : ""),
-    );
-  }
-});
-
-/**
- * Runs axe on the whole document, open shadow roots included, and asserts that it finds no
- * serious or critical violation. axe goes into the page through the DevTools protocol, which
- * the page's CSP does not govern; the page itself keeps running under its CSP. Returns the
- * selectors of every node axe checked and passed.
- */
-async function assertAccessible(page, name, width) {
-  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
-  const { violations, passedTargets } = await page.evaluate(async () => {
-    const r = await window.axe.run(document);
-    return {
-      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target) })),
-      passedTargets: r.passes.flatMap((v) => v.nodes.map((n) => n.target)),
-    };
-  });
-  const blocking = violations.filter((v) => BLOCKING.includes(v.impact));
-  const count = (v) => ({ id: v.id, impact: v.impact, nodes: v.targets.length });
-  figures.push({
-    page: name,
-    width,
-    blocking: blocking.map(count),
-    nodes: blocking.reduce((n, v) => n + v.targets.length, 0),
-    others: violations.filter((v) => !BLOCKING.includes(v.impact)).map(count),
-  });
-  const explain = blocking.map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.slice(0, 5).map((t) => JSON.stringify(t)).join(" ")}`);
-  assert.deepEqual(explain, [], `${name} at ${width}px: no serious or critical axe violation`);
-  return passedTargets;
-}
-
-async function assertNoSidewaysScroll(page, name) {
-  const extra = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(extra <= 0, `${name}: the page scrolls sideways by ${extra}px`);
-}
 
 /** What has the keyboard focus, looking into the widget's shadow root. */
 function focused(page) {
@@ -128,9 +77,9 @@ describe("accessibility", { concurrency: false }, () => {
       await context.close();
     });
 
-    test(`console: log-in, queue, conversation, label dialog, admin (${width}px)`, async () => {
+    test(`console: log-in, queue, conversation, label and resolve dialogs, admin: examples, models, change intent (${width}px)`, async () => {
       const conv = await apiConversation();
-      await apiSend(conv, "my package was crushed and the mug inside is broken");
+      const sent = await apiSend(conv, "my package was crushed and the mug inside is broken");
       await apiHandoff(conv).catch(() => {}); // the bot may have handed it over already
       const { context, page, problems } = await fresh({ width, height });
       problems.ignore.push(/status of 401 \(Unauthorized\)/);
@@ -174,10 +123,43 @@ describe("accessibility", { concurrency: false }, () => {
       await page.keyboard.press("Escape");
       await page.locator("#label-dialog").waitFor({ state: "hidden" });
 
+      // Resolve: the bot could have answered this (a dialog with the intent picker).
+      await page.click("#act-claim");
+      await page.locator("#act-resolve-more").click();
+      await page.locator("#resolve-dialog").waitFor();
+      assert.equal(await focused(page), "resolve-search", "the dialog starts in the intent search");
+      assert.equal(await page.locator("#resolve-learn").isChecked(), true);
+      await page.keyboard.type("damag");
+      await page.keyboard.press("Enter");
+      await assertAccessible(page, "console resolve dialog", width);
+      await assertNoSidewaysScroll(page, "console resolve dialog");
+      await page.keyboard.press("Escape"); // empties the search
+      await page.keyboard.press("Escape"); // closes the dialog
+      await page.locator("#resolve-dialog").waitFor({ state: "hidden" });
+
+      // The message labelled (by the admin, whose conversation it now is), so the review list
+      // has a row to select.
+      const agent = await agentApi(ADMIN);
+      const labelled = await agent.post(`/api/v1/agent/messages/${sent.message.id}/label`, { intent: "damaged_or_wrong_item" });
+      assert.equal(labelled.status, 201, "label");
+      await agent.dispose();
+
       await page.goto(BASE + "/console#/admin");
       await page.locator("#agents-body tr").first().waitFor();
-      await assertAccessible(page, "console admin", width);
-      await assertNoSidewaysScroll(page, "console admin");
+      await page.locator(".model-card").first().waitFor();
+      const example = page.locator(`#examples-body tr[data-example="${labelled.body.training_example}"]`);
+      await example.locator(".ex-check").check();
+      await page.locator("#bulk-approve:not([disabled])").waitFor();
+      await assertAccessible(page, "console admin: examples, models", width);
+      await assertNoSidewaysScroll(page, "console admin: examples, models");
+
+      await page.click("#bulk-intent");
+      await page.locator("#intent-dialog").waitFor();
+      assert.equal(await focused(page), "intent-search", "the dialog starts in the intent search");
+      await assertAccessible(page, "console change-intent dialog", width);
+      await assertNoSidewaysScroll(page, "console change-intent dialog");
+      await page.keyboard.press("Escape");
+      await page.locator("#intent-dialog").waitFor({ state: "hidden" });
       assertClean(problems);
       await context.close();
     });

@@ -322,7 +322,8 @@ describe("agent console", { concurrency: false }, () => {
     assert.match(await ex.textContent(), /Damaged or wrong item/);
     await page.locator("#agents-body tr").first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "console-admin.png"), fullPage: true });
-    await ex.getByRole("button", { name: "Approve" }).click();
+    await ex.locator(".ex-check").check();
+    await page.click("#bulk-approve");
     await ex.waitFor({ state: "detached" });
     await page.locator('.seg-btn[data-status="approved"]').click();
     await page.locator("#examples-body tr").filter({ hasText: tag }).waitFor();

@@ -45,6 +45,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         public_url: None,
         allowed_origins: Vec::new(),
         auto_assign_cap: None,
+        gate: Default::default(),
     }
 }
 

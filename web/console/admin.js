@@ -1,74 +1,25 @@
-// Admin page: reviewing the labels agents gave shopper messages (training examples), managing agents.
+// Admin page: training examples (examples.js), model versions (models.js), managing agents.
 
 import { clear, h } from "../shared/dom.js";
 import { api } from "./api.js";
-import { fmtAgo, humanize } from "./format.js";
+import { initExamples, loadExamples } from "./examples.js";
+import { initModels, loadModels } from "./models.js";
 import { $, toast } from "./page.js";
-import { intentLabel, isMe, learnAgentNames } from "./state.js";
+import { isMe, learnAgentNames } from "./state.js";
 
-let status = "pending"; // the examples shown: "pending" | "approved" | "rejected"
 let agents = [];
 
 export function initAdmin() {
-  for (const b of document.querySelectorAll(".seg-btn")) {
-    b.addEventListener("click", () => {
-      status = b.dataset.status;
-      for (const x of document.querySelectorAll(".seg-btn")) x.setAttribute("aria-selected", String(x === b));
-      loadExamples();
-    });
-  }
+  initExamples();
+  initModels();
   $("#agent-form").addEventListener("submit", addAgent);
 }
 
-export function showAdmin() {
-  loadExamples();
-  loadAgents();
-}
-
-async function loadExamples() {
-  const body = $("#examples-body");
-  try {
-    const { training_examples: list } = await api("GET", `/api/v1/admin/training-examples?status=${status}`);
-    clear(body);
-    for (const ex of list) body.append(exampleRow(ex));
-    const empty = $("#examples-empty");
-    empty.hidden = list.length > 0;
-    $("#examples-table").hidden = !list.length;
-    clear(empty).append(h("p", { class: "empty-title", text: status === "pending" ? "Nothing to review" : `No ${status} examples` }), status === "pending" ? h("p", { class: "muted", text: "When agents label shopper messages, the labels wait here for your review." }) : null);
-  } catch (e) {
-    if (e.status !== 401) toast(e.message, "error");
-  }
-}
-
-function exampleRow(ex) {
-  const review = h("td", { class: "right actions" });
-  if (ex.status === "pending") {
-    review.append(
-      h("button", { type: "button", class: "btn btn-success btn-sm", text: "Approve", onclick: () => decide(ex, "approve") }),
-      h("button", { type: "button", class: "btn btn-sm", text: "Reject", onclick: () => decide(ex, "reject") }),
-    );
-  } else {
-    review.append(h("span", { class: `chip ${ex.status === "approved" ? "chip-verified" : "chip-guest"}`, text: humanize(ex.status) }));
-  }
-  const who = isMe(ex.agent_id) ? "you" : agents.find((a) => a.id === ex.agent_id)?.name || "an agent";
-  return h(
-    "tr",
-    { "data-example": ex.id },
-    h("td", { class: "ex-text", dir: "auto", text: ex.text }),
-    h("td", {}, h("div", { class: "ex-intent", text: intentLabel(ex.intent) }), h("div", { class: "mono small muted", text: ex.intent })),
-    h("td", { class: "small" }, h("div", { text: `${fmtAgo(ex.created_at)} by ${who}` }), h("a", { href: `#/inbox/${encodeURIComponent(ex.conversation_id)}`, class: "small", text: "Open conversation" })),
-    review,
-  );
-}
-
-async function decide(ex, action) {
-  try {
-    await api("POST", `/api/v1/admin/training-examples/${encodeURIComponent(ex.id)}/${action}`);
-    toast(action === "approve" ? `Approved as “${intentLabel(ex.intent)}”.` : "Rejected.", "ok");
-  } catch (e) {
-    toast(e.message, "error");
-  }
-  loadExamples();
+export async function showAdmin() {
+  loadModels();
+  // Agents before examples: the examples name who labelled them.
+  await loadAgents();
+  await loadExamples();
 }
 
 async function loadAgents() {

@@ -9,6 +9,7 @@ import { closeCustomerDrawer, renderCustomer, renderCustomerPlaceholder, toggleC
 import { updateTitle } from "./live.js";
 import { $, toast } from "./page.js";
 import { markSelected, queuedEntry, refreshLists, renderQueue, tick } from "./queue.js";
+import { openResolveDialog } from "./resolve-dialog.js";
 import { navigateTo } from "./router.js";
 import { canAnswer, learnAgentNames, state } from "./state.js";
 import { appendMessages, clearTranscript } from "./transcript.js";
@@ -17,6 +18,8 @@ import { priorityOf } from "./wording.js";
 export const actions = {
   claim: () => state.conv && state.conv.state === "queued" && act("claim", undefined, "Claimed: the shopper sees that you joined."),
   resolve: () => canAnswer() && act("resolve", undefined, "Resolved. The shopper is asked for a rating."),
+  /** Resolve, marking that the bot could have answered (a dialog asks which intent). */
+  resolveLearning: () => canAnswer() && openResolveDialog(),
   release: () => canAnswer() && act("release", undefined, "Released back to the queue."),
   bot: () => canAnswer() && act("return-to-bot", undefined, "Handed back to the bot."),
 };
@@ -25,6 +28,7 @@ export function initConversation() {
   $("#act-claim").addEventListener("click", actions.claim);
   $("#cta-claim").addEventListener("click", actions.claim);
   $("#act-resolve").addEventListener("click", actions.resolve);
+  $("#act-resolve-more").addEventListener("click", actions.resolveLearning);
   $("#act-release").addEventListener("click", actions.release);
   $("#act-bot").addEventListener("click", actions.bot);
   $("#act-reassign").addEventListener("change", (e) => {
@@ -152,6 +156,7 @@ function renderActions(conv) {
   const answering = canAnswer(conv);
   $("#act-claim").hidden = !(conv && conv.state === "queued");
   $("#act-resolve").hidden = !answering;
+  $("#resolve-split").hidden = !answering;
   $("#act-release").hidden = !answering;
   $("#act-bot").hidden = !answering;
   $("#act-reassign").hidden = !(conv && state.me.is_admin && conv.state === "assigned");

@@ -40,6 +40,7 @@ function onKey(e) {
     3: () => setTab("resolved"),
     c: actions.claim,
     e: actions.resolve,
+    E: () => e.shiftKey && actions.resolveLearning(),
     R: () => e.shiftKey && actions.release(),
     b: actions.bot,
     r: () => focusComposer("reply"),

@@ -70,17 +70,16 @@ function shopperEl(m, time) {
   const name = state.conv ? customerName(state.conv) : "Shopper";
   const foot = h("div", { class: "msg-foot" });
   if (m.triage && m.triage.intents && m.triage.intents.length) foot.append(triageEl(m.triage));
-  const labelled = state.labelled.get(m.id);
+  const labelled = state.labelled.get(m.id) || m.label?.intent || null;
+  if (labelled) foot.append(h("span", { class: "labelled", text: `Labelled: ${intentLabel(labelled)}` }));
   foot.append(
-    labelled
-      ? h("span", { class: "labelled", text: `Labelled: ${intentLabel(labelled)}` })
-      : h("button", {
-          type: "button",
-          class: "label-btn",
-          text: "Label",
-          title: "Label the intent of this message (l)",
-          onclick: () => openLabelDialog(m, () => rerender(m)),
-        }),
+    h("button", {
+      type: "button",
+      class: "label-btn",
+      text: labelled ? "Relabel" : "Label",
+      title: labelled ? "Change the label of this message (l)" : "Label the intent of this message (l)",
+      onclick: () => openLabelDialog(m, () => rerender(m)),
+    }),
   );
   return h(
     "div",
@@ -98,14 +97,23 @@ function shopperEl(m, time) {
 
 /** Opens the label dialog for the open conversation's latest shopper message. */
 export function labelLastShopperMessage() {
-  const last = state.conv && [...state.conv.messages].reverse().find((m) => m.sender === "shopper");
+  const last = lastShopperMessage();
   if (last) openLabelDialog(last, () => rerender(last));
 }
 
-/** Shows a message again (it was just labelled). */
-function rerender(m) {
+/** Shows a message again (it was just labelled), keeping the keyboard on its Label button. */
+export function rerender(m) {
   const old = document.querySelector(`.msg[data-id="${CSS.escape(m.id)}"]`);
-  if (old) old.replaceWith(messageEl(m));
+  if (!old) return;
+  const hadFocus = old.contains(document.activeElement);
+  const fresh = messageEl(m);
+  old.replaceWith(fresh);
+  if (hadFocus) fresh.querySelector(".label-btn")?.focus({ preventScroll: true });
+}
+
+/** The open conversation's latest shopper message, if any. */
+export function lastShopperMessage() {
+  return state.conv ? [...state.conv.messages].reverse().find((m) => m.sender === "shopper") || null : null;
 }
 
 /**
