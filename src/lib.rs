@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod insights;
 pub mod integration;
 pub mod intents;
 pub mod learning;

@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub auto_assign_cap: Option<usize>,
     /// The tolerances of the gate that judges retrained candidates.
     pub gate: crate::training::gate::GateSettings,
+    /// The silence after the bot's answer after which the conversation counts as resolved by
+    /// the bot (and, after a message with no answer, as abandoned).
+    pub assume_resolved_after: std::time::Duration,
 }
 
 pub struct Application {
@@ -51,12 +54,37 @@ pub struct Application {
     /// balancer sees the instance leave before it stops accepting connections.
     drain: std::time::Duration,
     auto_assign_cap: Option<usize>,
+    assume_resolved_after: std::time::Duration,
 }
 
 static METRICS: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
 
+/// Latency buckets (seconds) of the classify and reply histograms.
+const LATENCY_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Queue-wait buckets (seconds): from 10 s to a day.
+const QUEUE_WAIT_BUCKETS: [f64; 11] = [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0];
+/// How often the recorder drains histogram samples into their buckets when nobody scrapes.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The process's Prometheus recorder: histograms with explicit buckets, which add up across
+/// instances (summaries do not).
 fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
-    METRICS.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok()).clone()
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    METRICS
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(&LATENCY_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("switchboard_queue_wait_seconds".into()),
+                        &QUEUE_WAIT_BUCKETS,
+                    )
+                })
+                .and_then(|b| b.install_recorder())
+                .map_err(|e| tracing::warn!(error = %e, "no Prometheus metrics: the recorder did not install"))
+                .ok()
+        })
+        .clone()
 }
 
 /// Loads the encoder (the slow part of start-up), for sharing between servers in tests.
@@ -124,6 +152,7 @@ impl Application {
             store_data: Arc::new(store_data),
             models,
             retrainer,
+            store: store.clone(),
             public_origin,
             demo: config.demo,
             store_api_secret: config.store_api_secret.clone(),
@@ -141,6 +170,7 @@ impl Application {
             secure_cookies,
             drain: std::time::Duration::ZERO,
             auto_assign_cap: config.auto_assign_cap,
+            assume_resolved_after: config.assume_resolved_after,
         })
     }
 
@@ -163,7 +193,17 @@ impl Application {
     /// Serves until `stop` resolves; then readiness turns 503, streams are told to reconnect,
     /// in-flight requests finish and the database pool closes.
     pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, store, shutdown, sessions, secure_cookies, drain, auto_assign_cap } = self;
+        let Self {
+            listener,
+            state,
+            store,
+            shutdown,
+            sessions,
+            secure_cookies,
+            drain,
+            auto_assign_cap,
+            assume_resolved_after,
+        } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
         let shared = store.engine() == Engine::Postgres;
@@ -180,6 +220,20 @@ impl Application {
         });
         let models_task =
             tokio::spawn(crate::learning::keep_serving_latest(state.models.clone(), state.shutdown.clone()));
+        let upkeep_task = state.metrics.clone().map(|handle| {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(METRICS_UPKEEP);
+                loop {
+                    tick.tick().await;
+                    handle.run_upkeep();
+                }
+            })
+        });
+        let outcomes_task = tokio::spawn(crate::chat::settle_outcomes(
+            state.chat.clone(),
+            assume_resolved_after,
+            state.shutdown.clone(),
+        ));
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let signal = async move {
@@ -194,6 +248,10 @@ impl Application {
         crate::http::serve(listener, state, sessions, secure_cookies, signal).await?;
         cleanup.abort();
         models_task.abort();
+        if let Some(task) = upkeep_task {
+            task.abort();
+        }
+        outcomes_task.abort();
         if let Some(task) = assign_task {
             task.abort();
         }

@@ -150,6 +150,10 @@ impl AgentService {
         }
         let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
         let event = conversation.claim(agent, cap.is_some())?;
+        if let Some(handoff) = &conversation.handoff {
+            let waited = (now_ms() - handoff.queued_at).max(0) as f64 / 1000.0;
+            metrics::histogram!("switchboard_queue_wait_seconds").record(waited);
+        }
         let (actor, action) = match cap {
             Some(_) => (Actor::AutoAssign, AuditAction::AutoAssign),
             None => (Actor::Agent(agent.id.clone()), AuditAction::Claim),
@@ -187,6 +191,7 @@ impl AgentService {
         let (sender, action) =
             if private { (Sender::Note, AuditAction::Note) } else { (Sender::Agent, AuditAction::Reply) };
         let message = tx.append(&mut conversation, NewMessage::from_agent(sender, text, &agent.id)).await?;
+        conversation.got_answer |= !private;
         let detail = serde_json::json!({"message": message.id});
         self.save(tx, &conversation, &Actor::Agent(agent.id.clone()), action, detail).await?;
         Ok(message)
@@ -197,9 +202,11 @@ impl AgentService {
     pub async fn resolve(&self, agent: &Agent, id: &str, could_have_answered: Option<&str>) -> Result<(), AgentError> {
         let mut tx = self.store.begin().await?;
         let mut conversation = tx.lock_conversation(id).await?.ok_or(NOT_FOUND)?;
-        let event = conversation.resolve(agent)?;
+        let event = conversation.resolve(agent, now_ms())?;
+        metrics::counter!("switchboard_outcomes_total", "outcome" => crate::domain::outcome::Outcome::AgentResolved.name()).increment(1);
         if let Some(intent) = could_have_answered {
             self.mark_could_have_answered(&mut tx, &conversation, agent, intent).await?;
+            tx.mark_could_have_answered(&conversation.id, intent).await?;
         }
         let detail = serde_json::json!({"could_have_answered": could_have_answered});
         self.finish(tx, conversation, event, &Actor::Agent(agent.id.clone()), AuditAction::Resolve, detail).await

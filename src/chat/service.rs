@@ -15,13 +15,14 @@ use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, ConversationState, Identity, Message};
 use crate::domain::intent::IntentCatalog;
 use crate::domain::model::Guess;
+use crate::domain::outcome::RatingError;
 use crate::domain::quick_reply::QuickReplyValue;
 use crate::domain::text::{TextError, validate_message};
 use crate::domain::triage::{
     DecisionKind, HandoffReason, History, IntentScore, Ranking, TriageReason, TriageRecord, decide,
 };
 use crate::intents::SensitiveRules;
-use crate::store::{Change, NewMessage, Store, StoreError, Tx};
+use crate::store::{Change, NewMessage, Store, StoreError, Tx, now_ms};
 use crate::util::{random_hex, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +32,8 @@ pub enum ChatError {
     NotFound,
     #[error("{1}")]
     Invalid(&'static str, String),
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{1}")]
+    Conflict(&'static str, String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -73,6 +74,9 @@ pub struct TurnResult {
     pub triage: Option<TriageRecord>,
     #[serde(default)]
     pub verified: bool,
+    /// The widget asks for a rating: the conversation is resolved, had an answer, is unrated.
+    #[serde(default)]
+    pub can_rate: bool,
 }
 
 /// A conversation's state and messages, as the shopper reads them.
@@ -81,6 +85,8 @@ pub struct Transcript {
     pub state: ConversationState,
     pub verified: bool,
     pub rating: Option<i64>,
+    /// The widget asks for a rating: the conversation is resolved, had an answer, is unrated.
+    pub can_rate: bool,
     pub messages: Vec<Message>,
 }
 
@@ -112,7 +118,7 @@ impl Bot {
 }
 
 pub struct ChatService {
-    bot: Bot,
+    pub(super) bot: Bot,
     classifier: Arc<dyn IntentClassifier>,
     rank_workers: RankWorkers,
     identity: IdentityKeys,
@@ -164,7 +170,7 @@ impl ChatService {
     /// what triage would do with it as a conversation's first message.
     pub async fn classify(&self, text: &str) -> Result<Classification, ChatError> {
         validate_message(text)?;
-        let Classified { ranking, model, .. } = self.rank_workers.classify(text.to_string()).await?;
+        let Classified { ranking, model, .. } = self.classify_timed(text).await?;
         let (decision, phrase) = self.bot.rules.first_message(text, &ranking, &model.thresholds, &self.bot.catalog);
         Ok(Classification {
             intents: ranking.top_n(5).to_vec(),
@@ -241,6 +247,7 @@ impl ChatService {
             state: conversation.state,
             verified: conversation.verified(),
             rating: conversation.rating,
+            can_rate: conversation.rating_wanted(),
             messages,
         })
     }
@@ -273,7 +280,7 @@ impl ChatService {
         if let Some(result) = replay(self.bot.store.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
-        let classified = self.rank_workers.classify(input.text.clone()).await?;
+        let classified = self.classify_timed(&input.text).await?;
         let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
         if let Some(result) = replay(tx.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
@@ -296,7 +303,12 @@ impl ChatService {
             ranking: &classified.ranking,
             thresholds: &classified.model.thresholds,
         };
+        let start = turn.conversation.start_shopper_turn();
         let outcome = respond(&self.bot, &mut tx, &mut turn, &turn_input).await?;
+        let now = now_ms();
+        turn.ask_whether_it_helped(now);
+        let small_talk_only = turn.small_talk;
+        turn.conversation.finish_shopper_turn(start, small_talk_only, now);
         let triage = TriageRecord::new(&classified.ranking, outcome, &classified.model.version);
         let shopper = Shopper { message: NewMessage::shopper(input.text, cmid, triage), cmid, request_hash, shadow };
         let result = self.commit(tx, turn, Some(shopper)).await?;
@@ -328,9 +340,11 @@ impl ChatService {
                 state: c.state,
                 triage: None,
                 verified: c.verified(),
+                can_rate: c.rating_wanted(),
             });
         }
         verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
+        turn.ask_whether_it_helped(now_ms());
         self.commit(tx, turn, None).await
     }
 
@@ -339,12 +353,15 @@ impl ChatService {
         let conversation = self.authorize(id, token).await?;
         let (tx, mut turn) = self.open_turn(&conversation.id).await?;
         if !turn.conversation.state.bot_is_silent() {
+            // Like a message: it reopens a settled conversation (a re-contact if the bot resolved it).
+            let start = turn.conversation.start_shopper_turn();
             hand_off(&self.bot, &mut turn, HandoffReason::CustomerRequested, None, None);
+            turn.conversation.finish_shopper_turn(start, false, now_ms());
         }
         self.commit(tx, turn, None).await
     }
 
-    /// A 1-5 rating with an optional comment.
+    /// A 1-5 rating with an optional comment, once, for a conversation that had an answer.
     pub async fn rate(
         &self,
         id: &str,
@@ -360,15 +377,30 @@ impl ChatService {
         }
         let conversation = self.authorize(id, token).await?;
         let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
+        turn.conversation.check_rateable().map_err(|e| {
+            let code = match e {
+                RatingError::AlreadyRated => "already_rated",
+                RatingError::NoAnswer => "nothing_to_rate",
+            };
+            ChatError::Conflict(code, e.to_string())
+        })?;
         turn.conversation.rating = Some(score);
-        tx.save_rating_comment(id, comment).await?;
+        tx.save_rating_details(id, comment).await?;
         turn.say("Thank you for your feedback!");
         tx.audit(&Actor::Shopper, AuditAction::Rate, Some(id), serde_json::json!({"score": score})).await?;
         self.commit(tx, turn, None).await
     }
 
+    /// Ranks the intents of a text on the classifier's threads, timing it for `/metrics`.
+    async fn classify_timed(&self, text: &str) -> Result<Classified, ChatError> {
+        let started = std::time::Instant::now();
+        let classified = self.rank_workers.classify(text.to_string()).await?;
+        metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
+        Ok(classified)
+    }
+
     /// Starts the transaction of a turn, holding the conversation's lock until commit.
-    async fn open_turn(&self, conversation_id: &str) -> Result<(Tx, Turn), ChatError> {
+    pub(super) async fn open_turn(&self, conversation_id: &str) -> Result<(Tx, Turn), ChatError> {
         let mut tx = self.bot.store.begin().await?;
         let conversation = tx.lock_conversation(conversation_id).await?.ok_or(ChatError::NotFound)?;
         Ok((tx, Turn::new(conversation)))
@@ -393,8 +425,13 @@ impl ChatService {
 
     /// Stores the shopper message (with what a model in shadow made of it), the replies and
     /// the conversation, then publishes.
-    async fn commit(&self, mut tx: Tx, turn: Turn, shopper: Option<Shopper<'_>>) -> Result<TurnResult, ChatError> {
-        let Turn { mut conversation, replies: new_replies } = turn;
+    pub(super) async fn commit(
+        &self,
+        mut tx: Tx,
+        turn: Turn,
+        shopper: Option<Shopper<'_>>,
+    ) -> Result<TurnResult, ChatError> {
+        let Turn { mut conversation, replies: new_replies, .. } = turn;
         let triage = shopper.as_ref().and_then(|s| s.message.triage.clone());
         let message = match &shopper {
             Some(s) => Some(tx.append(&mut conversation, s.message.clone()).await?),
@@ -404,12 +441,21 @@ impl ChatService {
             tx.record_shadow(&m.id, &shadow.version, &shadow.guess, &shadow.live_version, &shadow.live).await?;
         }
         let mut replies = Vec::with_capacity(new_replies.len());
+        for event in new_replies.iter().filter_map(|m| m.event.as_ref()) {
+            count_event(event);
+        }
         for m in new_replies {
             replies.push(tx.append(&mut conversation, m).await?);
         }
         tx.save_conversation(&conversation).await?;
-        let result =
-            TurnResult { message, replies, state: conversation.state, triage, verified: conversation.verified() };
+        let result = TurnResult {
+            message,
+            replies,
+            state: conversation.state,
+            triage,
+            verified: conversation.verified(),
+            can_rate: conversation.rating_wanted(),
+        };
         if let Some(s) = &shopper {
             let response = serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
             tx.save_idempotency(&conversation.id, s.cmid, &s.request_hash, &response).await?;
@@ -432,7 +478,10 @@ fn replay(stored: Option<(String, String)>, request_hash: &str) -> Result<Option
         return Ok(None);
     };
     if hash != request_hash {
-        return Err(ChatError::Conflict("this client_message_id was already used for a different message".into()));
+        return Err(ChatError::Conflict(
+            "conflict",
+            "this client_message_id was already used for a different message".into(),
+        ));
     }
     serde_json::from_str(&response)
         .map(Some)
@@ -440,7 +489,7 @@ fn replay(stored: Option<(String, String)>, request_hash: &str) -> Result<Option
 }
 
 /// A shopper's message to store with its turn, and how to recognise a retry of it.
-struct Shopper<'a> {
+pub(super) struct Shopper<'a> {
     message: NewMessage,
     cmid: &'a str,
     request_hash: String,
@@ -453,6 +502,20 @@ struct ShadowGuess {
     guess: Guess,
     live_version: String,
     live: Guess,
+}
+
+/// Hand-offs by reason and outcomes, for `/metrics`.
+fn count_event(event: &crate::domain::events::ConversationEvent) {
+    use crate::domain::events::{ConversationEvent, StateChange};
+    match event {
+        ConversationEvent::State(StateChange::Queued { reason, released_by: None }) => {
+            metrics::counter!("switchboard_handoffs_total", "reason" => reason.name()).increment(1);
+        }
+        ConversationEvent::Outcome { outcome } => {
+            metrics::counter!("switchboard_outcomes_total", "outcome" => outcome.name()).increment(1);
+        }
+        _ => {}
+    }
 }
 
 /// Only a token's hash is stored.

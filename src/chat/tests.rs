@@ -14,6 +14,7 @@ use crate::config::{DEMO_IDENTITY_KEYS, Secret, StoreProfile};
 use crate::domain::conversation::{ConversationState, Pending, Sender};
 use crate::domain::events::{ConversationEvent, StateChange};
 use crate::domain::intent::{IntentCatalog, Priority};
+use crate::domain::outcome::Outcome;
 use crate::domain::triage::{DecisionKind, HandoffReason, Thresholds, TriageReason, TurnOutcome};
 use crate::store::Store;
 
@@ -83,6 +84,12 @@ impl Harness {
             quick_reply: quick_reply.map(str::to_string),
         };
         self.chat.send(&conv.id, &conv.token, input, "127.0.0.1").await.unwrap()
+    }
+}
+
+impl Harness {
+    async fn stored(&self, conv: &Conv) -> crate::domain::conversation::Conversation {
+        self.store.conversation(&conv.id).await.unwrap().unwrap()
     }
 }
 
@@ -172,7 +179,62 @@ async fn out_of_scope_offers_a_person_the_second_time_in_a_row() {
     assert_eq!(outcome(&first), (DecisionKind::OutOfScope, TriageReason::OutOfScope));
     assert!(quick_values(&first).is_empty());
     let second = h.send(&conv, "and of Chile", None).await;
-    assert_eq!(quick_values(&second), ["handoff"]);
+    assert_eq!(quick_values(&second), ["handoff:out_of_scope_twice"]);
+    let taken = h.send(&conv, "Talk to a person", Some("handoff:out_of_scope_twice")).await;
+    assert_eq!(outcome(&taken), (DecisionKind::Handoff, TriageReason::OutOfScopeTwice));
+    let stored = h.store.conversation(&conv.id).await.unwrap().unwrap();
+    assert_eq!(stored.handoff.map(|h| h.reason), Some(HandoffReason::OutOfScopeTwice));
+}
+
+#[tokio::test]
+async fn after_an_answer_the_bot_asks_whether_it_helped_and_a_yes_resolves_it() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    let r = h.send(&conv, "where is my order", None).await;
+    assert!(bot_text(&r).ends_with("Did that answer your question?"), "{}", bot_text(&r));
+    assert_eq!(quick_values(&r), ["feedback:yes", "handoff:not_answered"]);
+    let stored = h.store.conversation(&conv.id).await.unwrap().unwrap();
+    assert!(stored.answered_at.is_some() && stored.got_answer);
+    let yes = h.send(&conv, "Yes", Some("feedback:yes")).await;
+    assert_eq!(outcome(&yes), (DecisionKind::Answer, TriageReason::Confirmed));
+    assert_eq!((yes.state, yes.can_rate), (ConversationState::Resolved, true));
+    assert_eq!(events(&yes), [ConversationEvent::Outcome { outcome: Outcome::BotConfirmed }]);
+}
+
+#[tokio::test]
+async fn a_no_hands_off_as_not_answered_and_small_talk_asks_nothing() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    let hello = h.send(&conv, "hello", None).await;
+    assert!(quick_values(&hello).is_empty(), "a greeting is not an answer to rate");
+    h.send(&conv, "where is my order", None).await;
+    let no = h.send(&conv, "no", None).await;
+    assert_eq!(outcome(&no), (DecisionKind::Handoff, TriageReason::NotAnswered));
+    let stored = h.store.conversation(&conv.id).await.unwrap().unwrap();
+    let handoff = stored.handoff.expect("queued");
+    assert_eq!((handoff.reason, handoff.intent.as_deref()), (HandoffReason::NotAnswered, Some("order_status")));
+    assert_eq!(stored.outcome, None);
+}
+
+#[tokio::test]
+async fn quiet_conversations_are_settled_as_assumed_or_abandoned() {
+    let h = harness().await;
+    let (answered, unanswered, empty) = (h.start(true).await, h.start(false).await, h.start(false).await);
+    h.send(&answered, "where is my order", None).await;
+    h.send(&unanswered, "mumble", None).await;
+    assert_eq!(h.chat.settle_idle(std::time::Duration::from_secs(60)).await.unwrap(), 0, "not quiet long enough");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(h.chat.settle_idle(std::time::Duration::from_millis(10)).await.unwrap(), 2);
+    let a = h.stored(&answered).await;
+    assert_eq!((a.state, a.outcome.map(|s| s.outcome)), (ConversationState::Resolved, Some(Outcome::BotAssumed)));
+    let u = h.stored(&unanswered).await;
+    assert_eq!((u.state, u.outcome.map(|s| s.outcome)), (ConversationState::Bot, Some(Outcome::Abandoned)));
+    assert_eq!(h.stored(&empty).await.outcome, None, "never written in: not a conversation yet");
+    // Writing again within a day of the bot's resolution is a re-contact.
+    let again = h.send(&answered, "order it again", None).await;
+    assert_eq!(again.state, ConversationState::Bot);
+    let a = h.stored(&answered).await;
+    assert!(a.recontacted, "re-contacted");
 }
 
 #[tokio::test]

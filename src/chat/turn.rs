@@ -5,7 +5,7 @@
 use super::handlers::{self, OrderTask};
 use super::service::{Bot, ChatError};
 use super::verify::verify_guest;
-use crate::domain::conversation::{Conversation, Pending};
+use crate::domain::conversation::{Conversation, ConversationState, Pending};
 use crate::domain::events::ConversationEvent;
 use crate::domain::intent::{Action, Priority};
 use crate::domain::parse;
@@ -19,11 +19,27 @@ use crate::store::{NewMessage, Tx, now_ms};
 pub(super) struct Turn {
     pub conversation: Conversation,
     pub replies: Vec<NewMessage>,
+    /// The intent the bot answered, when its answer may have resolved the conversation.
+    pub answered: Option<String>,
+    /// The bot answered small talk (a greeting, a thanks, a goodbye) and nothing else.
+    pub small_talk: bool,
 }
 
 impl Turn {
     pub fn new(conversation: Conversation) -> Self {
-        Self { conversation, replies: Vec::new() }
+        Self { conversation, replies: Vec::new(), answered: None, small_talk: false }
+    }
+
+    /// After an answer that may have resolved the conversation, the bot asks whether it did.
+    pub fn ask_whether_it_helped(&mut self, now: i64) {
+        let Some(intent) = self.answered.take() else {
+            return;
+        };
+        let c = &self.conversation;
+        if c.state == ConversationState::Bot && c.pending.is_none() {
+            self.conversation.answered(&intent, now);
+            self.say_with("Did that answer your question?", QuickReply::answer_feedback());
+        }
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
@@ -63,7 +79,6 @@ pub(super) async fn respond(
         }
         return Ok(TurnOutcome::new(DecisionKind::None, TriageReason::WithAgent));
     }
-    conversation.reopen_if_resolved();
     if let Some(outcome) = pending_reply(bot, tx, turn, input).await? {
         return Ok(outcome);
     }
@@ -112,7 +127,7 @@ pub(super) async fn respond(
             let text = bot.template("out_of_scope").unwrap_or_else(|| {
                 "I can help with tracking orders, ordering again, refunds, invoices, delivery, returns, payments and your account.".into()
             });
-            let replies = if offer_person { vec![QuickReply::talk_to_person()] } else { Vec::new() };
+            let replies = if offer_person { vec![QuickReply::person_after_out_of_scope()] } else { Vec::new() };
             turn.say_with(text, replies);
             Ok(outcome)
         }
@@ -133,6 +148,11 @@ async fn act(
     match action {
         Action::Answer => {
             turn.say(bot.template(intent).unwrap_or_else(|| "Happy to help.".to_string()));
+            if bot.catalog.get(intent).is_some_and(|i| i.small_talk) {
+                turn.small_talk = true;
+            } else {
+                turn.answered = Some(intent.to_string());
+            }
             Ok(outcome)
         }
         Action::Handoff => {
@@ -159,7 +179,10 @@ pub(super) async fn with_order_data(
 ) -> Result<TurnOutcome, ChatError> {
     let said = turn.replies.len();
     match handlers::run(bot, tx, turn, task).await {
-        Ok(()) => Ok(success),
+        Ok(()) => {
+            turn.answered = Some(intent.to_string());
+            Ok(success)
+        }
         Err(e) => {
             tracing::error!(conversation = %turn.conversation.id, error = %e, "order handler failed; handing off");
             turn.replies.truncate(said);
@@ -225,6 +248,27 @@ async fn pending_reply(
                 Some(false) => {
                     turn.say("No problem, I haven't placed anything. Anything else I can help with?");
                     Ok(Some(TurnOutcome::answered(TriageReason::Declined)))
+                }
+                None => Ok(None),
+            }
+        }
+        Pending::AnswerFeedback { intent } => {
+            let helped = match input.quick_reply {
+                Some(QuickReplyValue::Helped) => Some(true),
+                Some(QuickReplyValue::Handoff(HandoffReason::NotAnswered)) => Some(false),
+                Some(_) => None,
+                None => parse::yes_or_no(input.text),
+            };
+            match helped {
+                Some(true) => {
+                    let event = turn.conversation.confirm_resolved(now_ms());
+                    turn.say("Great, glad I could help! Is there anything else?");
+                    turn.record(event);
+                    Ok(Some(TurnOutcome::answered(TriageReason::Confirmed)))
+                }
+                Some(false) => {
+                    hand_off(bot, turn, HandoffReason::NotAnswered, Some(&intent), None);
+                    Ok(Some(TurnOutcome::handed_off(HandoffReason::NotAnswered)))
                 }
                 None => Ok(None),
             }

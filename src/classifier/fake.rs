@@ -33,6 +33,7 @@ impl FakeClassifier {
             training_examples: 0,
             encoder_sha256: String::new(),
             neighbours_sha256: String::new(),
+            reference: None,
         };
         Self { rules: Vec::new(), fallback: ranking(&[("out_of_scope", 0.9)]), metadata: Arc::new(metadata) }
     }

@@ -34,6 +34,10 @@ pub struct HeadMetadata {
     pub encoder_sha256: String,
     /// SHA-256 of the `neighbours.bin` written with the head.
     pub neighbours_sha256: String,
+    /// The confidence and intent mix of the head's held-out predictions on its training data:
+    /// what drift in live traffic is measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<crate::domain::insights::TrafficReference>,
 }
 
 impl HeadMetadata {

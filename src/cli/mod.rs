@@ -6,6 +6,7 @@ mod eval;
 mod import;
 mod intents;
 mod models;
+mod report;
 mod serve;
 mod token;
 mod train;
@@ -34,6 +35,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Model versions: list, promote, roll back, shadow.
     Models(models::ModelsArgs),
+    /// Outcomes and drift for a time window: the figures of the console's Insights page.
+    Report(report::ReportArgs),
     /// Work on the intents/ folder.
     Intents(intents::IntentsArgs),
     /// Measure the classifier on a benchmark, on intents/ (k-fold), or the shipped model.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.paths, args),
         Command::Train(args) => train::run(&cli.paths, args),
         Command::Models(args) => models::run(&cli.paths, args),
+        Command::Report(args) => report::run(args),
         Command::Intents(args) => intents::run(&cli.paths, args),
         Command::Eval(args) => eval::run(&cli.paths, args),
         Command::Classify(args) => classify::run(&cli.paths, args),

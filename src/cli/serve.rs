@@ -41,6 +41,10 @@ pub struct ServeArgs {
     /// agents claim from the queue).
     #[arg(long, env = "SWITCHBOARD_AUTO_ASSIGN_CAP", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub auto_assign_cap: Option<u16>,
+    /// How long after the bot's answer, with no reply and no hand-off, the conversation counts
+    /// as resolved by the bot: a number and a unit, like 30m or 2s.
+    #[arg(long, env = "SWITCHBOARD_ASSUME_RESOLVED_AFTER", default_value = "30m", value_parser = crate::domain::parse::duration)]
+    pub assume_resolved_after: std::time::Duration,
 }
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
@@ -97,6 +101,7 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         allowed_origins,
         auto_assign_cap: args.auto_assign_cap.map(usize::from),
         gate: file.gate,
+        assume_resolved_after: args.assume_resolved_after,
     })
 }
 

@@ -7,6 +7,7 @@ use super::agent::Agent;
 use super::events::{ConversationEvent, StateChange};
 use super::intent::Priority;
 use super::orders::Order;
+use super::outcome::Settled;
 use super::quick_reply::QuickReply;
 use super::triage::{HandoffReason, TriageRecord};
 
@@ -80,6 +81,8 @@ pub enum Pending {
     ReorderConfirmation { source: String, key: String },
     /// Which of several listed orders the shopper means, for `intent`'s handler.
     OrderChoice { intent: String },
+    /// Whether the bot's answer about `intent` helped.
+    AnswerFeedback { intent: String },
 }
 
 named_enum! {
@@ -167,6 +170,15 @@ pub struct Conversation {
     pub rating: Option<i64>,
     pub last_seq: i64,
     pub created_at: i64,
+    /// How it ended, while it is settled (a new shopper message opens it again).
+    pub outcome: Option<Settled>,
+    /// The bot's answer whose outcome is still open.
+    pub answered_at: Option<i64>,
+    /// The shopper wrote again within 24 hours of a resolution by the bot.
+    pub recontacted: bool,
+    /// The shopper got an answer from the bot or an agent.
+    pub got_answer: bool,
+    pub last_message_at: Option<i64>,
 }
 
 /// An agent action the conversation's rules do not allow.
@@ -211,13 +223,6 @@ impl Conversation {
         if agent.is_admin || self.is_assigned_to(agent) { Ok(()) } else { Err(RuleError::NotYours) }
     }
 
-    /// A shopper writing to a resolved conversation reopens it with the bot.
-    pub fn reopen_if_resolved(&mut self) {
-        if self.state == ConversationState::Resolved {
-            self.state = ConversationState::Bot;
-        }
-    }
-
     /// Queues the conversation for a person: what the bot was waiting for is dropped.
     pub fn queue_for_person(
         &mut self,
@@ -228,6 +233,7 @@ impl Conversation {
     ) -> ConversationEvent {
         self.state = ConversationState::Queued;
         self.pending = None;
+        self.answered_at = None;
         self.clarified_last = false;
         self.out_of_scope_last = false;
         self.handoff = Some(Handoff { reason, priority, intent, queued_at: now });
@@ -282,9 +288,9 @@ impl Conversation {
         Ok(StateChange::Bot { returned_by: by.into() }.into())
     }
 
-    pub fn resolve(&mut self, by: &Agent) -> Result<ConversationEvent, RuleError> {
+    pub fn resolve(&mut self, by: &Agent, now: i64) -> Result<ConversationEvent, RuleError> {
         self.check_open_with(by)?;
-        self.state = ConversationState::Resolved;
+        self.resolved_by_agent(now);
         Ok(StateChange::Resolved { resolved_by: by.into() }.into())
     }
 
@@ -297,7 +303,7 @@ impl Conversation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::orders::OrderStatus;
 
@@ -312,7 +318,7 @@ mod tests {
         }
     }
 
-    fn conversation() -> Conversation {
+    pub fn conversation() -> Conversation {
         Conversation {
             id: "c1".into(),
             state: ConversationState::Bot,
@@ -327,6 +333,11 @@ mod tests {
             rating: None,
             last_seq: 3,
             created_at: 0,
+            outcome: None,
+            answered_at: None,
+            recontacted: false,
+            got_answer: false,
+            last_message_at: None,
         }
     }
 
@@ -412,16 +423,16 @@ mod tests {
     fn only_the_assigned_agent_or_an_admin_changes_a_conversation() {
         let (sam, kim, admin) = (agent("sam", false), agent("kim", false), agent("root", true));
         let mut c = queued();
-        assert_eq!(c.resolve(&sam), Err(RuleError::NotYours), "not claimed yet");
-        assert_eq!(c.resolve(&admin), Err(RuleError::NotAssigned), "an admin, but nobody has it");
+        assert_eq!(c.resolve(&sam, 1), Err(RuleError::NotYours), "not claimed yet");
+        assert_eq!(c.resolve(&admin, 1), Err(RuleError::NotAssigned), "an admin, but nobody has it");
         c.claim(&sam, false).unwrap();
         assert_eq!(c.release(&kim, 1), Err(RuleError::NotYours));
         assert_eq!(c.reassign(&kim, &kim), Err(RuleError::AdminOnly));
         assert!(RuleError::NotYours.is_forbidden() && !RuleError::NotAssigned.is_forbidden());
         c.reassign(&kim, &admin).unwrap();
         assert!(c.is_assigned_to(&kim));
-        assert_eq!(c.resolve(&sam), Err(RuleError::NotYours), "the former owner is refused");
-        assert!(c.resolve(&kim).is_ok());
+        assert_eq!(c.resolve(&sam, 1), Err(RuleError::NotYours), "the former owner is refused");
+        assert!(c.resolve(&kim, 1).is_ok());
         assert_eq!(c.state, ConversationState::Resolved);
     }
 

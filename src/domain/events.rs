@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::agent::AgentRef;
+use super::outcome::Outcome;
 use super::triage::HandoffReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,6 +14,9 @@ use super::triage::HandoffReason;
 pub enum ConversationEvent {
     /// The conversation moved to another state.
     State(StateChange),
+    /// The bot resolved the conversation (confirmed by the shopper or assumed after a silence),
+    /// or the shopper left without an answer.
+    Outcome { outcome: Outcome },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +90,7 @@ mod tests {
             StateChange::Assigned { agent: sam(), auto: false, reassigned_by: Some(sam()) }.into(),
             StateChange::Bot { returned_by: sam() }.into(),
             StateChange::Resolved { resolved_by: sam() }.into(),
+            ConversationEvent::Outcome { outcome: Outcome::BotAssumed },
         ];
         for event in events {
             let text = serde_json::to_string(&event).unwrap();

@@ -68,6 +68,8 @@ pub struct Intent {
     pub description: String,
     pub action: Action,
     pub sensitive: bool,
+    /// Greetings, thanks and goodbyes: answered, but they neither resolve nor reopen anything.
+    pub small_talk: bool,
     pub priority: Priority,
     /// A fixed confidence threshold that overrides the calibrated one.
     pub threshold: Option<f32>,
@@ -84,6 +86,7 @@ impl Intent {
             description: String::new(),
             action,
             sensitive,
+            small_talk: false,
             priority: Priority::Normal,
             threshold: None,
             responses: vec![],

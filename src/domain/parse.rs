@@ -43,6 +43,24 @@ pub fn normalise_email(raw: &str) -> String {
     raw.trim().to_lowercase()
 }
 
+/// A duration written as a whole number and a unit: `500ms`, `2s`, `30m`, `12h` or `7d`.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration: write a number and a unit, like 30m or 2s"))?;
+    let millis = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s, m, h or d")),
+    };
+    n.checked_mul(millis).map(std::time::Duration::from_millis).ok_or_else(|| format!("{text:?} is too long"))
+}
+
 /// A clear yes or no, for confirmations typed instead of clicked.
 pub fn yes_or_no(text: &str) -> Option<bool> {
     let t = super::text::normalise(text);
@@ -105,5 +123,16 @@ mod tests {
         assert_eq!(yes_or_no("Yes please!"), Some(true));
         assert_eq!(yes_or_no("nope"), Some(false));
         assert_eq!(yes_or_no("yes but change the size"), None);
+    }
+
+    #[test]
+    fn durations_need_a_number_and_a_unit() {
+        use std::time::Duration;
+        assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(duration("30").unwrap_err().contains("unknown unit"));
+        assert!(duration("m").is_err() && duration("-2s").is_err() && duration("2 weeks").is_err());
     }
 }

@@ -8,8 +8,11 @@ use super::triage::{Decision, HandoffReason};
 /// What a quick-reply button sends back as the message's `quick_reply`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuickReplyValue {
-    /// "Talk to a person".
-    Handoff,
+    /// "Talk to a person", with why the shopper was offered one: asked (`customer_requested`),
+    /// after two questions out of scope, or after saying the bot's answer did not help.
+    Handoff(HandoffReason),
+    /// "Yes" to "Did that answer your question?".
+    Helped,
     /// Opens the widget's order-details form; the widget handles it itself.
     VerifyForm,
     /// Yes or no to a pending confirmation.
@@ -27,7 +30,10 @@ const ORDER_PREFIX: &str = "order:";
 impl QuickReplyValue {
     pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "handoff" => Some(Self::Handoff),
+            "handoff" => Some(Self::Handoff(HandoffReason::CustomerRequested)),
+            "handoff:out_of_scope_twice" => Some(Self::Handoff(HandoffReason::OutOfScopeTwice)),
+            "handoff:not_answered" => Some(Self::Handoff(HandoffReason::NotAnswered)),
+            "feedback:yes" => Some(Self::Helped),
             "verify_form" => Some(Self::VerifyForm),
             "confirm:yes" => Some(Self::Yes),
             "confirm:no" => Some(Self::No),
@@ -44,7 +50,9 @@ impl QuickReplyValue {
     /// The text the button sends.
     pub fn value(&self) -> String {
         match self {
-            Self::Handoff => "handoff".into(),
+            Self::Handoff(HandoffReason::CustomerRequested) => "handoff".into(),
+            Self::Handoff(reason) => format!("handoff:{reason}"),
+            Self::Helped => "feedback:yes".into(),
             Self::VerifyForm => "verify_form".into(),
             Self::Yes => "confirm:yes".into(),
             Self::No => "confirm:no".into(),
@@ -58,11 +66,9 @@ impl QuickReplyValue {
     /// goes to a person). Other values answer something the bot asked and decide nothing here.
     pub fn decision(&self, catalog: &IntentCatalog) -> Result<Option<Decision>, UnknownIntent> {
         let name = match self {
-            Self::Handoff => {
-                return Ok(Some(Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: None }));
-            }
+            Self::Handoff(reason) => return Ok(Some(Decision::Handoff { reason: *reason, intent: None })),
             Self::Intent(name) => name,
-            Self::VerifyForm | Self::Yes | Self::No | Self::Order(_) => return Ok(None),
+            Self::VerifyForm | Self::Yes | Self::No | Self::Order(_) | Self::Helped => return Ok(None),
         };
         let intent = catalog.get(name).ok_or(UnknownIntent)?;
         let intent_name = Some(intent.name.clone());
@@ -92,7 +98,20 @@ impl QuickReply {
     }
 
     pub fn talk_to_person() -> Self {
-        Self::new("Talk to a person", QuickReplyValue::Handoff)
+        Self::new("Talk to a person", QuickReplyValue::Handoff(HandoffReason::CustomerRequested))
+    }
+
+    /// The offer of a person after two questions the bot does not handle.
+    pub fn person_after_out_of_scope() -> Self {
+        Self::new("Talk to a person", QuickReplyValue::Handoff(HandoffReason::OutOfScopeTwice))
+    }
+
+    /// The answers to "Did that answer your question?".
+    pub fn answer_feedback() -> Vec<Self> {
+        vec![
+            Self::new("Yes", QuickReplyValue::Helped),
+            Self::new("No, I need a person", QuickReplyValue::Handoff(HandoffReason::NotAnswered)),
+        ]
     }
 
     pub fn order_details_form() -> Self {
@@ -120,7 +139,10 @@ mod tests {
     #[test]
     fn every_value_round_trips_through_its_text() {
         for v in [
-            QuickReplyValue::Handoff,
+            QuickReplyValue::Handoff(HandoffReason::CustomerRequested),
+            QuickReplyValue::Handoff(HandoffReason::OutOfScopeTwice),
+            QuickReplyValue::Handoff(HandoffReason::NotAnswered),
+            QuickReplyValue::Helped,
             QuickReplyValue::VerifyForm,
             QuickReplyValue::Yes,
             QuickReplyValue::No,
@@ -130,6 +152,8 @@ mod tests {
             assert_eq!(QuickReplyValue::parse(&v.value()), Some(v));
         }
         assert_eq!(QuickReplyValue::parse("intent:"), None);
+        assert_eq!(QuickReplyValue::parse("handoff"), Some(QuickReplyValue::Handoff(HandoffReason::CustomerRequested)));
+        assert_eq!(QuickReplyValue::parse("handoff:sensitive"), None, "a shopper cannot choose any reason");
         assert_eq!(QuickReplyValue::parse("something else"), None);
     }
 
@@ -147,8 +171,10 @@ mod tests {
 
     #[test]
     fn talk_to_a_person_hands_off_as_the_shoppers_request() {
-        let d = QuickReplyValue::Handoff.decision(&catalog()).unwrap().unwrap();
+        let d = QuickReplyValue::Handoff(HandoffReason::CustomerRequested).decision(&catalog()).unwrap().unwrap();
         assert_eq!(d, Decision::Handoff { reason: HandoffReason::CustomerRequested, intent: None });
+        let d = QuickReplyValue::Handoff(HandoffReason::NotAnswered).decision(&catalog()).unwrap().unwrap();
+        assert_eq!(d, Decision::Handoff { reason: HandoffReason::NotAnswered, intent: None });
         let d = QuickReplyValue::Intent("talk_to_human".into()).decision(&catalog()).unwrap().unwrap();
         assert_eq!(
             d,
@@ -160,6 +186,7 @@ mod tests {
     fn an_unknown_intent_is_refused_and_answers_decide_nothing() {
         assert_eq!(QuickReplyValue::Intent("nope".into()).decision(&catalog()), Err(UnknownIntent));
         assert_eq!(QuickReplyValue::Yes.decision(&catalog()), Ok(None));
+        assert_eq!(QuickReplyValue::Helped.decision(&catalog()), Ok(None));
         assert_eq!(QuickReplyValue::Order("1".into()).decision(&catalog()), Ok(None));
     }
 }

@@ -72,6 +72,10 @@ named_enum! {
         CustomerRequested = "customer_requested",
         HandlerError = "handler_error",
         VerificationFailed = "verification_failed",
+        /// Out of scope twice in a row, and the shopper took the offer of a person.
+        OutOfScopeTwice = "out_of_scope_twice",
+        /// The shopper said the bot's answer did not help.
+        NotAnswered = "not_answered",
     }
 }
 
@@ -151,7 +155,7 @@ named_enum! {
         Confident = "confident",
         /// The shopper clicked one of the bot's quick replies.
         QuickReply = "quick_reply",
-        /// A yes to a pending reorder.
+        /// A yes to what the bot asked (a reorder, whether its answer helped).
         Confirmed = "confirmed",
         /// A no to a pending reorder.
         Declined = "declined",
@@ -165,6 +169,8 @@ named_enum! {
         CustomerRequested = "customer_requested",
         HandlerError = "handler_error",
         VerificationFailed = "verification_failed",
+        OutOfScopeTwice = "out_of_scope_twice",
+        NotAnswered = "not_answered",
         OutOfScope = "out_of_scope",
         /// A person has the conversation; the bot stays silent.
         WithAgent = "with_agent",
@@ -180,6 +186,8 @@ impl From<HandoffReason> for TriageReason {
             HandoffReason::CustomerRequested => TriageReason::CustomerRequested,
             HandoffReason::HandlerError => TriageReason::HandlerError,
             HandoffReason::VerificationFailed => TriageReason::VerificationFailed,
+            HandoffReason::OutOfScopeTwice => TriageReason::OutOfScopeTwice,
+            HandoffReason::NotAnswered => TriageReason::NotAnswered,
         }
     }
 }

@@ -48,6 +48,7 @@ async fn pump(
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
     let _online = state.chat.events().agent_online(&agent.id);
+    let _open = super::ops::OpenStream::new("agent");
     let mut shutdown = state.shutdown.clone();
     let mut recheck = tokio::time::interval(RECHECK);
     let send = |event: Event| tx.try_send(Ok(event)).is_ok();

@@ -89,7 +89,7 @@ impl From<ChatError> for ApiError {
         match e {
             ChatError::NotFound => ApiError::not_found(),
             ChatError::Invalid(code, message) => ApiError::bad_request(code, message),
-            ChatError::Conflict(message) => ApiError::client(StatusCode::CONFLICT, "conflict", message),
+            ChatError::Conflict(code, message) => ApiError::client(StatusCode::CONFLICT, code, message),
             ChatError::Store(e) => ApiError::Internal(e.to_string()),
             ChatError::Classifier(e) => ApiError::Internal(e.to_string()),
         }

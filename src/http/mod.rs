@@ -4,6 +4,7 @@ mod admin;
 mod agent;
 mod agent_stream;
 mod error;
+mod insights;
 mod models;
 mod ops;
 mod shopper;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub store_data: Arc<StoreData>,
     pub models: Arc<ModelService>,
     pub retrainer: Arc<Retrainer>,
+    /// The database, for reports.
+    pub store: crate::store::Store,
     /// The console's public origin (e.g. `https://support.example.com`), also allowed as Origin.
     pub public_origin: Option<String>,
     /// Demo mode opens the classify endpoint to everyone.
@@ -101,8 +104,12 @@ fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionMa
 
 /// The whole application router. Agent and admin routes get the session layer.
 fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
-    let agent_routes =
-        Router::new().merge(agent::router()).merge(admin::router()).merge(models::router()).layer(sessions);
+    let agent_routes = Router::new()
+        .merge(agent::router())
+        .merge(admin::router())
+        .merge(models::router())
+        .merge(insights::router())
+        .layer(sessions);
     let storefront_routes = Router::new()
         .merge(shopper::router())
         .merge(web::widget_router(&state.web_dir))

@@ -17,6 +17,35 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/demo/identity", get(demo_identity))
 }
 
+/// An open event stream, counted in `switchboard_open_streams{kind}` while it lives.
+pub(super) struct OpenStream(&'static str);
+
+impl OpenStream {
+    pub fn new(kind: &'static str) -> Self {
+        metrics::gauge!("switchboard_open_streams", "kind" => kind).increment(1.0);
+        Self(kind)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("switchboard_open_streams", "kind" => self.0).decrement(1.0);
+    }
+}
+
+/// `switchboard_model_info{version}` is 1 for the live model and 0 for the one it replaced.
+fn record_live_model(version: &str) {
+    static LAST: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *last != version {
+        if !last.is_empty() {
+            metrics::gauge!("switchboard_model_info", "version" => last.clone()).set(0.0);
+        }
+        *last = version.to_string();
+    }
+    metrics::gauge!("switchboard_model_info", "version" => version.to_string()).set(1.0);
+}
+
 /// The demo store's identities, for the demo storefront's sign-in switch.
 #[derive(Serialize)]
 struct DemoIdentity {
@@ -75,6 +104,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiErr
     Ok(Json(Readiness { status: "ready", database: "ok", model: state.chat.model_version().to_string() }))
 }
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    record_live_model(&state.chat.model_version());
     let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

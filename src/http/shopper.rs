@@ -78,8 +78,9 @@ async fn send(
     };
     let result = state.chat.send(&id, token, input, &peer.ip().to_string()).await?;
     let decision = result.triage.as_ref().map_or("none", |t| t.decision.name());
-    metrics::counter!("switchboard_messages_total", "decision" => decision).increment(1);
-    metrics::histogram!("switchboard_message_seconds").record(started.elapsed().as_secs_f64());
+    let intent = result.triage.as_ref().and_then(|t| t.intents.first()).map_or_else(String::new, |s| s.intent.clone());
+    metrics::counter!("switchboard_messages_total", "decision" => decision, "intent" => intent).increment(1);
+    metrics::histogram!("switchboard_reply_seconds").record(started.elapsed().as_secs_f64());
     Ok(Json(result))
 }
 

@@ -50,6 +50,7 @@ async fn pump(
     mut hints: broadcast::Receiver<crate::store::Change>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
+    let _open = super::ops::OpenStream::new("shopper");
     let mut shutdown = state.shutdown.clone();
     loop {
         if *shutdown.borrow_and_update() {

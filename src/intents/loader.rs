@@ -36,6 +36,8 @@ struct IntentFile {
     action: String,
     #[serde(default)]
     sensitive: bool,
+    #[serde(default)]
+    small_talk: bool,
     priority: Option<String>,
     threshold: Option<f32>,
     #[serde(default)]
@@ -152,6 +154,7 @@ pub fn parse_intent(file: &Path, text: &str) -> Result<IntentDefinition, Intents
             description: raw.description,
             action,
             sensitive: raw.sensitive,
+            small_talk: raw.small_talk,
             priority,
             threshold: raw.threshold,
             responses: raw.responses,

@@ -9,10 +9,11 @@ use crate::domain::conversation::{
 };
 use crate::domain::events::ConversationEvent;
 use crate::domain::intent::Priority;
+use crate::domain::outcome::{Outcome, Settled};
 use crate::domain::quick_reply::QuickReply;
 use crate::domain::triage::{DecisionKind, HandoffReason, TriageReason, TriageRecord};
 
-pub(super) const CONVERSATION_COLUMNS: &str = "id, state, customer_id, verified_via, verified_order, contact_email, pending, clarified_last, out_of_scope_last, handoff_reason, handoff_priority, handoff_intent, attached_order, queued_at, assigned_agent, rating, last_seq, created_at";
+pub(super) const CONVERSATION_COLUMNS: &str = "id, state, customer_id, verified_via, verified_order, contact_email, pending, clarified_last, out_of_scope_last, handoff_reason, handoff_priority, handoff_intent, attached_order, queued_at, assigned_agent, rating, last_seq, created_at, outcome, outcome_at, answered_at, recontacted, got_answer, last_message_at";
 const MESSAGE_COLUMNS: &str =
     "id, seq, sender, body, quick_replies, created_at, top_intents, decision, reason, model_version, agent_id";
 
@@ -93,6 +94,22 @@ impl Store {
             Some(row) => conversation_from_row(&row).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Conversations with the bot, not settled, quiet since before `cutoff`: the bot's last
+    /// answer (or, with none, the last message) is older. Only those a shopper wrote in.
+    pub async fn idle_unsettled(&self, cutoff: i64, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT id FROM conversations
+             WHERE state = 'bot' AND outcome IS NULL AND first_shopper_at IS NOT NULL
+               AND (answered_at < $1 OR (answered_at IS NULL AND last_message_at < $1))
+             ORDER BY last_message_at LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     /// Messages after `after`, oldest first. Private notes only when `include_notes`.
@@ -201,6 +218,7 @@ pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
         }
         None => None,
     };
+    let outcome = settled_from_row(r)?;
     Ok(Conversation {
         id: r.try_get("id")?,
         state: ConversationState::parse(&state).ok_or_else(|| corrupt("conversation state", &state))?,
@@ -215,7 +233,25 @@ pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
         rating: r.try_get("rating")?,
         last_seq: r.try_get("last_seq")?,
         created_at: r.try_get("created_at")?,
+        outcome,
+        answered_at: r.try_get("answered_at")?,
+        recontacted: r.try_get::<i64, _>("recontacted")? != 0,
+        got_answer: r.try_get::<i64, _>("got_answer")? != 0,
+        last_message_at: r.try_get("last_message_at")?,
     })
+}
+
+/// The `outcome` and `outcome_at` columns.
+pub(super) fn settled_from_row(r: &AnyRow) -> Result<Option<Settled>> {
+    let outcome: Option<String> = r.try_get("outcome")?;
+    outcome
+        .map(|name| {
+            Ok(Settled {
+                outcome: Outcome::parse(&name).ok_or_else(|| corrupt("outcome", &name))?,
+                at: r.try_get::<Option<i64>, _>("outcome_at")?.unwrap_or_default(),
+            })
+        })
+        .transpose()
 }
 
 pub(super) fn message_from_row(r: &AnyRow) -> Result<Message> {

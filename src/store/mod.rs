@@ -5,6 +5,7 @@
 mod agents;
 mod conversations;
 mod examples;
+mod insights;
 mod jobs;
 mod listener;
 mod models;

@@ -9,7 +9,8 @@ use super::listener::NOTIFY_CHANNEL;
 use super::orders::{ORDER_COLUMNS, order_from_row};
 use super::{Engine, Result, now_ms};
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::conversation::{Conversation, Identity, Message};
+use crate::domain::conversation::{Conversation, Identity, Message, Sender};
+use crate::domain::events::{ConversationEvent, StateChange};
 use crate::domain::orders::Order;
 
 pub struct Tx {
@@ -85,27 +86,51 @@ impl Tx {
             Some(event) => to_json(event),
             None => message.text.clone(),
         };
-        sqlx::query(
+        let top = triage.and_then(|t| t.intents.first());
+        // A NULL float does not bind on PostgreSQL through sqlx's Any driver: written in the SQL.
+        let confidence = if top.is_some() { "$15" } else { "NULL" };
+        let sql = format!(
             "INSERT INTO messages (id, conversation_id, seq, sender, body, quick_replies, agent_id, client_message_id,
-                top_intents, decision, reason, model_version, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&id)
-        .bind(&conversation.id)
-        .bind(seq)
-        .bind(sender.name())
-        .bind(body)
-        .bind(quick_replies)
-        .bind(&message.agent_id)
-        .bind(&message.client_message_id)
-        .bind(triage.map(|t| to_json(&t.intents)))
-        .bind(triage.map(|t| t.decision.name()))
-        .bind(triage.map(|t| t.reason.name()))
-        .bind(triage.map(|t| t.model_version.clone()))
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+                top_intents, decision, reason, model_version, created_at, top_intent, top_confidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {confidence})"
+        );
+        let mut insert = sqlx::query(&sql)
+            .bind(&id)
+            .bind(&conversation.id)
+            .bind(seq)
+            .bind(sender.name())
+            .bind(body)
+            .bind(quick_replies)
+            .bind(&message.agent_id)
+            .bind(&message.client_message_id)
+            .bind(triage.map(|t| to_json(&t.intents)))
+            .bind(triage.map(|t| t.decision.name()))
+            .bind(triage.map(|t| t.reason.name()))
+            .bind(triage.map(|t| t.model_version.clone()))
+            .bind(now)
+            .bind(top.map(|s| s.intent.clone()));
+        if let Some(top) = top {
+            insert = insert.bind(f64::from(top.confidence));
+        }
+        insert.execute(&mut *self.tx).await?;
         conversation.last_seq = seq;
+        conversation.last_message_at = Some(now);
+        match (&message.event, sender) {
+            (Some(event), _) => self.record_handoff_change(conversation, event, now).await?,
+            (None, Sender::Agent) => self.record_first_agent_reply(&conversation.id, now).await?,
+            (None, Sender::Shopper) => {
+                if let Some(t) = triage {
+                    self.record_first_shopper_message(
+                        &conversation.id,
+                        now,
+                        top.map(|s| s.intent.as_str()),
+                        &t.model_version,
+                    )
+                    .await?;
+                }
+            }
+            _ => {}
+        }
         Ok(Message {
             id,
             seq,
@@ -128,7 +153,8 @@ impl Tx {
             "UPDATE conversations SET state = $2, customer_id = $3, verified_via = $4, verified_order = $5, contact_email = $6,
                 pending = $7, clarified_last = $8, out_of_scope_last = $9, handoff_reason = $10, handoff_priority = $11,
                 handoff_intent = $12, attached_order = $13, queued_at = $14, assigned_agent = $15, rating = $16,
-                last_seq = $17, updated_at = $18
+                last_seq = $17, updated_at = $18, outcome = $19, outcome_at = $20, answered_at = $21, recontacted = $22,
+                got_answer = $23, last_message_at = $24
              WHERE id = $1",
         )
         .bind(&c.id)
@@ -149,15 +175,99 @@ impl Tx {
         .bind(c.rating)
         .bind(c.last_seq)
         .bind(now_ms())
+        .bind(c.outcome.map(|s| s.outcome.name()))
+        .bind(c.outcome.map(|s| s.at))
+        .bind(c.answered_at)
+        .bind(i64::from(c.recontacted))
+        .bind(i64::from(c.got_answer))
+        .bind(c.last_message_at)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    pub async fn save_rating_comment(&mut self, conversation_id: &str, comment: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE conversations SET rating_comment = $2 WHERE id = $1")
+    /// The rating's comment and time (the score is saved with the conversation).
+    pub async fn save_rating_details(&mut self, conversation_id: &str, comment: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE conversations SET rating_comment = $2, rated_at = $3 WHERE id = $1")
             .bind(conversation_id)
             .bind(comment)
+            .bind(now_ms())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The first shopper message's time, top intent and model version, which place the
+    /// conversation in the figures' time windows and groups.
+    async fn record_first_shopper_message(
+        &mut self,
+        conversation_id: &str,
+        at: i64,
+        intent: Option<&str>,
+        model_version: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET first_shopper_at = $2, first_intent = $3, first_model_version = $4
+             WHERE id = $1 AND first_shopper_at IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(at)
+        .bind(intent)
+        .bind(model_version)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps the hand-off's row in step with the conversation's events: a queueing (not a
+    /// release) starts one with its reason, the first claim and the end are timed.
+    async fn record_handoff_change(&mut self, c: &Conversation, event: &ConversationEvent, now: i64) -> Result<()> {
+        let update = |sql: &'static str| sqlx::query(sql).bind(c.id.clone()).bind(now);
+        let query = match event {
+            ConversationEvent::State(StateChange::Queued { released_by: None, .. }) => {
+                let Some(handoff) = &c.handoff else { return Ok(()) };
+                sqlx::query(
+                    "INSERT INTO handoffs (id, conversation_id, reason, intent, queued_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (conversation_id) WHERE ended_at IS NULL DO NOTHING",
+                )
+                .bind(crate::util::random_hex(16))
+                .bind(c.id.clone())
+                .bind(handoff.reason.name())
+                .bind(handoff.intent.clone())
+                .bind(handoff.queued_at)
+            }
+            ConversationEvent::State(StateChange::Assigned { .. }) => update(
+                "UPDATE handoffs SET first_claimed_at = COALESCE(first_claimed_at, $2) WHERE conversation_id = $1 AND ended_at IS NULL",
+            ),
+            ConversationEvent::State(StateChange::Bot { .. }) => update(
+                "UPDATE handoffs SET ended_at = $2, ended_by = 'returned' WHERE conversation_id = $1 AND ended_at IS NULL",
+            ),
+            ConversationEvent::State(StateChange::Resolved { .. }) => update(
+                "UPDATE handoffs SET ended_at = $2, ended_by = 'resolved' WHERE conversation_id = $1 AND ended_at IS NULL",
+            ),
+            ConversationEvent::State(StateChange::Queued { .. }) | ConversationEvent::Outcome { .. } => return Ok(()),
+        };
+        query.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn record_first_agent_reply(&mut self, conversation_id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE handoffs SET first_agent_reply_at = COALESCE(first_agent_reply_at, $2)
+             WHERE conversation_id = $1 AND ended_at IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The agent resolving the open hand-off says the bot could have answered it, with `intent`.
+    pub async fn mark_could_have_answered(&mut self, conversation_id: &str, intent: &str) -> Result<()> {
+        sqlx::query("UPDATE handoffs SET could_have_answered = $2 WHERE conversation_id = $1 AND ended_at IS NULL")
+            .bind(conversation_id)
+            .bind(intent)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

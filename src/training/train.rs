@@ -16,6 +16,7 @@ use crate::classifier::neighbours::blend;
 use crate::classifier::{
     ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE, NEIGHBOURS_FILE, NeighbourConfig, Neighbours,
 };
+use crate::domain::insights::TrafficReference;
 use crate::domain::intent::{OUT_OF_SCOPE, out_of_scope_index};
 use crate::domain::model::JobStage;
 use crate::domain::triage::Thresholds;
@@ -261,7 +262,17 @@ pub fn metadata_for(
         training_examples: examples.len(),
         encoder_sha256: encoder.sha256().to_string(),
         neighbours_sha256: crate::util::sha256_hex(&trained.neighbours.to_bytes()),
+        reference: Some(reference(trained)),
     }
+}
+
+/// The held-out predictions' top intents and confidences, to measure live traffic against.
+fn reference(trained: &TrainedHead) -> TrafficReference {
+    let labels = &trained.labels.labels;
+    TrafficReference::of(trained.held_out.iter().map(|row| {
+        let top = row.top();
+        (labels.get(top.class).map_or("", String::as_str), f64::from(top.confidence))
+    }))
 }
 
 /// ONNX bytes for a head, with its labels and version in the model's metadata.

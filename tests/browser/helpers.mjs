@@ -202,7 +202,9 @@ export async function ask(page, text) {
     timeout: 15000,
   });
   await page.waitForTimeout(150); // a reply may come in several bubbles
-  return w.bubbles("bot").last().textContent();
+  // Every bubble of the reply (an answer may be followed by "Did that answer your question?").
+  const texts = await w.bubbles("bot").allTextContents();
+  return texts.slice(before).join("\n");
 }
 
 /**

@@ -3,6 +3,7 @@
 import { initAdmin } from "./admin.js";
 import { initComposer } from "./composer.js";
 import { initConversation } from "./conversation.js";
+import { initInsights } from "./insights.js";
 import { initLabelDialog } from "./label-dialog.js";
 import { initQueue } from "./queue.js";
 import { initResolveDialog } from "./resolve-dialog.js";
@@ -21,4 +22,5 @@ initLabelDialog();
 initResolveDialog();
 initShortcuts();
 initAdmin();
+initInsights();
 boot();

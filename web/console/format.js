@@ -45,3 +45,13 @@ export function fmtMoney(cents, currency) {
 }
 
 export const percent = (confidence) => `${Math.round(confidence * 100)}%`;
+
+/** A share as a percentage with one decimal ("62.5%"); "–" when there is none (no denominator). */
+export const fmtRate = (x) => (x == null ? "–" : `${(x * 100).toFixed(1)}%`);
+
+/** A duration in seconds: "0.6s", "42s", "3m 05s", "2h 10m"; "–" when there is none. */
+export function fmtSeconds(s) {
+  if (s == null) return "–";
+  if (s < 10) return `${(Math.round(s * 10) / 10).toFixed(1)}s`;
+  return fmtWait(s * 1000);
+}

@@ -103,6 +103,7 @@ async function start(me) {
   $("#me-name").textContent = state.me.name;
   $("#me-avatar").textContent = initials(state.me.name);
   $("#nav-admin").hidden = !state.me.is_admin;
+  $("#nav-insights").hidden = !state.me.is_admin;
   $("#tab-team").hidden = !state.me.is_admin;
   state.knownQueued = null;
   state.unseen.clear();

@@ -5,7 +5,7 @@ import { humanize } from "./format.js";
 export const state = {
   me: null, // the logged-in agent: {id, name, email, is_admin}
   online: 0, // agents with the console open
-  view: "inbox", // "inbox" | "admin"
+  view: "inbox", // "inbox" | "insights" | "admin"
   tab: "queued", // the queue tab: "queued" | "mine" | "team" | "resolved"
   lists: { queued: [], assigned: [], resolved: [] },
   fetchedAt: 0, // performance.now() when the lists were read (for waiting times)

@@ -9,6 +9,8 @@ const REASONS = {
   customer_requested: "Asked for a person",
   handler_error: "Bot error",
   verification_failed: "Verification failed",
+  out_of_scope_twice: "Out of scope twice",
+  not_answered: "Bot's answer did not help",
 };
 
 /** Why the bot handed the conversation to a person. */
@@ -37,4 +39,7 @@ export const AGENT_WORDING = {
   reassigned: (e) => `Reassigned to ${nameOf(e.agent, "another agent")} by ${nameOf(e.by, "an admin")}`,
   returned_to_bot: (e) => `Handed back to the bot by ${nameOf(e.by)}`,
   resolved: (e) => `Resolved by ${nameOf(e.by)} · the shopper was asked for a rating`,
+  bot_confirmed: () => "Resolved by the bot · the shopper said the answer helped",
+  bot_assumed: () => "Resolved by the bot · no reply after its answer",
+  abandoned: () => "The shopper left without an answer",
 };

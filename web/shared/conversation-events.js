@@ -3,7 +3,8 @@
 /**
  * What happened, from an event message's `event` object:
  *   kind    "handoff" | "released" | "claimed" | "auto_assigned" | "reassigned" |
- *           "returned_to_bot" | "resolved", or null for an event this version does not know;
+ *           "returned_to_bot" | "resolved" | "bot_confirmed" | "bot_assumed" | "abandoned",
+ *           or null for an event this version does not know;
  *   state   the conversation's state after it ("queued", "assigned", "bot", "resolved");
  *   reason  why the conversation was first handed to a person (queued events);
  *   agent   {id, name} the conversation is now assigned to (assigned events);
@@ -11,6 +12,13 @@
  */
 function readEvent(event) {
   const none = { kind: null, state: null, reason: null, agent: null, by: null };
+  if (event && event.type === "outcome") {
+    // The bot resolved the conversation (confirmed by the shopper, or assumed after a silence),
+    // or the shopper left without an answer.
+    const resolved = event.outcome === "bot_confirmed" || event.outcome === "bot_assumed";
+    if (!resolved && event.outcome !== "abandoned") return none;
+    return { ...none, kind: event.outcome, state: resolved ? "resolved" : null };
+  }
   if (!event || event.type !== "state") return none;
   switch (event.state) {
     case "queued": {

@@ -21,6 +21,8 @@ const SHOPPER_WORDING = {
   reassigned: joined,
   returned_to_bot: () => "You're back with the assistant",
   resolved: () => "Conversation resolved",
+  bot_confirmed: () => "Conversation resolved",
+  bot_assumed: () => "Conversation resolved",
 };
 const UNREACHABLE = "Can't reach the chat right now.";
 
@@ -179,6 +181,8 @@ export class Chat {
     if (!r) return;
     if (typeof r.state === "string") this.state = r.state;
     if ("rating" in r) this.rating = r.rating;
+    // The server says whether this conversation may be rated (it had an answer, is unrated).
+    if ("can_rate" in r) this.canRate = r.can_rate;
     this.showState();
     this.updateRating();
   }
@@ -251,6 +255,8 @@ export class Chat {
     const ev = describeEvent(m.event, SHOPPER_WORDING);
     if (ev.state && m.seq >= this.transcript.lastEventSeq()) {
       this.state = ev.state;
+      // Resolved by an event from the stream: the next answer from the server says whether to ask for a rating.
+      if (ev.state === "resolved") this.canRate = undefined;
       if (ev.state === "assigned") this.agentName = ev.agent?.name ?? null;
     }
     this.transcript.addStatus(m, ev.line);
@@ -346,7 +352,8 @@ export class Chat {
 
   /** Asks for a rating once resolved, until the shopper has given one. */
   updateRating() {
-    const wanted = this.state === "resolved" && this.rating == null && !!this.store.data.conversation_id;
+    const wanted =
+      this.state === "resolved" && this.rating == null && this.canRate !== false && !!this.store.data.conversation_id;
     if (!wanted) {
       if (this.ratingCard && !this.ratingCard.dataset.done && !this.ratingCard.dataset.busy) {
         this.ratingCard.remove();
