@@ -1,6 +1,7 @@
 //! A database written by an earlier version is migrated: its conversation events, stored as
 //! strings such as `state:queued:sensitive`, become event objects, and a conversation an agent
-//! released gets back the reason it was first queued for.
+//! released gets back the reason it was first queued for; resolved conversations get an outcome,
+//! open hand-offs their row, and shopper messages their top intent and confidence in columns.
 
 mod common;
 
@@ -10,6 +11,8 @@ use common::{Engine, TestDb, root};
 use switchboard::domain::agent::AgentRef;
 use switchboard::domain::conversation::Sender;
 use switchboard::domain::events::{ConversationEvent, StateChange};
+use switchboard::domain::insights::{DAY_MS, Window};
+use switchboard::domain::outcome::{Outcome, Settled};
 use switchboard::domain::triage::HandoffReason;
 use switchboard::store::Store;
 
@@ -29,6 +32,12 @@ async fn old_database(db: &TestDb) {
          VALUES ('a1', 'sam@example.com', 'Sam', 'x', 0, 0, 0, 0)",
         "INSERT INTO conversations (id, token_hash, state, handoff_reason, handoff_priority, queued_at, last_seq, created_at, updated_at)
          VALUES ('c1', 'h', 'queued', 'released', 2, 50, 7, 0, 0)",
+        // Answered by the bot and resolved by an agent, from before outcomes were kept.
+        "INSERT INTO conversations (id, token_hash, state, last_seq, created_at, updated_at)
+         VALUES ('c2', 'h', 'resolved', 2, 0, 900)",
+        "INSERT INTO messages (id, conversation_id, seq, sender, body, top_intents, decision, reason, model_version, created_at)
+         VALUES ('n1', 'c2', 1, 'shopper', 'where is my parcel', '[{\"intent\":\"order_status\",\"confidence\":0.93}]', 'answer', 'confident', 'v1', 100)",
+        "INSERT INTO messages (id, conversation_id, seq, sender, body, created_at) VALUES ('n2', 'c2', 2, 'bot', 'On its way', 101)",
     ];
     for sql in statements {
         sqlx::query(sql).execute(&pool).await.unwrap();
@@ -83,6 +92,23 @@ async fn old_events_become_objects_and_the_first_reason_comes_back(engine: Engin
     ];
     assert_eq!(events, expected);
     assert!(messages[1..].iter().all(|m| m.text.is_empty()));
+
+    // Outcomes: a resolved conversation counts as resolved by an agent at its last change, an
+    // open hand-off gets its row, and shopper messages get their top intent and confidence.
+    let resolved = store.conversation("c2").await.unwrap().unwrap();
+    assert_eq!(resolved.outcome, Some(Settled { outcome: Outcome::AgentResolved, at: 900 }));
+    assert!(resolved.got_answer);
+    assert_eq!(resolved.last_message_at, Some(101));
+    let facts = store.insight_facts(Window { from: 0, to: DAY_MS }).await.unwrap();
+    let mut started: Vec<(&str, i64)> = facts.conversations.iter().map(|c| (c.id.as_str(), c.started_at)).collect();
+    started.sort();
+    assert_eq!(started, [("c1", 0), ("c2", 100)]);
+    assert_eq!(
+        facts.handoffs.iter().map(|h| (h.conversation_id.as_str(), h.reason)).collect::<Vec<_>>(),
+        [("c1", HandoffReason::LowConfidence)]
+    );
+    let counted: Vec<(&str, usize, u64)> = facts.messages.iter().map(|m| (m.intent.as_str(), m.bin, m.count)).collect();
+    assert_eq!(counted, [("order_status", 9, 1)]);
     store.close().await;
 }
 

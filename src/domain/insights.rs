@@ -22,6 +22,8 @@ pub const CONFIDENCE_BINS: usize = 10;
 pub const PSI_MODERATE: f64 = 0.1;
 /// ...and above which it has drifted (`drift`).
 pub const PSI_DRIFT: f64 = 0.25;
+/// Below this many messages a PSI is mostly chance; the report says so.
+pub const DRIFT_MIN_MESSAGES: u64 = 100;
 /// Shares below this count as this in the PSI, so an empty bin does not make it infinite.
 pub const PSI_FLOOR: f64 = 1e-4;
 /// A rating of 4 or 5 (out of 5) is a satisfied shopper.
@@ -559,6 +561,9 @@ fn drift(messages: &[MessageCount], live: Option<LiveReference<'_>>) -> Drift {
     let note = match (total, reference) {
         (0, _) => Some("no messages decided by the model in this window".to_string()),
         (_, None) => Some("the live model has no reference distribution: retrain it to get one".to_string()),
+        (n, _) if n < DRIFT_MIN_MESSAGES => {
+            Some(format!("only {n} messages: below {DRIFT_MIN_MESSAGES} the PSI swings with chance, read it with care"))
+        }
         _ => None,
     };
     let (confidence, intent_mix) = match (total, reference) {
