@@ -107,6 +107,10 @@ impl StoreProfile {
         ];
         let mut out = template.to_string();
         for (key, value) in values {
+            // "Juniper & Co." at the end of a sentence takes no second full stop.
+            if value.ends_with('.') {
+                out = out.replace(&format!("{{{key}}}."), &value);
+            }
             out = out.replace(&format!("{{{key}}}"), &value);
         }
         out
@@ -159,7 +163,8 @@ mod tests {
         let p = StoreProfile::default();
         assert_eq!(
             p.fill("Returns within {return_window_days} days at {store_name}. {nope}"),
-            "Returns within 30 days at Juniper & Co.. {nope}"
+            "Returns within 30 days at Juniper & Co. {nope}",
+            "a name ending in a full stop takes no second one"
         );
     }
 

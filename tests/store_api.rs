@@ -98,7 +98,7 @@ async fn signed_orders_are_upserted_and_answered_in_the_chat(app: &TestApp) {
     assert_eq!(stored.shipments.len(), 1);
     let turn = app.send(&conv, "and where is order 20001 now?").await;
     let text = bot_text(&turn);
-    assert!(text.contains("is delivered"), "{text}");
+    assert!(text.contains("it has been delivered"), "{text}");
     assert!(text.contains("Delivered on"), "{text}");
 }
 

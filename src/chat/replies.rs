@@ -17,12 +17,8 @@ fn items_line(items: &[OrderItem]) -> String {
 }
 
 pub fn order_status(order: &Order) -> String {
-    let mut lines = vec![format!(
-        "Order #{} (placed {}) is {}.",
-        order.number,
-        day(order.placed_at),
-        order.status.customer_facing()
-    )];
+    let mut lines =
+        vec![format!("Order #{} (placed {}): {}", order.number, day(order.placed_at), order.status.customer_facing())];
     if !order.items.is_empty() {
         lines.push(format!("Items: {}.", items_line(&order.items)));
     }
@@ -40,11 +36,13 @@ pub fn order_status(order: &Order) -> String {
 }
 
 pub fn open_orders(orders: &[&Order]) -> String {
-    let mut lines = vec![format!("You have {} orders on the way:", orders.len())];
+    // Not "on the way": some may be unpaid or still being prepared.
+    let mut lines = vec![format!("You have {} open orders:", orders.len())];
     for o in orders {
         let eta = o.shipments.iter().find_map(|s| s.estimated_delivery).or(o.estimated_delivery);
-        let eta = eta.map(|e| format!(", expected {}", day(e))).unwrap_or_default();
-        lines.push(format!("• #{}: {}{eta}", o.number, o.status.customer_facing()));
+        let eta = eta.map(|e| format!(" (expected {})", day(e))).unwrap_or_default();
+        let status = o.status.customer_facing().trim_end_matches('.');
+        lines.push(format!("• #{}: {status}{eta}.", o.number));
     }
     lines.push("Tell me an order number for the details and tracking link.".into());
     lines.join("\n")
@@ -155,4 +153,151 @@ fn unavailable_names(unavailable: &[(String, Availability)]) -> String {
         })
         .collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::orders::{OrderStatus, Refund, RefundStatus, Shipment};
+
+    /// What a person would never write: a word (or two) twice in a row, a placeholder left unfilled,
+    /// a space before punctuation, doubled punctuation, or a status glued on with "is".
+    fn check_prose(text: &str) {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        for pair in words.windows(2) {
+            assert!(
+                pair[0] != pair[1] || pair[0].chars().all(|c| c.is_ascii_digit()),
+                "doubled {:?} in {text:?}",
+                pair[0]
+            );
+        }
+        for four in words.windows(4) {
+            assert!(four[..2] != four[2..], "doubled {:?} in {text:?}", &four[..2]);
+        }
+        for bad in ["{", "}", " .", " ,", "..", ",.", ".,", ": is ", "is received:"] {
+            assert!(!text.contains(bad), "{bad:?} in {text:?}");
+        }
+        // A sentence ends with punctuation (or an emoji, or a link); list items need not.
+        let ended = text.trim_end().chars().last().is_some_and(|c| ".!?:".contains(c) || !c.is_ascii());
+        assert!(ended || text.starts_with('•') || text.contains("http"), "no ending in {text:?}");
+    }
+
+    fn profiles() -> Vec<StoreProfile> {
+        let other = StoreProfile {
+            store_name: "Nordlys".into(),
+            standard_delivery_days: "3-5 working days".into(),
+            express_delivery_days: "next working day".into(),
+            free_shipping_threshold: "€75".into(),
+            return_window_days: 14,
+            ..StoreProfile::default()
+        };
+        vec![StoreProfile::default(), other]
+    }
+
+    fn order(status: OrderStatus) -> Order {
+        let shipped = status.in_delivery() || status == OrderStatus::Delivered;
+        Order {
+            number: "10006".into(),
+            customer_id: Some("c1".into()),
+            email: "a@example.com".into(),
+            status,
+            placed_at: 1_764_000_000_000,
+            total_cents: 4_500,
+            currency: "GBP".into(),
+            shipping_address: String::new(),
+            estimated_delivery: Some(1_764_300_000_000),
+            delivered_at: (status == OrderStatus::Delivered).then_some(1_764_200_000_000),
+            source_order_number: None,
+            checkout_url: None,
+            items: vec![OrderItem {
+                sku: "S1".into(),
+                name: "Trail Runner".into(),
+                quantity: 1,
+                unit_price_cents: 4_500,
+            }],
+            shipments: shipped
+                .then(|| Shipment {
+                    carrier: "DPD".into(),
+                    tracking_number: "DP123".into(),
+                    tracking_url: "https://track.example.com/DP123".into(),
+                    status: "in_transit".into(),
+                    shipped_at: Some(1_764_100_000_000),
+                    estimated_delivery: Some(1_764_300_000_000),
+                    delivered_at: None,
+                })
+                .into_iter()
+                .collect(),
+            refunds: matches!(status, OrderStatus::Refunded | OrderStatus::PartiallyRefunded)
+                .then(|| Refund {
+                    amount_cents: 1_000,
+                    status: RefundStatus::Completed,
+                    reason: String::new(),
+                    created_at: 1_764_100_000_000,
+                    completed_at: Some(1_764_200_000_000),
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn every_order_reply_reads_as_sentences_for_every_status_and_profile() {
+        for profile in profiles() {
+            for status in OrderStatus::ALL {
+                let o = order(status);
+                let replies = [
+                    order_status(&o),
+                    refund_status(&o),
+                    invoice(&o, &profile),
+                    change_requested(Action::CancelOrder, &o),
+                    change_requested(Action::ChangeShippingAddress, &o),
+                    change_too_late(Action::CancelOrder, &o, &profile),
+                    change_too_late(Action::ChangeShippingAddress, &o, &profile),
+                    open_orders(&[&o, &o]),
+                    order_not_found(&o.number),
+                ];
+                for reply in replies {
+                    for line in reply.lines() {
+                        check_prose(line);
+                    }
+                }
+            }
+        }
+        assert!(
+            order_status(&order(OrderStatus::DeliveryFailed)).contains("the carrier tried to deliver it but couldn't")
+        );
+        assert!(
+            !open_orders(&[&order(OrderStatus::AwaitingPayment)]).contains("on the way"),
+            "unpaid is not on its way"
+        );
+    }
+
+    #[test]
+    fn every_intent_template_reads_well_with_every_profile() {
+        let intents = Path::new(env!("CARGO_MANIFEST_DIR")).join("intents");
+        for definition in crate::intents::load_dir(&intents).unwrap() {
+            for template in &definition.intent.responses {
+                for profile in profiles() {
+                    let filled = profile.fill(template);
+                    for line in filled.lines() {
+                        check_prose(line);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_prose_check_catches_what_it_is_for() {
+        for bad in ["takes 2-4 working days working days.", "Order #1 is {status}.", "It is delivery attempt failed ."]
+        {
+            assert!(std::panic::catch_unwind(|| check_prose(bad)).is_err(), "{bad}");
+        }
+    }
 }

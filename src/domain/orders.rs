@@ -20,20 +20,28 @@ pub enum OrderStatus {
     PartiallyRefunded,
 }
 
-/// (status, stored name, customer-facing wording).
+/// (status, stored name, what it means for the shopper: the end of "Order #1042 (placed …): …").
 const STATUS_TABLE: [(OrderStatus, &str, &str); 12] = [
-    (OrderStatus::AwaitingPayment, "awaiting_payment", "waiting for payment"),
-    (OrderStatus::Ordered, "ordered", "received: we have your order"),
-    (OrderStatus::Paid, "paid", "paid, being prepared"),
-    (OrderStatus::Packed, "packed", "packed and ready to ship"),
-    (OrderStatus::Shipped, "shipped", "shipped"),
-    (OrderStatus::InTransit, "in_transit", "on its way"),
-    (OrderStatus::OutForDelivery, "out_for_delivery", "out for delivery today"),
-    (OrderStatus::Delivered, "delivered", "delivered"),
-    (OrderStatus::DeliveryFailed, "delivery_failed", "delivery attempt failed"),
-    (OrderStatus::Cancelled, "cancelled", "cancelled"),
-    (OrderStatus::Refunded, "refunded", "refunded"),
-    (OrderStatus::PartiallyRefunded, "partially_refunded", "partially refunded"),
+    (
+        OrderStatus::AwaitingPayment,
+        "awaiting_payment",
+        "we're waiting for your payment, and it ships once that's done.",
+    ),
+    (OrderStatus::Ordered, "ordered", "we've received it and will start preparing it soon."),
+    (OrderStatus::Paid, "paid", "it's paid and we're preparing it."),
+    (OrderStatus::Packed, "packed", "it's packed and ready to ship."),
+    (OrderStatus::Shipped, "shipped", "it has shipped."),
+    (OrderStatus::InTransit, "in_transit", "it's on its way."),
+    (OrderStatus::OutForDelivery, "out_for_delivery", "it's out for delivery today."),
+    (OrderStatus::Delivered, "delivered", "it has been delivered."),
+    (
+        OrderStatus::DeliveryFailed,
+        "delivery_failed",
+        "the carrier tried to deliver it but couldn't. They usually try again or leave a note saying where to collect it.",
+    ),
+    (OrderStatus::Cancelled, "cancelled", "it was cancelled."),
+    (OrderStatus::Refunded, "refunded", "it has been refunded."),
+    (OrderStatus::PartiallyRefunded, "partially_refunded", "part of it has been refunded."),
 ];
 
 impl OrderStatus {
@@ -60,7 +68,7 @@ impl OrderStatus {
         self.row().1
     }
 
-    /// The wording a shopper sees.
+    /// What the status means for the shopper, as the end of a sentence about the order.
     pub fn customer_facing(self) -> &'static str {
         self.row().2
     }
