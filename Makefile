@@ -5,7 +5,7 @@ CARGO ?= cargo
 DATASETS ?= ../shared/datasets
 ORT_LIB := .cache/onnxruntime/libonnxruntime.so.1.31.1
 
-.PHONY: run test lint onnxruntime encoder model bench load-chat eval-benchmarks clean-cache
+.PHONY: run test lint onnxruntime encoder model bench bench-metrics load-chat eval-benchmarks clean-cache
 
 run: onnxruntime
 	$(CARGO) build --release --locked
@@ -39,6 +39,11 @@ model: onnxruntime
 
 bench: onnxruntime
 	$(CARGO) bench --locked --bench classifier
+
+# The outcomes report over 1,000,000 messages on SQLite, and on PostgreSQL too when
+# SWITCHBOARD_TEST_POSTGRES_URL is set (BENCH_MESSAGES=... for another volume).
+bench-metrics:
+	$(CARGO) bench --locked --bench metrics_volume
 
 # The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL).
 DATABASE ?= sqlite:///tmp/switchboard-load/demo.db

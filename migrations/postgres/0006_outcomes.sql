@@ -60,6 +60,7 @@ CREATE TABLE handoffs (
 );
 CREATE UNIQUE INDEX handoffs_one_open ON handoffs (conversation_id) WHERE ended_at IS NULL;
 CREATE INDEX handoffs_conversation ON handoffs (conversation_id);
+CREATE INDEX handoffs_queued ON handoffs (queued_at);
 
 INSERT INTO handoffs (id, conversation_id, reason, intent, queued_at)
 SELECT md5(random()::text || id), id, handoff_reason, handoff_intent, COALESCE(queued_at, updated_at)
@@ -69,6 +70,9 @@ CREATE INDEX messages_created_at ON messages (created_at);
 -- Covers the per-message figures (volume, fallbacks, confidence, drift) of a time window.
 CREATE INDEX messages_shopper_window ON messages (created_at, top_intent, top_confidence, decision, reason, model_version)
     WHERE sender = 'shopper';
+-- Messages only grow: vacuum them after 1 % new rows (not 20 %), so the visibility map stays
+-- current and the window's counts come from the index alone.
+ALTER TABLE messages SET (autovacuum_vacuum_insert_scale_factor = 0.01);
 CREATE INDEX conversations_first_shopper ON conversations (first_shopper_at);
 -- Conversations the outcome sweeper looks at: with the bot and not settled.
 CREATE INDEX conversations_unsettled ON conversations (last_message_at) WHERE state = 'bot' AND outcome IS NULL;

@@ -60,14 +60,18 @@ CREATE TABLE handoffs (
 );
 CREATE UNIQUE INDEX handoffs_one_open ON handoffs (conversation_id) WHERE ended_at IS NULL;
 CREATE INDEX handoffs_conversation ON handoffs (conversation_id);
+CREATE INDEX handoffs_queued ON handoffs (queued_at);
 
 INSERT INTO handoffs (id, conversation_id, reason, intent, queued_at)
 SELECT lower(hex(randomblob(16))), id, handoff_reason, handoff_intent, COALESCE(queued_at, updated_at)
 FROM conversations WHERE state IN ('queued', 'assigned') AND handoff_reason IS NOT NULL;
 
 CREATE INDEX messages_created_at ON messages (created_at);
--- Covers the per-message figures (volume, fallbacks, confidence, drift) of a time window.
-CREATE INDEX messages_shopper_window ON messages (created_at, top_intent, top_confidence, decision, reason, model_version)
+-- Covers the per-message figures (volume, fallbacks, confidence, drift) of a time window, in
+-- the order they are counted (day, intent, decision, reason, confidence bin, model version), so
+-- SQLite counts them from the index without sorting.
+CREATE INDEX messages_shopper_counts ON messages (created_at / 86400000, top_intent, decision, reason,
+    CAST(COALESCE(top_confidence, 0) * 10 AS INTEGER), model_version, created_at, top_confidence)
     WHERE sender = 'shopper';
 CREATE INDEX conversations_first_shopper ON conversations (first_shopper_at);
 -- Conversations the outcome sweeper looks at: with the bot and not settled.

@@ -351,9 +351,11 @@ impl ChatService {
     /// The shopper pressed "Talk to a person".
     pub async fn request_handoff(&self, id: &str, token: &str) -> Result<TurnResult, ChatError> {
         let conversation = self.authorize(id, token).await?;
-        let (tx, mut turn) = self.open_turn(&conversation.id).await?;
+        let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
         if !turn.conversation.state.bot_is_silent() {
-            // Like a message: it reopens a settled conversation (a re-contact if the bot resolved it).
+            // Like a message: it starts the conversation for the figures, and reopens a settled
+            // one (a re-contact if the bot resolved it).
+            tx.mark_started(&conversation.id, now_ms()).await?;
             let start = turn.conversation.start_shopper_turn();
             hand_off(&self.bot, &mut turn, HandoffReason::CustomerRequested, None, None);
             turn.conversation.finish_shopper_turn(start, false, now_ms());

@@ -3,7 +3,7 @@
 //! re-contacts, how each intent fares, and whether live traffic drifts from what the live model
 //! was trained on. Every formula is here, in one place, and published in the README as written.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -606,45 +606,61 @@ fn day_key(day: i64) -> String {
 
 const NO_KEY: &str = "(none)";
 
+/// The facts of one group.
+#[derive(Default)]
+struct Bucket {
+    conversations: Vec<ConversationFacts>,
+    handoffs: Vec<HandoffFacts>,
+    messages: Vec<MessageCount>,
+}
+
+/// Puts every fact in its group in one pass (days as numbers until the end).
 fn groups(window: Window, by: GroupBy, facts: &Facts) -> Vec<Group> {
+    #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Key {
+        Day(i64),
+        Name(String),
+    }
     let conversation_key = |c: &ConversationFacts| match by {
-        GroupBy::Day => day_key(day_of(c.started_at)),
-        GroupBy::Intent => c.intent.clone().unwrap_or_else(|| NO_KEY.into()),
-        GroupBy::ModelVersion => c.model_version.clone().unwrap_or_else(|| NO_KEY.into()),
+        GroupBy::Day => Key::Day(day_of(c.started_at)),
+        GroupBy::Intent => Key::Name(c.intent.clone().unwrap_or_else(|| NO_KEY.into())),
+        GroupBy::ModelVersion => Key::Name(c.model_version.clone().unwrap_or_else(|| NO_KEY.into())),
     };
     let message_key = |m: &MessageCount| match by {
-        GroupBy::Day => day_key(m.day),
-        GroupBy::Intent => m.intent.clone(),
-        GroupBy::ModelVersion => m.model_version.clone(),
+        GroupBy::Day => Key::Day(m.day),
+        GroupBy::Intent => Key::Name(m.intent.clone()),
+        GroupBy::ModelVersion => Key::Name(m.model_version.clone()),
     };
-    let mut keys: Vec<String> = match by {
+    let mut buckets: BTreeMap<Key, Bucket> = BTreeMap::new();
+    if by == GroupBy::Day && window.to > window.from {
         // Every day of the window, empty ones too, so charts have no gaps.
-        GroupBy::Day if window.to > window.from => (day_of(window.from)..=day_of(window.to - 1)).map(day_key).collect(),
-        _ => Vec::new(),
-    };
-    keys.extend(facts.conversations.iter().map(conversation_key));
-    keys.extend(facts.messages.iter().filter(|m| m.decided_by_model()).map(message_key));
-    keys.sort();
-    keys.dedup();
-    let key_of_conversation: BTreeMap<&str, String> =
-        facts.conversations.iter().map(|c| (c.id.as_str(), conversation_key(c))).collect();
-    keys.into_iter()
-        .map(|key| {
-            let conversations: Vec<ConversationFacts> =
-                facts.conversations.iter().filter(|c| conversation_key(c) == key).cloned().collect();
-            let handoffs: Vec<HandoffFacts> = facts
-                .handoffs
-                .iter()
-                .filter(|h| key_of_conversation.get(h.conversation_id.as_str()) == Some(&key))
-                .cloned()
-                .collect();
-            let messages: Vec<MessageCount> =
-                facts.messages.iter().filter(|m| message_key(m) == key).cloned().collect();
-            Group {
-                figures: outcome_figures(&conversations, &handoffs, &messages),
-                confidence_histogram: histogram(messages.iter()),
-                key,
-            }
+        for day in day_of(window.from)..=day_of(window.to - 1) {
+            buckets.entry(Key::Day(day)).or_default();
+        }
+    }
+    let mut key_of_conversation: HashMap<&str, Key> = HashMap::new();
+    for c in &facts.conversations {
+        let key = conversation_key(c);
+        key_of_conversation.insert(c.id.as_str(), key.clone());
+        buckets.entry(key).or_default().conversations.push(c.clone());
+    }
+    for h in &facts.handoffs {
+        if let Some(key) = key_of_conversation.get(h.conversation_id.as_str()) {
+            buckets.entry(key.clone()).or_default().handoffs.push(h.clone());
+        }
+    }
+    for m in facts.messages.iter().filter(|m| m.decided_by_model()) {
+        buckets.entry(message_key(m)).or_default().messages.push(m.clone());
+    }
+    buckets
+        .into_iter()
+        .map(|(key, bucket)| Group {
+            key: match key {
+                Key::Day(day) => day_key(day),
+                Key::Name(name) => name,
+            },
+            figures: outcome_figures(&bucket.conversations, &bucket.handoffs, &bucket.messages),
+            confidence_histogram: histogram(bucket.messages.iter()),
         })
         .collect()
 }

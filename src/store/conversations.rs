@@ -243,12 +243,15 @@ pub(super) fn conversation_from_row(r: &AnyRow) -> Result<Conversation> {
 
 /// The `outcome` and `outcome_at` columns.
 pub(super) fn settled_from_row(r: &AnyRow) -> Result<Option<Settled>> {
-    let outcome: Option<String> = r.try_get("outcome")?;
+    settled(r.try_get("outcome")?, r.try_get("outcome_at")?)
+}
+
+pub(super) fn settled(outcome: Option<String>, at: Option<i64>) -> Result<Option<Settled>> {
     outcome
         .map(|name| {
             Ok(Settled {
                 outcome: Outcome::parse(&name).ok_or_else(|| corrupt("outcome", &name))?,
-                at: r.try_get::<Option<i64>, _>("outcome_at")?.unwrap_or_default(),
+                at: at.unwrap_or_default(),
             })
         })
         .transpose()

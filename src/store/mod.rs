@@ -75,8 +75,9 @@ pub struct Store {
 
 /// Every SQLite connection, of any pool, runs these first: WAL so readers never block the
 /// writer, `synchronous=FULL` so a committed message survives a power cut.
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+/// Memory-mapped reads (up to 1 GiB) spare a system call and a copy per page on large scans
+/// such as the outcomes report's.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 1073741824;";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -219,6 +219,16 @@ impl Tx {
         Ok(())
     }
 
+    /// A shopper who asks for a person before writing anything has started the conversation.
+    pub async fn mark_started(&mut self, conversation_id: &str, at: i64) -> Result<()> {
+        sqlx::query("UPDATE conversations SET first_shopper_at = $2 WHERE id = $1 AND first_shopper_at IS NULL")
+            .bind(conversation_id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Keeps the hand-off's row in step with the conversation's events: a queueing (not a
     /// release) starts one with its reason, the first claim and the end are timed.
     async fn record_handoff_change(&mut self, c: &Conversation, event: &ConversationEvent, now: i64) -> Result<()> {
