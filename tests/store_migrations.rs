@@ -38,6 +38,14 @@ async fn old_database(db: &TestDb) {
         "INSERT INTO messages (id, conversation_id, seq, sender, body, top_intents, decision, reason, model_version, created_at)
          VALUES ('n1', 'c2', 1, 'shopper', 'where is my parcel', '[{\"intent\":\"order_status\",\"confidence\":0.93}]', 'answer', 'confident', 'v1', 100)",
         "INSERT INTO messages (id, conversation_id, seq, sender, body, created_at) VALUES ('n2', 'c2', 2, 'bot', 'On its way', 101)",
+        // Answered by the bot and left with it; and one the bot could not answer.
+        "INSERT INTO conversations (id, token_hash, state, last_seq, created_at, updated_at) VALUES ('c3', 'h', 'bot', 2, 0, 0)",
+        "INSERT INTO messages (id, conversation_id, seq, sender, body, decision, reason, created_at)
+         VALUES ('p1', 'c3', 1, 'shopper', 'returns?', 'answer', 'confident', 200)",
+        "INSERT INTO messages (id, conversation_id, seq, sender, body, created_at) VALUES ('p2', 'c3', 2, 'bot', 'Within 30 days', 201)",
+        "INSERT INTO conversations (id, token_hash, state, last_seq, created_at, updated_at) VALUES ('c4', 'h', 'bot', 1, 0, 0)",
+        "INSERT INTO messages (id, conversation_id, seq, sender, body, decision, reason, created_at)
+         VALUES ('q1', 'c4', 1, 'shopper', 'hmm', 'clarify', 'low_confidence', 300)",
     ];
     for sql in statements {
         sqlx::query(sql).execute(&pool).await.unwrap();
@@ -99,16 +107,22 @@ async fn old_events_become_objects_and_the_first_reason_comes_back(engine: Engin
     assert_eq!(resolved.outcome, Some(Settled { outcome: Outcome::AgentResolved, at: 900 }));
     assert!(resolved.got_answer);
     assert_eq!(resolved.last_message_at, Some(101));
+    let outcome_of = |id: &'static str| {
+        let store = store.clone();
+        async move { store.conversation(id).await.unwrap().unwrap().outcome }
+    };
+    assert_eq!(outcome_of("c3").await, Some(Settled { outcome: Outcome::BotAssumed, at: 201 }));
+    assert_eq!(outcome_of("c4").await, Some(Settled { outcome: Outcome::Abandoned, at: 300 }));
     let facts = store.insight_facts(Window { from: 0, to: DAY_MS }).await.unwrap();
     let mut started: Vec<(&str, i64)> = facts.conversations.iter().map(|c| (c.id.as_str(), c.started_at)).collect();
     started.sort();
-    assert_eq!(started, [("c1", 0), ("c2", 100)]);
+    assert_eq!(started, [("c1", 0), ("c2", 100), ("c3", 200), ("c4", 300)]);
     assert_eq!(
         facts.handoffs.iter().map(|h| (h.conversation_id.as_str(), h.reason)).collect::<Vec<_>>(),
         [("c1", HandoffReason::LowConfidence)]
     );
     let counted: Vec<(&str, usize, u64)> = facts.messages.iter().map(|m| (m.intent.as_str(), m.bin, m.count)).collect();
-    assert_eq!(counted, [("order_status", 9, 1)]);
+    assert!(counted.contains(&("order_status", 9, 1)), "{counted:?}");
     store.close().await;
 }
 

@@ -43,6 +43,14 @@ UPDATE conversations SET
                             AND m.sender = 'shopper' ORDER BY m.seq LIMIT 1)
 WHERE first_shopper_at IS NOT NULL;
 UPDATE conversations SET outcome = 'agent_resolved', outcome_at = updated_at WHERE state = 'resolved';
+-- Conversations with the bot from before: answered by the model with confidence, resolved by
+-- the bot (assumed, at their last message); otherwise abandoned. The sweeper leaves them be.
+UPDATE conversations SET
+    outcome = CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
+                                  AND m.sender = 'shopper' AND m.decision = 'answer' AND m.reason = 'confident')
+              THEN 'bot_assumed' ELSE 'abandoned' END,
+    outcome_at = last_message_at
+WHERE state = 'bot' AND first_shopper_at IS NOT NULL;
 
 CREATE TABLE handoffs (
     id                   TEXT PRIMARY KEY,

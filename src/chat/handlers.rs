@@ -65,6 +65,7 @@ async fn answer(
             Some(order) => Some(order),
             None => {
                 turn.say_with(replies::order_not_found(number), vec![QuickReply::talk_to_person()]);
+                turn.no_answer = true;
                 return Ok(());
             }
         },
@@ -73,6 +74,7 @@ async fn answer(
     let orders = if named.is_some() { Vec::new() } else { visible_orders(bot, identity).await? };
     if named.is_none() && orders.is_empty() {
         turn.say("I couldn't find any orders for you. If you ordered as a guest with another email address, tell me that order's number.");
+        turn.no_answer = true;
         return Ok(());
     }
     let first = || orders.first().cloned();

@@ -22,15 +22,25 @@ impl ChatService {
         let ids = self.bot.store.idle_unsettled(now_ms().saturating_sub(assume_after), BATCH).await?;
         let mut settled = 0;
         for id in ids {
-            let (tx, mut turn) = self.open_turn(&id).await?;
-            let Some(event) = turn.conversation.settle_idle(now_ms(), assume_after) else {
-                continue;
-            };
-            turn.record(event);
-            self.commit(tx, turn, None).await?;
-            settled += 1;
+            match self.settle_one(&id, assume_after).await {
+                Ok(true) => settled += 1,
+                Ok(false) => {}
+                // One conversation that cannot be settled does not hold up the others.
+                Err(e) => tracing::error!(conversation = %id, error = %e, "cannot settle this conversation"),
+            }
         }
         Ok(settled)
+    }
+
+    /// Settles one conversation under its row lock, if it is still quiet.
+    async fn settle_one(&self, id: &str, assume_after: i64) -> Result<bool, ChatError> {
+        let (tx, mut turn) = self.open_turn(id).await?;
+        let Some(event) = turn.conversation.settle_idle(now_ms(), assume_after) else {
+            return Ok(false);
+        };
+        turn.record(event);
+        self.commit(tx, turn, None).await?;
+        Ok(true)
     }
 }
 

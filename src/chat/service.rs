@@ -343,8 +343,13 @@ impl ChatService {
                 can_rate: c.rating_wanted(),
             });
         }
+        // Like a message: it starts the conversation for the figures and reopens a settled one.
+        tx.mark_started(&conversation.id, now_ms()).await?;
+        let start = turn.conversation.start_shopper_turn();
         verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
-        turn.ask_whether_it_helped(now_ms());
+        let now = now_ms();
+        turn.ask_whether_it_helped(now);
+        turn.conversation.finish_shopper_turn(start, false, now);
         self.commit(tx, turn, None).await
     }
 

@@ -202,6 +202,19 @@ async fn after_an_answer_the_bot_asks_whether_it_helped_and_a_yes_resolves_it() 
 }
 
 #[tokio::test]
+async fn small_talk_before_answering_the_question_leaves_it_open() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    h.send(&conv, "where is my order", None).await;
+    let hello = h.send(&conv, "hello", None).await;
+    assert!(quick_values(&hello).is_empty());
+    let yes = h.send(&conv, "yes", None).await;
+    assert_eq!(outcome(&yes), (DecisionKind::Answer, TriageReason::Confirmed));
+    let stored = h.stored(&conv).await;
+    assert_eq!((stored.outcome.map(|s| s.outcome), stored.recontacted), (Some(Outcome::BotConfirmed), false));
+}
+
+#[tokio::test]
 async fn a_no_hands_off_as_not_answered_and_small_talk_asks_nothing() {
     let h = harness().await;
     let conv = h.start(true).await;

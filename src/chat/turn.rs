@@ -23,11 +23,13 @@ pub(super) struct Turn {
     pub answered: Option<String>,
     /// The bot answered small talk (a greeting, a thanks, a goodbye) and nothing else.
     pub small_talk: bool,
+    /// An order handler ran but had nothing to answer with (no such order, no orders).
+    pub no_answer: bool,
 }
 
 impl Turn {
     pub fn new(conversation: Conversation) -> Self {
-        Self { conversation, replies: Vec::new(), answered: None, small_talk: false }
+        Self { conversation, replies: Vec::new(), answered: None, small_talk: false, no_answer: false }
     }
 
     /// After an answer that may have resolved the conversation, the bot asks whether it did.
@@ -180,7 +182,9 @@ pub(super) async fn with_order_data(
     let said = turn.replies.len();
     match handlers::run(bot, tx, turn, task).await {
         Ok(()) => {
-            turn.answered = Some(intent.to_string());
+            if !turn.no_answer {
+                turn.answered = Some(intent.to_string());
+            }
             Ok(success)
         }
         Err(e) => {
@@ -262,7 +266,7 @@ async fn pending_reply(
             match helped {
                 Some(true) => {
                     let event = turn.conversation.confirm_resolved(now_ms());
-                    turn.say("Great, glad I could help! Is there anything else?");
+                    turn.say("Great, glad I could help!");
                     turn.record(event);
                     Ok(Some(TurnOutcome::answered(TriageReason::Confirmed)))
                 }

@@ -247,7 +247,7 @@ pub struct OutcomeCounts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AutomationRate {
-    /// (bot_confirmed + bot_assumed) / conversations.
+    /// (bot_confirmed + bot_assumed, not re-contacted) / conversations.
     pub rate: Option<f64>,
     pub confirmed: Option<f64>,
     pub assumed: Option<f64>,
@@ -450,7 +450,11 @@ fn outcome_figures(
         }
     }
     let satisfied = ratings.iter().filter(|&&r| r >= SATISFIED_FROM).count();
-    let bot_resolved = outcomes.bot_confirmed + outcomes.bot_assumed;
+    // A re-contacted conversation no longer counts as resolved by the bot, however it ends.
+    let by_bot = |o: Outcome| {
+        conversations.iter().filter(|c| !c.recontacted && c.outcome.is_some_and(|s| s.outcome == o)).count()
+    };
+    let (confirmed, assumed) = (by_bot(Outcome::BotConfirmed), by_bot(Outcome::BotAssumed));
     let recontacted = conversations.iter().filter(|c| c.recontacted).count();
     let resolved_by_bot_once =
         conversations.iter().filter(|c| c.recontacted || c.outcome.is_some_and(|s| s.outcome.by_bot())).count();
@@ -461,9 +465,9 @@ fn outcome_figures(
         conversations: n,
         outcomes,
         automation_rate: AutomationRate {
-            rate: rate(bot_resolved, n),
-            confirmed: rate(outcomes.bot_confirmed, n),
-            assumed: rate(outcomes.bot_assumed, n),
+            rate: rate(confirmed + assumed, n),
+            confirmed: rate(confirmed, n),
+            assumed: rate(assumed, n),
         },
         handoff_rate: rate(conversations.iter().filter(|c| handed_off.contains(c.id.as_str())).count(), n),
         handoffs: handoffs.len(),
@@ -726,6 +730,8 @@ mod tests {
         rated.rating = Some(5);
         let mut recontacted = conversation("c3", 0, None);
         recontacted.recontacted = true;
+        let mut resolved_again = conversation("c6", 0, Some((Outcome::BotAssumed, 0)));
+        resolved_again.recontacted = true;
         let mut agent = conversation("c4", 0, Some((Outcome::AgentResolved, 10 * MIN)));
         agent.rating = Some(2);
         let facts = Facts {
@@ -735,6 +741,7 @@ mod tests {
                 recontacted,
                 agent,
                 conversation("c5", 0, Some((Outcome::Abandoned, 3 * MIN))),
+                resolved_again,
             ],
             handoffs: vec![
                 handoff("c4", HandoffReason::Sensitive, 0, Some(30_000)),
@@ -752,21 +759,26 @@ mod tests {
         };
         let r = report(Window { from: 0, to: DAY_MS }, None, &facts, None);
         let f = &r.figures;
-        assert_eq!(f.conversations, 5);
+        assert_eq!(f.conversations, 6);
         assert_eq!(
             f.outcomes,
-            OutcomeCounts { bot_confirmed: 1, bot_assumed: 1, agent_resolved: 1, abandoned: 1, open: 1 }
+            OutcomeCounts { bot_confirmed: 1, bot_assumed: 2, agent_resolved: 1, abandoned: 1, open: 1 }
         );
-        assert_eq!(f.automation_rate, AutomationRate { rate: Some(0.4), confirmed: Some(0.2), assumed: Some(0.2) });
-        assert_eq!(f.handoff_rate, Some(0.4));
+        let sixth = 1.0 / 6.0;
+        assert_eq!(
+            f.automation_rate,
+            AutomationRate { rate: Some(2.0 / 6.0), confirmed: Some(sixth), assumed: Some(sixth) },
+            "c6 was resolved by the bot again after a re-contact: it does not count"
+        );
+        assert_eq!(f.handoff_rate, Some(2.0 / 6.0));
         assert_eq!((f.handoffs_by_reason["sensitive"], f.handoffs_by_reason["low_confidence"]), (1, 1));
         assert_eq!(f.handoffs_by_reason["customer_requested"], 0, "every reason is listed");
         assert_eq!(f.could_have_answered, CouldHaveAnswered { handoffs: 1, rate: Some(0.5) });
         assert_eq!(f.first_agent_reply_seconds, Spread { median: Some(60.0), p90: Some(84.0), count: 2 });
-        assert_eq!(f.resolution_seconds.median, Some(120.0), "60, 120 and 600 s; abandoned is not resolved");
+        assert_eq!(f.resolution_seconds.median, Some(90.0), "0, 60, 120 and 600 s; abandoned is not resolved");
         assert_eq!((f.csat.rate, f.csat.ratings, f.csat.average), (Some(0.5), 2, Some(3.5)));
         assert_eq!(f.csat.by_score, [0, 1, 0, 0, 1]);
-        assert_eq!(f.recontact_rate_24h, Some(1.0 / 3.0), "c3 re-contacted, of c1, c2, c3");
+        assert_eq!(f.recontact_rate_24h, Some(0.5), "c3 and c6 re-contacted, of c1, c2, c3, c6");
         assert_eq!(f.messages, 9, "clicks are not the model's decisions");
         assert_eq!(f.fallback_rate, Some(3.0 / 9.0));
         assert_eq!(

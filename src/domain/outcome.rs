@@ -38,12 +38,13 @@ pub struct Settled {
 pub const RECONTACT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// What a shopper message changed before the bot handled it, to finish the turn with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnStart {
     /// The outcome the message took away, and the state the conversation was in.
     reopened: Option<(Settled, ConversationState)>,
-    /// The bot's answer the conversation was waiting on.
+    /// The bot's answer the conversation was waiting on, and its question whether it helped.
     answered_at: Option<i64>,
+    feedback: Option<Pending>,
 }
 
 /// Why a shopper may not rate.
@@ -110,7 +111,8 @@ impl Conversation {
         if self.state == ConversationState::Resolved {
             self.state = ConversationState::Bot;
         }
-        TurnStart { reopened, answered_at: self.answered_at.take() }
+        let feedback = self.pending.clone().filter(|p| matches!(p, Pending::AnswerFeedback { .. }));
+        TurnStart { reopened, answered_at: self.answered_at.take(), feedback }
     }
 
     /// After the bot handled the message. Small talk alone (a thanks, a goodbye) leaves things
@@ -122,7 +124,11 @@ impl Conversation {
         }
         let untouched = small_talk_only && self.state == ConversationState::Bot;
         if untouched && self.answered_at.is_none() {
+            // A thanks before answering the bot's question leaves the question open.
             self.answered_at = start.answered_at;
+            if self.pending.is_none() {
+                self.pending = start.feedback;
+            }
         }
         let Some((settled, state)) = start.reopened else {
             return;
@@ -244,8 +250,10 @@ mod tests {
     fn a_thanks_keeps_the_clock_of_the_answer_and_a_new_question_stops_it() {
         let mut c = answered_at(100);
         let start = c.start_shopper_turn();
+        c.pending = None; // what the turn does with a message that does not answer the question
         c.finish_shopper_turn(start, true, 200);
         assert_eq!(c.answered_at, Some(100));
+        assert!(matches!(c.pending, Some(Pending::AnswerFeedback { .. })), "the question stays open");
         let start = c.start_shopper_turn();
         c.finish_shopper_turn(start, false, 300);
         assert_eq!(c.answered_at, None);
