@@ -407,4 +407,39 @@ describe("storefront widget", { concurrency: false }, () => {
       await context.close();
     }
   });
+
+  test("after a bot resolution the widget asks for a rating; without any answer the refused rating card goes away", async () => {
+    const { context, page, problems } = await fresh();
+    await gotoStore(page);
+    const w = await openWidget(page);
+    await say(page, "what is your return policy?");
+    const helped = w.quick("Yes").last();
+    await helped.waitFor();
+    await helped.click();
+    await w.status.filter({ hasText: "Conversation resolved" }).waitFor();
+    await w.loc("form.rating").waitFor();
+    await context.close();
+
+    // Handed off and resolved by an agent who never replied: nothing to rate.
+    const second = await fresh();
+    second.problems.ignore.push(/status of 409/); // the refused rating, answered as designed
+    await gotoStore(second.page);
+    const w2 = await openWidget(second.page);
+    await say(second.page, "I want to talk to a person");
+    await w2.status.filter({ hasText: "You're in the queue for a person" }).waitFor();
+    const conv = await storedConversation(second.page);
+    const agent = await agentApi(AGENT);
+    for (const path of ["claim", "resolve"]) {
+      assert.equal((await agent.post(`/api/v1/agent/conversations/${conv.id}/${path}`)).status, 200, path);
+    }
+    await agent.dispose();
+    const card = w2.loc("form.rating");
+    await card.waitFor();
+    await card.locator('button[data-score="4"]').click();
+    await card.locator('button[type="submit"]').click();
+    await eventually(async () => (await w2.loc("form.rating").count()) === 0, { message: "the refused rating card is removed" });
+    assertClean(problems);
+    assertClean(second.problems);
+    await second.context.close();
+  });
 });

@@ -364,8 +364,19 @@ export class Chat {
     if (this.ratingCard) return;
     this.ratingCard = ratingForm({
       rate: async (score, comment) => {
-        const r = await this.action("/rating", comment ? { score, comment } : { score });
+        let refused = false;
+        const onError = (e) => {
+          // Already rated, or nothing to rate (resolved without an answer): stop asking.
+          refused = e.code === "already_rated" || e.code === "nothing_to_rate";
+          if (!refused) this.panel.setBanner(retryable(e) ? UNREACHABLE : e.message);
+        };
+        const r = await this.action("/rating", comment ? { score, comment } : { score }, { onError });
         if (r) this.rating = score;
+        if (refused) {
+          this.canRate = false;
+          this.ratingCard?.remove();
+          this.ratingCard = null;
+        }
         return !!r;
       },
     });
