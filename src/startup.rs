@@ -221,12 +221,13 @@ impl Application {
         let models_task =
             tokio::spawn(crate::learning::keep_serving_latest(state.models.clone(), state.shutdown.clone()));
         let upkeep_task = state.metrics.clone().map(|handle| {
+            let shutdown = state.shutdown.clone();
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(METRICS_UPKEEP);
-                loop {
-                    tick.tick().await;
+                crate::util::every(METRICS_UPKEEP, shutdown, || {
                     handle.run_upkeep();
-                }
+                    std::future::ready(())
+                })
+                .await;
             })
         });
         let outcomes_task = tokio::spawn(crate::chat::settle_outcomes(

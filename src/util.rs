@@ -31,6 +31,24 @@ pub fn random_hex(n: usize) -> String {
     hex::encode(bytes)
 }
 
+/// Runs `work` at once and then every `period` until `shutdown` turns true;
+/// a slow run delays the next instead of piling runs up.
+pub async fn every<F: std::future::Future<Output = ()>>(
+    period: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut work: impl FnMut() -> F,
+) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        work().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,21 +53,16 @@ fn sweep_period(assume_after: Duration) -> Duration {
 pub async fn settle_outcomes(
     chat: Arc<ChatService>,
     assume_after: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(sweep_period(assume_after));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
-        }
+    crate::util::every(sweep_period(assume_after), shutdown, || async {
         match chat.settle_idle(assume_after).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(conversations = n, "outcomes settled"),
             Err(e) => tracing::error!(error = %e, "cannot settle idle conversations; trying again"),
         }
-    }
+    })
+    .await;
 }
 
 #[cfg(test)]

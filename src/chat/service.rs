@@ -344,7 +344,7 @@ impl ChatService {
             });
         }
         // Like a message: it starts the conversation for the figures and reopens a settled one.
-        tx.mark_started(&conversation.id, now_ms()).await?;
+        tx.mark_started(&conversation.id, now_ms(), None, None).await?;
         let start = turn.conversation.start_shopper_turn();
         verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
         let now = now_ms();
@@ -360,7 +360,7 @@ impl ChatService {
         if !turn.conversation.state.bot_is_silent() {
             // Like a message: it starts the conversation for the figures, and reopens a settled
             // one (a re-contact if the bot resolved it).
-            tx.mark_started(&conversation.id, now_ms()).await?;
+            tx.mark_started(&conversation.id, now_ms(), None, None).await?;
             let start = turn.conversation.start_shopper_turn();
             hand_off(&self.bot, &mut turn, HandoffReason::CustomerRequested, None, None);
             turn.conversation.finish_shopper_turn(start, false, now_ms());

@@ -34,19 +34,11 @@ pub enum LearningError {
 pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Checks the serving versions every [`CHECK_EVERY`] until `shutdown` turns true.
-pub async fn keep_serving_latest(
-    models: std::sync::Arc<ModelService>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(CHECK_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
-        }
+pub async fn keep_serving_latest(models: std::sync::Arc<ModelService>, shutdown: tokio::sync::watch::Receiver<bool>) {
+    crate::util::every(CHECK_EVERY, shutdown, || async {
         if let Err(e) = models.reload().await {
             tracing::error!(error = %e, "cannot serve the models the database names; keeping the current ones");
         }
-    }
+    })
+    .await;
 }

@@ -120,13 +120,8 @@ impl Tx {
             (None, Sender::Agent) => self.record_first_agent_reply(&conversation.id, now).await?,
             (None, Sender::Shopper) => {
                 if let Some(t) = triage {
-                    self.record_first_shopper_message(
-                        &conversation.id,
-                        now,
-                        top.map(|s| s.intent.as_str()),
-                        &t.model_version,
-                    )
-                    .await?;
+                    let (intent, version) = (top.map(|s| s.intent.as_str()), Some(t.model_version.as_str()));
+                    self.mark_started(&conversation.id, now, intent, version).await?;
                 }
             }
             _ => {}
@@ -197,14 +192,15 @@ impl Tx {
         Ok(())
     }
 
-    /// The first shopper message's time, top intent and model version, which place the
-    /// conversation in the figures' time windows and groups.
-    async fn record_first_shopper_message(
+    /// When the shopper started the conversation (their first message, or asking for a person
+    /// before writing), with that message's top intent and model version: what places the
+    /// conversation in the figures' time windows and groups. Only the first call counts.
+    pub async fn mark_started(
         &mut self,
         conversation_id: &str,
         at: i64,
         intent: Option<&str>,
-        model_version: &str,
+        model_version: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE conversations SET first_shopper_at = $2, first_intent = $3, first_model_version = $4
@@ -216,16 +212,6 @@ impl Tx {
         .bind(model_version)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
-    }
-
-    /// A shopper who asks for a person before writing anything has started the conversation.
-    pub async fn mark_started(&mut self, conversation_id: &str, at: i64) -> Result<()> {
-        sqlx::query("UPDATE conversations SET first_shopper_at = $2 WHERE id = $1 AND first_shopper_at IS NULL")
-            .bind(conversation_id)
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
         Ok(())
     }
 
