@@ -63,6 +63,17 @@ pub struct StoreProfile {
     pub payment_methods: String,
     /// Expected wait shown on hand-off while agents are online.
     pub expected_wait: String,
+    /// How discount codes work here and what to check when one is refused (empty: questions
+    /// about codes go to a person).
+    pub discount_codes: String,
+    /// How to swap an item for another size or colour (empty: exchanges go to a person).
+    pub exchanges: String,
+    /// Countries the store delivers to, the home country first (empty: questions about
+    /// delivery abroad go to a person).
+    pub shipping_countries: Vec<String>,
+    pub international_delivery_days: String,
+    /// Who pays import duties and taxes on deliveries abroad.
+    pub customs_duties: String,
 }
 
 impl Default for StoreProfile {
@@ -83,6 +94,16 @@ impl Default for StoreProfile {
             password_reset_url: format!("{url}/account/reset-password"),
             payment_methods: "Visa, Mastercard, American Express, PayPal, Apple Pay, Google Pay and Klarna".into(),
             expected_wait: "a few minutes".into(),
+            discount_codes: "Enter the code in the \"Discount code\" box at checkout, before you pay. One code works per order; codes can't be combined or used on gift cards. If a code is refused, check its end date and minimum spend in the email it came in.".into(),
+            exchanges: format!("You can swap an item for another size or colour within 30 days, for free: start an exchange at {url}/returns and choose \"Exchange\". We send the new one as soon as the original is on its way back to us."),
+            shipping_countries: [
+                "United Kingdom", "Ireland", "France", "Germany", "Netherlands", "Belgium", "Spain", "Italy", "Denmark",
+                "Sweden", "United States", "Canada", "Australia",
+            ]
+            .map(String::from)
+            .to_vec(),
+            international_delivery_days: "5-10 working days".into(),
+            customs_duties: "Prices for EU countries include import VAT and duties, so there is nothing more to pay on delivery. Elsewhere, the carrier may collect import taxes and duties when it delivers.".into(),
         }
     }
 }
@@ -90,7 +111,20 @@ impl Default for StoreProfile {
 impl StoreProfile {
     /// Fills `{placeholder}`s in a template; unknown placeholders are left as they are.
     pub fn fill(&self, template: &str) -> String {
-        let values: [(&str, String); 13] = [
+        self.substitute(template).0
+    }
+
+    /// Fills a template the bot answers with, or names the first field it uses that this store
+    /// left empty: then a person answers instead of a reply with a hole in it.
+    pub fn fill_answer(&self, template: &str) -> Result<String, EmptyField> {
+        match self.substitute(template) {
+            (_, Some(field)) => Err(EmptyField(field)),
+            (text, None) => Ok(text),
+        }
+    }
+
+    fn substitute(&self, template: &str) -> (String, Option<&'static str>) {
+        let values: [(&'static str, String); 18] = [
             ("store_name", self.store_name.clone()),
             ("support_email", self.support_email.clone()),
             ("support_phone", self.support_phone.clone()),
@@ -104,16 +138,43 @@ impl StoreProfile {
             ("password_reset_url", self.password_reset_url.clone()),
             ("payment_methods", self.payment_methods.clone()),
             ("store_url", self.store_url.clone()),
+            ("discount_codes", self.discount_codes.clone()),
+            ("exchanges", self.exchanges.clone()),
+            ("shipping_countries", list_in_words(&self.shipping_countries)),
+            ("international_delivery_days", self.international_delivery_days.clone()),
+            ("customs_duties", self.customs_duties.clone()),
         ];
         let mut out = template.to_string();
+        let mut empty = None;
         for (key, value) in values {
+            let placeholder = format!("{{{key}}}");
+            if !out.contains(&placeholder) {
+                continue;
+            }
+            if value.trim().is_empty() {
+                empty = empty.or(Some(key));
+            }
             // "Juniper & Co." at the end of a sentence takes no second full stop.
             if value.ends_with('.') {
-                out = out.replace(&format!("{{{key}}}."), &value);
+                out = out.replace(&format!("{placeholder}."), &value);
             }
-            out = out.replace(&format!("{{{key}}}"), &value);
+            out = out.replace(&placeholder, &value);
         }
-        out
+        (out, empty)
+    }
+}
+
+/// A profile field a template needs is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the store profile's `{0}` is empty")]
+pub struct EmptyField(pub &'static str);
+
+/// "A, B and C".
+pub fn list_in_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -166,6 +227,15 @@ mod tests {
             "Returns within 30 days at Juniper & Co. {nope}",
             "a name ending in a full stop takes no second one"
         );
+    }
+
+    #[test]
+    fn an_answer_needing_an_empty_field_is_refused() {
+        let p = StoreProfile { exchanges: String::new(), ..StoreProfile::default() };
+        assert_eq!(p.fill_answer("{exchanges}"), Err(EmptyField("exchanges")));
+        assert!(p.fill_answer("{discount_codes}").is_ok_and(|t| t.contains("checkout")));
+        let countries = StoreProfile { shipping_countries: vec!["France".into(), "Spain".into()], ..p };
+        assert_eq!(countries.fill("We deliver to {shipping_countries}."), "We deliver to France and Spain.");
     }
 
     #[test]

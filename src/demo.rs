@@ -5,6 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::domain::catalogue::ProductDetails;
 use crate::domain::orders::{
     Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
 };
@@ -33,37 +34,108 @@ const CARRIERS: [(&str, &str); 4] = [
     ("Royal Mail", "https://www.royalmail.com/track-your-item#/tracking-results/"),
 ];
 
-fn catalogue() -> Vec<Product> {
-    let items: [(&str, &str, i64, Availability); 18] = [
-        ("SKU-TEE-WHT", "Organic Cotton Tee, white", 2200, Availability::InStock),
-        ("SKU-TEE-BLK", "Organic Cotton Tee, black", 2200, Availability::InStock),
-        ("SKU-JEAN-32", "Straight Leg Jeans, 32", 6900, Availability::InStock),
-        ("SKU-HOOD-GRY", "Heavyweight Hoodie, grey", 5900, Availability::OutOfStock),
-        ("SKU-SOCK-3", "Merino Socks, 3 pairs", 1800, Availability::InStock),
-        ("SKU-MUG-CER", "Stoneware Mug", 1400, Availability::InStock),
-        ("SKU-CANDLE", "Fig & Cedar Candle", 2600, Availability::Discontinued),
-        ("SKU-TOTE", "Canvas Tote Bag", 1600, Availability::InStock),
-        ("SKU-BOTTLE", "Insulated Bottle, 750 ml", 2900, Availability::InStock),
-        ("SKU-BEANIE", "Ribbed Beanie", 2000, Availability::OutOfStock),
-        ("SKU-SCARF", "Lambswool Scarf", 3900, Availability::InStock),
-        ("SKU-RUNNER-42", "Trail Runners, EU 42", 11900, Availability::InStock),
-        ("SKU-CAP", "Washed Cotton Cap", 2400, Availability::Discontinued),
-        ("SKU-JOURNAL", "Dot Grid Journal", 1500, Availability::InStock),
-        ("SKU-PEN", "Brass Pen", 3200, Availability::InStock),
-        ("SKU-TOWEL", "Linen Towel Set", 4500, Availability::InStock),
-        ("SKU-PLANT", "Ceramic Planter", 2700, Availability::OutOfStock),
-        ("SKU-GIFT-50", "Gift Card £50", 5000, Availability::InStock),
+/// One variant of the demo catalogue: SKU, variant name, price, availability, product name,
+/// size, colour, and days until an out-of-stock variant is expected back.
+type DemoVariant = (&'static str, &'static str, i64, Availability, &'static str, Option<&'static str>, Option<&'static str>, Option<i64>);
+
+/// The variants demo orders are drawn from; more variants follow them in [`catalogue`].
+const ORDERED_VARIANTS: usize = 18;
+
+fn catalogue(now: i64) -> Vec<Product> {
+    use Availability::{Discontinued, InStock, OutOfStock};
+    let items: [DemoVariant; 31] = [
+        ("SKU-TEE-WHT", "Organic Cotton Tee, white", 2200, InStock, "Organic Cotton Tee", None, Some("white"), None),
+        ("SKU-TEE-BLK", "Organic Cotton Tee, black", 2200, InStock, "Organic Cotton Tee", None, Some("black"), None),
+        ("SKU-JEAN-32", "Straight Leg Jeans, 32", 6900, InStock, "Straight Leg Jeans", Some("32"), None, None),
+        ("SKU-HOOD-GRY", "Heavyweight Hoodie, grey", 5900, OutOfStock, "Heavyweight Hoodie", None, Some("grey"), None),
+        ("SKU-SOCK-3", "Merino Socks, 3 pairs", 1800, InStock, "Merino Socks", None, None, None),
+        ("SKU-MUG-CER", "Stoneware Mug", 1400, InStock, "Stoneware Mug", None, None, None),
+        ("SKU-CANDLE", "Fig & Cedar Candle", 2600, Discontinued, "Fig & Cedar Candle", None, None, None),
+        ("SKU-TOTE", "Canvas Tote Bag", 1600, InStock, "Canvas Tote Bag", None, None, None),
+        ("SKU-BOTTLE", "Insulated Bottle, 750 ml", 2900, InStock, "Insulated Bottle", None, None, None),
+        ("SKU-BEANIE", "Ribbed Beanie", 2000, OutOfStock, "Ribbed Beanie", None, None, Some(12)),
+        ("SKU-SCARF", "Lambswool Scarf", 3900, InStock, "Lambswool Scarf", None, None, None),
+        ("SKU-RUNNER-42", "Trail Runners, EU 42", 11900, InStock, "Trail Runners", Some("EU 42"), None, None),
+        ("SKU-CAP", "Washed Cotton Cap", 2400, Discontinued, "Washed Cotton Cap", None, None, None),
+        ("SKU-JOURNAL", "Dot Grid Journal", 1500, InStock, "Dot Grid Journal", None, None, None),
+        ("SKU-PEN", "Brass Pen", 3200, InStock, "Brass Pen", None, None, None),
+        ("SKU-TOWEL", "Linen Towel Set", 4500, InStock, "Linen Towel Set", None, None, None),
+        ("SKU-PLANT", "Ceramic Planter", 2700, OutOfStock, "Ceramic Planter", None, None, None),
+        ("SKU-GIFT-50", "Gift Card £50", 5000, InStock, "Gift Card £50", None, None, None),
+        ("SKU-TEE-GRN", "Organic Cotton Tee, green", 2200, OutOfStock, "Organic Cotton Tee", None, Some("green"), Some(14)),
+        ("SKU-JEAN-30", "Straight Leg Jeans, 30", 6900, InStock, "Straight Leg Jeans", Some("30"), None, None),
+        ("SKU-JEAN-34", "Straight Leg Jeans, 34", 6900, OutOfStock, "Straight Leg Jeans", Some("34"), None, Some(6)),
+        ("SKU-JEAN-36", "Straight Leg Jeans, 36", 6900, InStock, "Straight Leg Jeans", Some("36"), None, None),
+        ("SKU-HOOD-NVY", "Heavyweight Hoodie, navy", 5900, InStock, "Heavyweight Hoodie", None, Some("navy"), None),
+        ("SKU-RUNNER-40", "Trail Runners, EU 40", 11900, InStock, "Trail Runners", Some("EU 40"), None, None),
+        ("SKU-RUNNER-41", "Trail Runners, EU 41", 11900, InStock, "Trail Runners", Some("EU 41"), None, None),
+        ("SKU-RUNNER-43", "Trail Runners, EU 43", 11900, OutOfStock, "Trail Runners", Some("EU 43"), None, Some(9)),
+        ("SKU-RUNNER-44", "Trail Runners, EU 44", 11900, InStock, "Trail Runners", Some("EU 44"), None, None),
+        ("SKU-RUNNER-45", "Trail Runners, EU 45", 11900, OutOfStock, "Trail Runners", Some("EU 45"), None, None),
+        ("SKU-RUNNER-46", "Trail Runners, EU 46", 11900, InStock, "Trail Runners", Some("EU 46"), None, None),
+        ("SKU-LAMP", "Rattan Table Lamp", 6400, Discontinued, "Rattan Table Lamp", None, None, None),
+        ("SKU-APRON", "Waxed Canvas Apron", 3400, InStock, "Waxed Canvas Apron", None, None, None),
     ];
     items
         .into_iter()
-        .map(|(sku, name, price, availability)| Product {
+        .map(|(sku, name, price, availability, product, size, colour, back_in_days)| Product {
             sku: sku.into(),
             name: name.into(),
             price_cents: price,
             currency: "GBP".into(),
             availability,
+            product: Some(product.into()),
+            size: size.map(str::to_string),
+            colour: colour.map(str::to_string),
+            restock_at: back_in_days.map(|d| now + d * DAY),
+            details: details(product),
         })
         .collect()
+}
+
+/// What the demo store says about some of its products (others have nothing, so questions
+/// about them go to a person).
+fn details(product: &str) -> ProductDetails {
+    let text = |s: &str| Some(s.to_string());
+    match product {
+        "Trail Runners" => ProductDetails {
+            material: text("A recycled mesh upper on a grippy rubber sole; no leather or other animal materials."),
+            care: text("Brush off dried mud and wipe them with a damp cloth. Please don't put them in the washing machine."),
+            sizing: text("They come up about half a size small, so if you're between sizes, take the larger one."),
+            compatibility: None,
+        },
+        "Organic Cotton Tee" => ProductDetails {
+            material: text("100% organic cotton jersey, 180 g/m²."),
+            care: text("Machine wash at 30 °C inside out, and dry it flat rather than in the tumble dryer."),
+            sizing: text("A regular fit that is true to size; the model is 1.85 m tall and wears a medium."),
+            compatibility: None,
+        },
+        "Straight Leg Jeans" => ProductDetails {
+            material: text("Organic cotton denim with 2% elastane for a little stretch."),
+            care: text("Wash cold, inside out, as rarely as you can, and hang them to dry."),
+            sizing: text("Sizes are the waist in inches; every size has a 32-inch inside leg."),
+            compatibility: None,
+        },
+        "Stoneware Mug" => ProductDetails {
+            material: text("Glazed stoneware, made in Portugal. It holds 350 ml."),
+            care: text("It's dishwasher and microwave safe."),
+            sizing: None,
+            compatibility: None,
+        },
+        "Insulated Bottle" => ProductDetails {
+            material: text("Double-walled stainless steel, free of BPA; it keeps drinks cold for 24 hours and hot for 12."),
+            care: text("Hand wash only: the dishwasher damages the vacuum seal."),
+            sizing: text("It's 26 cm tall and 7.5 cm across."),
+            compatibility: text("It fits most car and bike cup holders, and the lid fits our other bottles."),
+        },
+        "Ribbed Beanie" => ProductDetails {
+            material: text("Soft merino wool, knitted in Scotland."),
+            care: text("Hand wash cool and dry it flat."),
+            sizing: text("One size, with plenty of stretch."),
+            compatibility: None,
+        },
+        _ => ProductDetails::default(),
+    }
 }
 
 fn customers() -> Vec<Customer> {
@@ -177,7 +249,8 @@ fn line(p: &Product, quantity: i64) -> OrderItem {
 /// The demo store's orders for a given "now".
 pub fn orders(now: i64) -> (Vec<Product>, Vec<Customer>, Vec<Order>) {
     let mut rng = StdRng::seed_from_u64(1042);
-    let products = catalogue();
+    let products = catalogue(now);
+    let ordered = &products[..ORDERED_VARIANTS];
     let customers = customers();
     let alex = &customers[0];
     let p = |sku: &str| products.iter().find(|p| p.sku == sku).expect("demo sku");
@@ -225,7 +298,7 @@ pub fn orders(now: i64) -> (Vec<Product>, Vec<Customer>, Vec<Order>) {
         let customer = &customers[1 + (n as usize * 7) % 49];
         let count = rng.random_range(1..=3);
         let items =
-            (0..count).map(|_| line(&products[rng.random_range(0..products.len())], rng.random_range(1..=2))).collect();
+            (0..count).map(|_| line(&ordered[rng.random_range(0..ordered.len())], rng.random_range(1..=2))).collect();
         let (owner, email) =
             if guest { (None, format!("guest{n}@example.com")) } else { (Some(customer), customer.email.clone()) };
         orders.push(order(n, owner, &email, status, items, now, &mut rng));

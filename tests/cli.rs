@@ -150,6 +150,44 @@ fn eval_of_the_shipped_model_writes_one_prediction_line_per_row() {
 }
 
 #[test]
+fn eval_of_the_shipped_model_reports_false_automation_and_answer_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("logs.jsonl");
+    let rows = [
+        ("where has my parcel got to", "order_status"),
+        ("do you accept Klarna", "payment_methods"),
+        ("can i pay with paypal", "payment_methods"),
+        ("how do i reset my password", "password_reset"),
+        ("what's the tallest mountain in the world", "oos"),
+        ("book me a table for two tonight", "out_of_scope"),
+        ("what is my bank balance", "check_balance"),
+    ];
+    let rows: Vec<Value> = rows.iter().map(|(t, i)| serde_json::json!({"text": t, "intent": i})).collect();
+    write_rows(&test, &rows);
+    let predictions = dir.path().join("predictions.jsonl");
+    let out = run(
+        switchboard().args(["eval", "--quiet", "--json", "--test"]).arg(&test).arg("--predictions").arg(&predictions),
+    );
+    assert_success(&out);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // The same figures recomputed from the per-row decisions: an unknown intent counts as
+    // out of scope, and an automatic answer is a row decided `answer`.
+    let lines = read_rows(&predictions);
+    let foreign = |l: &Value| l["intent"] == "out_of_scope" || l["intent"] == "check_balance";
+    let automated: Vec<&Value> =
+        lines.iter().filter(|l| l["decision"] == "answer" && l["predicted"] != "out_of_scope").collect();
+    let falsely = automated.iter().filter(|l| foreign(l)).count() as f64;
+    let right = automated.iter().filter(|l| l["predicted"] == l["intent"]).count() as f64;
+    assert_eq!(json["automated_rows"].as_u64(), Some(automated.len() as u64), "{json:#}");
+    assert_eq!(json["false_automation"].as_f64(), Some(falsely / 3.0), "{json:#}");
+    assert_eq!(json["automated_precision"].as_f64(), Some(right / automated.len() as f64), "{json:#}");
+    assert!(json["answer_precision"].is_number(), "{json:#}");
+    assert!(automated.len() >= 3, "the routine questions are answered: {lines:?}");
+    let text = stdout(&run(switchboard().args(["eval", "--quiet", "--test"]).arg(&test)));
+    assert!(text.contains("false automation") && text.contains("automatic answers"), "{text}");
+}
+
+#[test]
 fn classify_prints_the_intent_and_the_decision_as_json() {
     let out = run(switchboard().args(["classify", "where is my parcel", "--json"]));
     assert_success(&out);

@@ -10,7 +10,7 @@ use crate::domain::intent::Action;
 use crate::domain::orders::{Availability, Order, OrderItem, OrderStatus, money};
 use crate::domain::quick_reply::{QuickReply, QuickReplyValue};
 use crate::domain::triage::HandoffReason;
-use crate::store::{Tx, now_ms};
+use crate::store::{Placed, Tx, now_ms};
 
 /// How many recent orders a handler looks at.
 const RECENT_ORDERS: i64 = 20;
@@ -42,6 +42,13 @@ async fn visible_orders(bot: &Bot, identity: &Identity) -> Result<Vec<Order>, Ch
         Some(owner) => Ok(bot.store.orders_of(&owner, RECENT_ORDERS).await?),
         None => Ok(Vec::new()),
     }
+}
+
+/// The shopper's most recent order that has left the warehouse (shipped, on its way or
+/// delivered), for a person looking into a delivery problem.
+pub(super) async fn latest_shipped_order(bot: &Bot, identity: &Identity) -> Result<Option<String>, ChatError> {
+    let orders = visible_orders(bot, identity).await?;
+    Ok(orders.into_iter().find(|o| o.status.in_delivery() || o.status == OrderStatus::Delivered).map(|o| o.number))
 }
 
 /// The order with this number, if it is the shopper's.
@@ -127,7 +134,11 @@ async fn answer(
                 order_change(bot, turn, action, &order);
             }
         }
-        Action::Answer | Action::Handoff => {}
+        Action::Answer
+        | Action::Handoff
+        | Action::ProductAvailability
+        | Action::ProductQuestion
+        | Action::ShippingInternational => {}
     }
     Ok(())
 }
@@ -220,14 +231,23 @@ async fn confirm_reorder(
         refunds: Vec::new(),
     };
     let conversation_id = turn.conversation.id.clone();
-    let order = tx.create_reorder(&draft, &format!("{conversation_id}:{key}")).await?;
+    let (order, placed) = tx.create_reorder(&draft, &format!("{conversation_id}:{key}")).await?;
+    let checkout = order.checkout_url.as_deref().unwrap_or(&bot.profile.store_url);
+    let total = money(order.total_cents, &order.currency);
+    if placed == Placed::Before {
+        // A second "yes" to the same proposal: nothing new was ordered, and the reply says so.
+        turn.say(format!(
+            "You've already placed this order: #{} ({total}) is waiting for payment, and I haven't placed another. Complete it here: {checkout}",
+            order.number
+        ));
+        turn.conversation.attached_order = Some(order.number.clone());
+        return Ok(());
+    }
     let detail = serde_json::json!({"order": order.number, "source": source.number});
     tx.audit(&Actor::Bot, AuditAction::Reorder, Some(&conversation_id), detail).await?;
     turn.say(format!(
-        "Done! Your new order #{} ({}) is waiting for payment. Complete it here: {}",
-        order.number,
-        money(order.total_cents, &order.currency),
-        order.checkout_url.as_deref().unwrap_or(&bot.profile.store_url)
+        "Done! Your new order #{} ({total}) is waiting for payment. Complete it here: {checkout}",
+        order.number
     ));
     turn.conversation.attached_order = Some(order.number.clone());
     Ok(())

@@ -1,5 +1,6 @@
 //! The conversation service: validate -> persist -> triage -> act -> publish.
 
+mod answers;
 mod events;
 mod handlers;
 pub mod identity;

@@ -1,8 +1,10 @@
 //! The bot's words for order data, in the store's voice.
 
-use crate::config::StoreProfile;
+use crate::config::{StoreProfile, list_in_words};
+use crate::domain::catalogue::{ProductAspect, ProductGroup, VariantWish};
+use crate::domain::countries;
 use crate::domain::intent::Action;
-use crate::domain::orders::{Availability, Order, OrderItem, day, money};
+use crate::domain::orders::{Availability, Order, OrderItem, Product, day, money};
 
 /// The same words whether the order does not exist or is someone else's.
 pub fn order_not_found(number: &str) -> String {
@@ -155,6 +157,140 @@ fn unavailable_names(unavailable: &[(String, Availability)]) -> String {
     names.join(", ")
 }
 
+/// A variant as a reply names it: its size and colour ("black, M"), else its own name.
+fn variant_label(v: &Product) -> String {
+    match (v.colour.as_deref(), v.size.as_deref()) {
+        (Some(c), Some(s)) => format!("{c}, {s}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) => v.name.clone(),
+    }
+}
+
+/// "£22.00", or "from £19.00" when the variants' prices differ.
+fn price_of(variants: &[&Product]) -> String {
+    let low = variants.iter().min_by_key(|v| v.price_cents).expect("at least one variant");
+    let same = variants.iter().all(|v| v.price_cents == low.price_cents);
+    let price = money(low.price_cents, &low.currency);
+    if same { price } else { format!("from {price}") }
+}
+
+/// The earliest future restock date of these variants.
+fn restock(variants: &[&Product], now: i64) -> Option<i64> {
+    variants.iter().filter_map(|v| v.restock_at).filter(|&at| at > now).min()
+}
+
+/// Stock of a product, of the size or colour asked for, in plain words: out of stock and no
+/// longer sold said as such, with the restock date when the store has one.
+pub fn stock(group: &ProductGroup, wish: &VariantWish, now: i64) -> String {
+    let name = &group.name;
+    let variants = group.matching(wish);
+    // "in EU 44" as the catalogue names the one variant asked for, else as the shopper did.
+    let asked = match (variants.as_slice(), wish.describe()) {
+        (_, d) if d.is_empty() => String::new(),
+        ([one], _) => format!(" in {}", variant_label(one)),
+        (_, d) => format!(" {d}"),
+    };
+    if variants.is_empty() {
+        let offered = if wish.size.is_some() { group.sizes() } else { group.colours() };
+        let offered: Vec<String> = offered.into_iter().map(str::to_string).collect();
+        return match offered.as_slice() {
+            [] => format!("Sorry, the {name} only comes in one version, and not{asked}."),
+            _ => format!("Sorry, we don't have the {name}{asked}. It comes in {}.", list_in_words(&offered)),
+        };
+    }
+    let all = |a: Availability| variants.iter().all(|v| v.availability == a);
+    if all(Availability::Discontinued) {
+        return format!("Sorry, we no longer sell the {name}{asked}.");
+    }
+    if all(Availability::InStock) {
+        let which = if variants.len() > 1 && wish.is_empty() {
+            let labels: Vec<String> = variants.iter().map(|v| variant_label(v)).collect();
+            format!(", in {}", list_in_words(&labels))
+        } else {
+            String::new()
+        };
+        return format!("Yes, we have the {name}{asked} in stock{which}, at {}.", price_of(&variants));
+    }
+    let stocked: Vec<&Product> =
+        variants.iter().copied().filter(|v| v.availability != Availability::Discontinued).collect();
+    if stocked.iter().all(|v| v.availability == Availability::OutOfStock) {
+        return match restock(&stocked, now) {
+            Some(at) => format!("We're out of the {name}{asked} at the moment. We expect more on {}.", day(at)),
+            None => format!(
+                "We're out of the {name}{asked} at the moment, and we don't have a date for more yet."
+            ),
+        };
+    }
+    let mut lines = vec![format!("Here's the {name}{asked} ({}):", price_of(&variants))];
+    let labels = |a: Availability| -> Vec<String> {
+        variants.iter().filter(|v| v.availability == a).map(|v| variant_label(v)).collect()
+    };
+    let in_stock = labels(Availability::InStock);
+    lines.push(format!("• In stock: {}", in_stock.join(", ")));
+    let out: Vec<String> = variants
+        .iter()
+        .filter(|v| v.availability == Availability::OutOfStock)
+        .map(|v| match v.restock_at.filter(|&at| at > now) {
+            Some(at) => format!("{} (more expected on {})", variant_label(v), day(at)),
+            None => variant_label(v),
+        })
+        .collect();
+    if !out.is_empty() {
+        lines.push(format!("• Out of stock: {}", out.join(", ")));
+    }
+    let gone = labels(Availability::Discontinued);
+    if !gone.is_empty() {
+        lines.push(format!("• No longer sold: {}", gone.join(", ")));
+    }
+    lines.join("\n")
+}
+
+/// What the store says about one detail of a product.
+pub fn product_detail(group: &ProductGroup, aspect: ProductAspect, detail: &str) -> String {
+    format!("About the {} of the {}: {detail}", aspect.words(), group.name)
+}
+
+/// Why a product question goes to a person.
+pub fn product_detail_missing(group: &ProductGroup, aspect: Option<ProductAspect>) -> String {
+    match aspect {
+        Some(a) => format!(
+            "I don't have the details of the {} of the {} here, so I'm passing your question to our team.",
+            a.words(),
+            group.name
+        ),
+        None => format!("That's a question about the {} I can't answer myself, so I'm passing it to our team.", group.name),
+    }
+}
+
+pub fn which_product() -> String {
+    "Several products match. Which one do you mean?".into()
+}
+
+/// Delivery to the country a shopper named, from the store profile's countries.
+pub fn shipping_to(profile: &StoreProfile, country: &str) -> String {
+    let countries: Vec<&str> =
+        profile.shipping_countries.iter().map(|c| countries::canonical(c).unwrap_or(c.as_str())).collect();
+    if countries.first().is_some_and(|home| home.eq_ignore_ascii_case(country)) {
+        return format!(
+            "Yes, we deliver across {country}: standard delivery takes {}, express {}.",
+            profile.standard_delivery_days, profile.express_delivery_days
+        );
+    }
+    if !countries.iter().any(|d| d.eq_ignore_ascii_case(country)) {
+        return format!(
+            "Sorry, we don't deliver to {country} at the moment. We deliver to {}.",
+            list_in_words(&profile.shipping_countries)
+        );
+    }
+    let abroad = [
+        (!profile.international_delivery_days.trim().is_empty())
+            .then(|| format!("Delivery abroad takes {}.", profile.international_delivery_days)),
+        (!profile.customs_duties.trim().is_empty()).then(|| profile.customs_duties.clone()),
+    ];
+    std::iter::once(format!("Yes, we deliver to {country}.")).chain(abroad.into_iter().flatten()).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -289,6 +425,71 @@ mod tests {
                         check_prose(line);
                     }
                 }
+            }
+        }
+    }
+
+    fn variant(sku: &str, size: Option<&str>, colour: Option<&str>, a: Availability, back: Option<i64>) -> Product {
+        Product {
+            sku: sku.into(),
+            name: format!("Trail Runners {sku}"),
+            price_cents: 11_900,
+            currency: "GBP".into(),
+            availability: a,
+            product: Some("Trail Runners".into()),
+            size: size.map(str::to_string),
+            colour: colour.map(str::to_string),
+            restock_at: back,
+            details: Default::default(),
+        }
+    }
+
+    #[test]
+    fn every_stock_reply_reads_as_sentences() {
+        use crate::domain::catalogue::{ProductAspect, group};
+        let now = 1_764_000_000_000;
+        let later = Some(now + 9 * 86_400_000);
+        let catalogues = [
+            vec![variant("A", Some("EU 42"), None, Availability::InStock, None)],
+            vec![variant("A", Some("EU 42"), None, Availability::OutOfStock, later)],
+            vec![variant("A", Some("EU 42"), None, Availability::OutOfStock, Some(now - 1))],
+            vec![variant("A", None, None, Availability::Discontinued, None)],
+            vec![
+                variant("A", Some("EU 42"), Some("black"), Availability::InStock, None),
+                variant("B", Some("EU 43"), Some("black"), Availability::OutOfStock, later),
+                variant("C", Some("EU 44"), Some("white"), Availability::OutOfStock, None),
+                variant("D", Some("EU 45"), Some("white"), Availability::Discontinued, None),
+            ],
+        ];
+        let wishes = [
+            VariantWish::default(),
+            VariantWish { size: Some("42".into()), colour: None },
+            VariantWish { size: Some("47".into()), colour: None },
+            VariantWish { size: None, colour: Some("black".into()) },
+            VariantWish { size: None, colour: Some("red".into()) },
+            VariantWish { size: Some("43".into()), colour: Some("black".into()) },
+        ];
+        for products in &catalogues {
+            let groups = group(products);
+            for wish in &wishes {
+                let reply = stock(&groups[0], wish, now);
+                for line in reply.lines() {
+                    check_prose(line);
+                }
+                assert!(!reply.contains("expected on") || later.is_some(), "{reply}");
+            }
+            for aspect in ProductAspect::ALL {
+                check_prose(&product_detail(&groups[0], *aspect, "It is made of recycled mesh."));
+                check_prose(&product_detail_missing(&groups[0], Some(*aspect)));
+            }
+            check_prose(&product_detail_missing(&groups[0], None));
+        }
+        let past = group(&catalogues[2]);
+        assert!(stock(&past[0], &VariantWish::default(), now).contains("don't have a date"), "a past date is no date");
+        check_prose(&which_product());
+        for profile in profiles() {
+            for country in ["Canada", "United Kingdom", "Brazil"] {
+                check_prose(&shipping_to(&profile, country));
             }
         }
     }

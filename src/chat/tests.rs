@@ -32,9 +32,19 @@ fn classifier() -> FakeClassifier {
         .on("order it again", &[("reorder", 0.93), ("order_status", 0.03)])
         .on("hello", &[("greeting", 0.97)])
         .on("mumble", &[("order_status", 0.35), ("refund_status", 0.3), ("out_of_scope", 0.2)])
+        .on("in stock", &[("product_availability", 0.95)])
+        .on("coming back", &[("product_availability", 0.95)])
+        .on("made of", &[("product_question", 0.95)])
+        .on("ship to", &[("shipping_international", 0.95)])
+        .on("promo code", &[("discount_code", 0.95)])
+        .on("never arrived", &[("missing_parcel", 0.95)])
 }
 
 async fn harness() -> Harness {
+    harness_with(StoreProfile::default()).await
+}
+
+async fn harness_with(profile: StoreProfile) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("chat.db").display())).await.unwrap();
     crate::demo::seed(&store).await.unwrap();
@@ -49,7 +59,7 @@ async fn harness() -> Harness {
         Arc::new(catalog),
         Arc::new(rules),
         keys.clone(),
-        StoreProfile::default(),
+        profile,
         EventHub::new(),
         Secret::new("test-ip-key"),
     );
@@ -88,6 +98,17 @@ impl Harness {
 }
 
 impl Harness {
+    /// What the chat service hands its turn functions, for calling them directly.
+    fn bot(&self) -> Bot {
+        Bot {
+            store: self.store.clone(),
+            catalog: Arc::new(self.chat.catalog().clone()),
+            rules: Arc::default(),
+            profile: StoreProfile::default(),
+            events: EventHub::new(),
+        }
+    }
+
     async fn stored(&self, conv: &Conv) -> crate::domain::conversation::Conversation {
         self.store.conversation(&conv.id).await.unwrap().unwrap()
     }
@@ -265,10 +286,133 @@ async fn a_confirmed_reorder_is_placed_once_and_not_confirmed_again() {
     assert_eq!(outcome(&yes), (DecisionKind::Answer, TriageReason::Confirmed));
     assert!(bot_text(&yes).starts_with("Done!"), "{}", bot_text(&yes));
     assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
-    // The proposal is used up: a later yes is an ordinary message, not a second order.
+    // The proposal is used up: a later click says nothing new was placed.
     let again = h.send(&conv, "yes", Some("confirm:yes")).await;
     assert!(!bot_text(&again).contains("Done!"), "{}", bot_text(&again));
+    assert!(bot_text(&again).contains("haven't placed anything new"), "{}", bot_text(&again));
     assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_second_confirmation_of_one_proposal_says_it_was_already_placed() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    h.send(&conv, "order it again please", None).await;
+    let Some(Pending::ReorderConfirmation { source, key }) = h.stored(&conv).await.pending else {
+        panic!("a reorder waits for a yes");
+    };
+    let yes = h.send(&conv, "yes", Some("confirm:yes")).await;
+    assert!(bot_text(&yes).starts_with("Done!"), "{}", bot_text(&yes));
+    // The same proposal confirmed again (a retry, a second tab): the order it placed, in words
+    // that do not read like a new order.
+    let bot = h.bot();
+    let mut tx = h.store.begin().await.unwrap();
+    let mut turn = Turn::new(tx.lock_conversation(&conv.id).await.unwrap().unwrap());
+    let task = OrderTask::ConfirmReorder { source: source.clone(), key };
+    let confirmed = TurnOutcome::answered(TriageReason::Confirmed);
+    with_order_data(&bot, &mut tx, &mut turn, "reorder", task, confirmed).await.unwrap();
+    let said = &turn.replies.last().unwrap().text;
+    assert!(said.starts_with("You've already placed this order: #R"), "{said}");
+    assert!(!said.contains("new order"), "{said}");
+    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn stock_questions_are_answered_from_the_catalogue_without_verification() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    for (question, expected) in [
+        ("trail runners in size 47 in stock?", "Sorry, we don't have the Trail Runners in size 47. It comes in EU 40, EU 41"),
+        ("trail runners eu 44 in stock?", "Yes, we have the Trail Runners in EU 44 in stock, at £119.00."),
+        ("is the beanie coming back?", "We're out of the Ribbed Beanie at the moment. We expect more on "),
+        ("the grey hoodie in stock?", "We're out of the Heavyweight Hoodie in grey at the moment, and we don't have a date"),
+        ("fig candle in stock", "Sorry, we no longer sell the Fig & Cedar Candle."),
+        ("jeans in stock", "Here's the Straight Leg Jeans (£69.00):\n• In stock: 30, 32, 36\n• Out of stock: 34 (more expected on"),
+    ] {
+        let r = h.send(&conv, question, None).await;
+        assert_eq!(outcome(&r), (DecisionKind::Answer, TriageReason::Confident), "{question}");
+        assert!(bot_text(&r).starts_with(expected), "{question}: {}", bot_text(&r));
+        assert!(quick_values(&r).contains(&"feedback:yes".to_string()), "asks whether it helped: {question}");
+    }
+    assert!(h.stored(&conv).await.identity.is_none(), "no verification asked for");
+}
+
+#[tokio::test]
+async fn a_question_matching_several_products_asks_which_one() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "is the cotton one in stock", None).await;
+    assert_eq!(
+        quick_values(&r),
+        ["product:Organic Cotton Tee", "product:Washed Cotton Cap", "handoff"],
+        "{}",
+        bot_text(&r)
+    );
+    let chosen = h.send(&conv, "Washed Cotton Cap", Some("product:Washed Cotton Cap")).await;
+    assert_eq!(outcome(&chosen), (DecisionKind::Answer, TriageReason::ProductChoice));
+    assert!(bot_text(&chosen).starts_with("Sorry, we no longer sell the Washed Cotton Cap."), "{}", bot_text(&chosen));
+    // Typing a name works as well as clicking it.
+    h.send(&conv, "and is the cotton one in stock", None).await;
+    let typed = h.send(&conv, "the tee", None).await;
+    assert!(bot_text(&typed).starts_with("Here's the Organic Cotton Tee (£22.00):\n• In stock: black, white\n• Out of stock: green (more expected on "), "{}", bot_text(&typed));
+}
+
+#[tokio::test]
+async fn product_questions_are_answered_from_product_details_or_go_to_a_person() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "what are the trail runners made of", None).await;
+    assert!(bot_text(&r).starts_with("About the material of the Trail Runners: A recycled mesh upper"), "{}", bot_text(&r));
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "what is the brass pen made of", None).await;
+    assert_eq!(outcome(&r), (DecisionKind::Handoff, TriageReason::NoAnswerInData), "{}", bot_text(&r));
+    assert!(bot_text(&r).contains("I don't have the details of the material of the Brass Pen"), "{}", bot_text(&r));
+    assert_eq!(h.stored(&conv).await.handoff.map(|h| h.reason), Some(HandoffReason::NoAnswerInData));
+}
+
+#[tokio::test]
+async fn delivery_abroad_is_answered_for_the_country_asked_about() {
+    let h = harness().await;
+    let conv = h.start(false).await;
+    let r = h.send(&conv, "do you ship to canada?", None).await;
+    assert!(bot_text(&r).starts_with("Yes, we deliver to Canada. Delivery abroad takes 5-10 working days."), "{}", bot_text(&r));
+    let r = h.send(&conv, "and do you ship to brazil", None).await;
+    assert!(bot_text(&r).starts_with("Sorry, we don't deliver to Brazil at the moment. We deliver to United Kingdom, Ireland"), "{}", bot_text(&r));
+}
+
+#[tokio::test]
+async fn an_answer_the_store_profile_has_no_words_for_goes_to_a_person() {
+    let h = harness_with(StoreProfile { discount_codes: String::new(), shipping_countries: Vec::new(), ..StoreProfile::default() }).await;
+    for question in ["my promo code SPRING20 doesnt work", "do you ship to canada"] {
+        let conv = h.start(false).await;
+        let r = h.send(&conv, question, None).await;
+        assert_eq!(outcome(&r), (DecisionKind::Handoff, TriageReason::NoAnswerInData), "{question}: {}", bot_text(&r));
+        assert!(!bot_text(&r).contains('{'), "no unfilled placeholder: {}", bot_text(&r));
+    }
+    let default = harness().await;
+    let dconv = default.start(false).await;
+    let r = default.send(&dconv, "my promo code SPRING20 doesnt work", None).await;
+    assert!(bot_text(&r).starts_with("Enter the code in the \"Discount code\" box"), "{}", bot_text(&r));
+}
+
+#[tokio::test]
+async fn a_missing_parcel_goes_to_a_person_first_with_the_order_attached() {
+    let h = harness().await;
+    let conv = h.start(true).await;
+    let r = h.send(&conv, "tracking says delivered but the parcel never arrived", None).await;
+    assert_eq!(outcome(&r).0, DecisionKind::Handoff, "{}", bot_text(&r));
+    assert!(!bot_text(&r).contains("on its way"), "never answered with a status: {}", bot_text(&r));
+    let stored = h.stored(&conv).await;
+    let handoff = stored.handoff.expect("queued");
+    assert_eq!(handoff.priority, Priority::High);
+    let attached = stored.attached_order.expect("the shopper's latest shipped order is attached");
+    let order = h.store.order(&attached).await.unwrap().unwrap();
+    assert_eq!(order.customer_id.as_deref(), Some(crate::demo::DEMO_CUSTOMER_ID));
+    assert!(order.status.in_delivery() || order.status == crate::domain::orders::OrderStatus::Delivered);
+    // A guest's claim is kept as the number they gave, and nothing more.
+    let guest = h.start(false).await;
+    h.send(&guest, "my parcel never arrived", None).await;
+    assert_eq!(h.stored(&guest).await.attached_order, None);
 }
 
 #[tokio::test]
@@ -288,13 +432,7 @@ async fn an_unknown_quick_reply_is_refused_and_nothing_is_stored() {
 async fn a_failed_order_handler_takes_back_what_it_said_and_hands_off() {
     let h = harness().await;
     let conv = h.start(false).await;
-    let bot = Bot {
-        store: h.store.clone(),
-        catalog: Arc::new(h.chat.catalog().clone()),
-        rules: Arc::default(),
-        profile: StoreProfile::default(),
-        events: EventHub::new(),
-    };
+    let bot = h.bot();
     let mut tx = h.store.begin().await.unwrap();
     let mut turn = Turn::new(tx.lock_conversation(&conv.id).await.unwrap().unwrap());
     turn.say("Let me look.");

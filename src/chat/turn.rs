@@ -2,6 +2,7 @@
 //! then the chosen action. The turn is a value, [`Turn`], passed through these functions and
 //! saved by the service in one transaction.
 
+use super::answers;
 use super::handlers::{self, OrderTask};
 use super::service::{Bot, ChatError};
 use super::verify::verify_guest;
@@ -84,6 +85,15 @@ pub(super) async fn respond(
     if let Some(outcome) = pending_reply(bot, tx, turn, input).await? {
         return Ok(outcome);
     }
+    if let Some(stale) = input.quick_reply.filter(|v| v.answers_a_question()) {
+        // A button under an earlier question, clicked again after it was answered.
+        let text = match stale {
+            QuickReplyValue::Yes => "That question has already been answered, and I haven't placed anything new. Anything else I can help with?",
+            _ => "That question has already been answered. Anything else I can help with?",
+        };
+        turn.say(text);
+        return Ok(TurnOutcome::new(DecisionKind::None, TriageReason::QuickReply));
+    }
     let clicked = match input.quick_reply {
         Some(value) => {
             value.decision(&bot.catalog).map_err(|e| ChatError::Invalid("invalid_quick_reply", e.to_string()))?
@@ -121,7 +131,7 @@ pub(super) async fn respond(
         Decision::Handoff { reason, intent } => {
             hand_off(bot, turn, reason, intent.as_deref(), phrase.map(|m| m.priority));
             if turn.conversation.attached_order.is_none() {
-                turn.conversation.attached_order = parse::order_number(input.text);
+                turn.conversation.attached_order = order_for_person(bot, turn, intent.as_deref(), input.text).await?;
             }
             Ok(outcome)
         }
@@ -148,17 +158,20 @@ async fn act(
     outcome: TurnOutcome,
 ) -> Result<TurnOutcome, ChatError> {
     match action {
-        Action::Answer => {
-            turn.say(bot.template(intent).unwrap_or_else(|| "Happy to help.".to_string()));
-            if bot.catalog.get(intent).is_some_and(|i| i.small_talk) {
-                turn.small_talk = true;
-            } else {
-                turn.answered = Some(intent.to_string());
-            }
-            Ok(outcome)
+        Action::Answer => Ok(answers::from_template(bot, turn, intent, outcome)),
+        Action::ProductAvailability | Action::ProductQuestion => {
+            let text = question_text(tx, turn, input).await?;
+            answers::about_product(bot, turn, intent, action, &text, outcome).await
+        }
+        Action::ShippingInternational => {
+            let text = question_text(tx, turn, input).await?;
+            Ok(answers::shipping_abroad(bot, turn, intent, &text, outcome))
         }
         Action::Handoff => {
             hand_off(bot, turn, HandoffReason::CustomerRequested, Some(intent), None);
+            if turn.conversation.attached_order.is_none() {
+                turn.conversation.attached_order = order_for_person(bot, turn, Some(intent), input.text).await?;
+            }
             Ok(TurnOutcome::handed_off(HandoffReason::CustomerRequested))
         }
         _ if !turn.conversation.verified() => ask_to_verify(bot, tx, turn, intent, input, outcome).await,
@@ -167,6 +180,38 @@ async fn act(
             with_order_data(bot, tx, turn, intent, task, outcome).await
         }
     }
+}
+
+/// Intents about a delivery that went wrong: a person needs the order in front of them.
+const ABOUT_A_DELIVERY: &[&str] = &["missing_parcel", "damaged_or_wrong_item"];
+
+/// The order to attach to a hand-off: the number the message names; and for a verified
+/// shopper reporting a delivery problem without one, their latest order that has shipped.
+async fn order_for_person(
+    bot: &Bot,
+    turn: &Turn,
+    intent: Option<&str>,
+    text: &str,
+) -> Result<Option<String>, ChatError> {
+    if let Some(number) = parse::order_number(text) {
+        return Ok(Some(number));
+    }
+    let about_delivery = intent.is_some_and(|i| ABOUT_A_DELIVERY.contains(&i));
+    match &turn.conversation.identity {
+        Some(identity) if about_delivery => Ok(handlers::latest_shipped_order(bot, identity).await?),
+        _ => Ok(None),
+    }
+}
+
+/// The words to look for a product or a country in: the message itself, or, when the shopper
+/// clicked one of the intents offered because the bot was unsure, the message it was unsure of.
+async fn question_text(tx: &mut Tx, turn: &Turn, input: &Input<'_>) -> Result<String, ChatError> {
+    if let Some(QuickReplyValue::Intent(_)) = input.quick_reply {
+        if let Some(text) = tx.last_shopper_text(&turn.conversation.id).await? {
+            return Ok(text);
+        }
+    }
+    Ok(input.text.to_string())
 }
 
 /// Runs an order task; if it fails, the shopper is handed to a person instead, and whatever
@@ -291,6 +336,20 @@ async fn pending_reply(
                     with_order_data(bot, tx, turn, &intent, task, chose).await.map(Some)
                 }
                 _ => Ok(None),
+            }
+        }
+        Pending::ProductChoice { intent, products, ask } => {
+            let chosen = match input.quick_reply {
+                Some(QuickReplyValue::Product(name)) => products.iter().find(|p| *p == name),
+                Some(_) => None,
+                None => crate::domain::catalogue::choose(input.text, &products),
+            };
+            match chosen {
+                Some(name) => {
+                    let chose = TurnOutcome::answered(TriageReason::ProductChoice);
+                    answers::chosen_product(bot, turn, &intent, name, &ask, chose).await.map(Some)
+                }
+                None => Ok(None),
             }
         }
         Pending::Verification { intent, order_number, email } => {

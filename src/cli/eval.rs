@@ -185,6 +185,17 @@ fn print_summary(title: &str, eval: &Evaluation) {
         pct(f.answer_precision),
         pct(f.target_precision)
     );
+    let a = &eval.automation;
+    if let Some(share) = a.false_automation {
+        println!("  false automation     {}  (out-of-scope rows the bot answered automatically as an intent)", pct(share));
+    }
+    if let Some(precision) = a.automated_precision {
+        println!(
+            "  automatic answers    {} of rows, {} right  (after triage: sensitive and hand-off intents go to people)",
+            a.automated_rows,
+            pct(precision)
+        );
+    }
     let t = &eval.thresholds;
     println!(
         "  thresholds           global {:.2}, margin {:.2}, {} per intent",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::agent::Agent;
+use super::catalogue::ProductAsk;
 use super::events::{ConversationEvent, StateChange};
 use super::intent::Priority;
 use super::orders::Order;
@@ -83,6 +84,8 @@ pub enum Pending {
     OrderChoice { intent: String },
     /// Whether the bot's answer about `intent` helped.
     AnswerFeedback { intent: String },
+    /// Which of several matching `products` a stock or product question (`intent`) is about.
+    ProductChoice { intent: String, products: Vec<String>, ask: ProductAsk },
 }
 
 named_enum! {

@@ -185,6 +185,7 @@ impl MessageCount {
                 | TriageReason::Sensitive
                 | TriageReason::CustomerRequested
                 | TriageReason::HandlerError
+                | TriageReason::NoAnswerInData
                 | TriageReason::OutOfScope
         )
     }

@@ -27,13 +27,28 @@ named_enum! {
         InvoiceRequest = "invoice_request",
         CancelOrder = "cancel_order",
         ChangeShippingAddress = "change_shipping_address",
+        /// Stock of a product, its sizes and colours, from the catalogue.
+        ProductAvailability = "product_availability",
+        /// Material, care, sizing or compatibility, from the product's details.
+        ProductQuestion = "product_question",
+        /// Whether the store delivers to the country named, from the store profile.
+        ShippingInternational = "shipping_international",
     }
 }
 
 impl Action {
-    /// Order handlers read order data, so they need a verified shopper.
+    /// Order handlers read order data, so they need a verified shopper. Catalogue and store
+    /// profile answers are public.
     pub fn needs_order_data(self) -> bool {
-        !matches!(self, Action::Answer | Action::Handoff)
+        matches!(
+            self,
+            Action::OrderStatus
+                | Action::Reorder
+                | Action::RefundStatus
+                | Action::InvoiceRequest
+                | Action::CancelOrder
+                | Action::ChangeShippingAddress
+        )
     }
 }
 

@@ -43,7 +43,9 @@ macro_rules! named_enum {
 
 pub mod agent;
 pub mod audit;
+pub mod catalogue;
 pub mod conversation;
+pub mod countries;
 pub mod events;
 pub mod insights;
 pub mod intent;

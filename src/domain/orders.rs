@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::catalogue::ProductDetails;
+
 /// An order's state. One table maps each to the wording shoppers see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,10 +118,30 @@ pub struct Customer {
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub sku: String,
+    /// The variant's full name, as order lines show it ("Trail Runners, EU 42").
     pub name: String,
     pub price_cents: i64,
     pub currency: String,
     pub availability: Availability,
+    /// The product this variant belongs to ("Trail Runners"); its variants share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    /// When an out-of-stock variant is expected back (Unix ms), if the store knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restock_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "ProductDetails::is_empty")]
+    pub details: ProductDetails,
+}
+
+impl Product {
+    /// The name shoppers know the product by: its product name, else the variant's name.
+    pub fn product_name(&self) -> &str {
+        self.product.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(&self.name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

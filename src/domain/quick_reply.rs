@@ -22,10 +22,13 @@ pub enum QuickReplyValue {
     Intent(String),
     /// One of several listed orders.
     Order(String),
+    /// One of several products that matched a question, by name.
+    Product(String),
 }
 
 const INTENT_PREFIX: &str = "intent:";
 const ORDER_PREFIX: &str = "order:";
+const PRODUCT_PREFIX: &str = "product:";
 
 impl QuickReplyValue {
     pub fn parse(value: &str) -> Option<Self> {
@@ -38,11 +41,11 @@ impl QuickReplyValue {
             "confirm:yes" => Some(Self::Yes),
             "confirm:no" => Some(Self::No),
             _ => {
-                if let Some(name) = value.strip_prefix(INTENT_PREFIX).filter(|n| !n.is_empty()) {
-                    Some(Self::Intent(name.to_string()))
-                } else {
-                    value.strip_prefix(ORDER_PREFIX).filter(|n| !n.is_empty()).map(|n| Self::Order(n.to_string()))
-                }
+                let after = |prefix: &str| value.strip_prefix(prefix).filter(|n| !n.is_empty()).map(str::to_string);
+                after(INTENT_PREFIX)
+                    .map(Self::Intent)
+                    .or_else(|| after(ORDER_PREFIX).map(Self::Order))
+                    .or_else(|| after(PRODUCT_PREFIX).map(Self::Product))
             }
         }
     }
@@ -58,7 +61,14 @@ impl QuickReplyValue {
             Self::No => "confirm:no".into(),
             Self::Intent(name) => format!("{INTENT_PREFIX}{name}"),
             Self::Order(number) => format!("{ORDER_PREFIX}{number}"),
+            Self::Product(name) => format!("{PRODUCT_PREFIX}{name}"),
         }
+    }
+
+    /// Answers something the bot asked (a confirmation, feedback, a choice of order or product):
+    /// meaningless once that question is no longer open.
+    pub fn answers_a_question(&self) -> bool {
+        matches!(self, Self::Yes | Self::No | Self::Helped | Self::Order(_) | Self::Product(_))
     }
 
     /// The decision a click stands for, when it stands for one: "Talk to a person" hands off,
@@ -68,7 +78,9 @@ impl QuickReplyValue {
         let name = match self {
             Self::Handoff(reason) => return Ok(Some(Decision::Handoff { reason: *reason, intent: None })),
             Self::Intent(name) => name,
-            Self::VerifyForm | Self::Yes | Self::No | Self::Order(_) | Self::Helped => return Ok(None),
+            Self::VerifyForm | Self::Yes | Self::No | Self::Order(_) | Self::Product(_) | Self::Helped => {
+                return Ok(None);
+            }
         };
         let intent = catalog.get(name).ok_or(UnknownIntent)?;
         let intent_name = Some(intent.name.clone());

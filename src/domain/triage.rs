@@ -76,6 +76,8 @@ named_enum! {
         OutOfScopeTwice = "out_of_scope_twice",
         /// The shopper said the bot's answer did not help.
         NotAnswered = "not_answered",
+        /// The store's catalogue or profile has no answer to the question.
+        NoAnswerInData = "no_answer_in_data",
     }
 }
 
@@ -161,6 +163,8 @@ named_enum! {
         Declined = "declined",
         /// The shopper chose one of several listed orders.
         OrderChoice = "order_choice",
+        /// The shopper chose one of several matching products.
+        ProductChoice = "product_choice",
         /// Order number or email for a pending verification.
         Verification = "verification",
         LowConfidence = "low_confidence",
@@ -171,6 +175,7 @@ named_enum! {
         VerificationFailed = "verification_failed",
         OutOfScopeTwice = "out_of_scope_twice",
         NotAnswered = "not_answered",
+        NoAnswerInData = "no_answer_in_data",
         OutOfScope = "out_of_scope",
         /// A person has the conversation; the bot stays silent.
         WithAgent = "with_agent",
@@ -188,6 +193,7 @@ impl From<HandoffReason> for TriageReason {
             HandoffReason::VerificationFailed => TriageReason::VerificationFailed,
             HandoffReason::OutOfScopeTwice => TriageReason::OutOfScopeTwice,
             HandoffReason::NotAnswered => TriageReason::NotAnswered,
+            HandoffReason::NoAnswerInData => TriageReason::NoAnswerInData,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Checks on store data pushed by the platform or imported, before anything is written.
 
+use super::catalogue::ProductAspect;
 use super::orders::{Customer, Order, Product};
 use super::parse::email;
 
@@ -43,6 +44,19 @@ pub fn validate_product(p: &Product) -> Result<(), String> {
     required("name", &p.name, 300)?;
     if p.price_cents < 0 {
         return Err("price_cents must not be negative".into());
+    }
+    for (field, value, max) in [("product", &p.product, 300), ("size", &p.size, 100), ("colour", &p.colour, 100)] {
+        if let Some(v) = value {
+            required(field, v, max)?;
+        }
+    }
+    if p.restock_at.is_some_and(|at| at < 0) {
+        return Err("restock_at must be a Unix time in milliseconds".into());
+    }
+    for aspect in ProductAspect::ALL {
+        if let Some(text) = p.details.get(*aspect).filter(|t| t.chars().count() > 2000) {
+            return Err(format!("details.{aspect} is {} characters long; the limit is 2000", text.chars().count()));
+        }
     }
     currency(&p.currency)
 }

@@ -27,7 +27,7 @@ pub use examples::NewExample;
 pub use listener::{Change, ChangeListener, Notice};
 pub use models::{ModelArtefacts, NewModel};
 pub use sessions::SessionStore;
-pub use tx::Tx;
+pub use tx::{Placed, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

@@ -78,23 +78,19 @@ impl Store {
     pub async fn products(&self, skus: &[String]) -> Result<Vec<Product>> {
         let mut out = Vec::with_capacity(skus.len());
         for sku in skus {
-            let row = sqlx::query("SELECT sku, name, price_cents, currency, availability FROM products WHERE sku = $1")
-                .bind(sku)
-                .fetch_optional(self.pool())
-                .await?;
-            if let Some(r) = row {
-                let availability: String = r.get(4);
-                out.push(Product {
-                    sku: r.get(0),
-                    name: r.get(1),
-                    price_cents: r.get(2),
-                    currency: r.get(3),
-                    availability: Availability::parse(&availability)
-                        .ok_or_else(|| StoreError::Corrupt(format!("product availability {availability:?}")))?,
-                });
+            let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = $1");
+            if let Some(r) = sqlx::query(&sql).bind(sku).fetch_optional(self.pool()).await? {
+                out.push(product_from_row(&r)?);
             }
         }
         Ok(out)
+    }
+
+    /// Every product variant, in SKU order: what shoppers' stock and product questions are
+    /// matched against.
+    pub async fn catalogue(&self) -> Result<Vec<Product>> {
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY sku");
+        sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(product_from_row).collect()
     }
 
     /// One order with its items, shipments and refunds.
@@ -194,6 +190,30 @@ impl Store {
     }
 }
 
+const PRODUCT_COLUMNS: &str =
+    "sku, name, price_cents, currency, availability, product_name, size, colour, restock_at, details";
+
+fn product_from_row(r: &AnyRow) -> Result<Product> {
+    let availability: String = r.try_get("availability")?;
+    let details: Option<String> = r.try_get("details")?;
+    Ok(Product {
+        sku: r.try_get("sku")?,
+        name: r.try_get("name")?,
+        price_cents: r.try_get("price_cents")?,
+        currency: r.try_get("currency")?,
+        availability: Availability::parse(&availability)
+            .ok_or_else(|| StoreError::Corrupt(format!("product availability {availability:?}")))?,
+        product: r.try_get("product_name")?,
+        size: r.try_get("size")?,
+        colour: r.try_get("colour")?,
+        restock_at: r.try_get("restock_at")?,
+        details: match details.filter(|d| !d.is_empty()) {
+            Some(d) => serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("product details: {e}")))?,
+            None => Default::default(),
+        },
+    })
+}
+
 pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
     let status: String = r.try_get(3)?;
     Ok(Order {
@@ -235,16 +255,26 @@ impl Tx {
     }
 
     async fn upsert_product(&mut self, p: &Product) -> Result<()> {
+        let details = (!p.details.is_empty()).then(|| super::tx::to_json(&p.details));
         sqlx::query(
-            "INSERT INTO products (sku, name, price_cents, currency, availability, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO products (sku, name, price_cents, currency, availability, product_name, size, colour,
+                restock_at, details, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
-             currency = excluded.currency, availability = excluded.availability, updated_at = excluded.updated_at",
+             currency = excluded.currency, availability = excluded.availability,
+             product_name = excluded.product_name, size = excluded.size, colour = excluded.colour,
+             restock_at = excluded.restock_at, details = excluded.details, updated_at = excluded.updated_at",
         )
         .bind(&p.sku)
         .bind(&p.name)
         .bind(p.price_cents)
         .bind(&p.currency)
         .bind(p.availability.name())
+        .bind(&p.product)
+        .bind(&p.size)
+        .bind(&p.colour)
+        .bind(p.restock_at)
+        .bind(details)
         .bind(now_ms())
         .execute(self.conn())
         .await?;

@@ -2,7 +2,7 @@
 //! conversation starts by locking its row (an UPDATE), which takes SQLite's write lock at once
 //! and PostgreSQL's row lock, so messages of one conversation are processed one at a time.
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use super::conversations::{CONVERSATION_COLUMNS, NewMessage, conversation_from_row};
 use super::listener::NOTIFY_CHANNEL;
@@ -326,7 +326,7 @@ impl Tx {
 
     /// Creates the order of a confirmed reorder once: a second call with the same `key` (a
     /// retried or concurrent confirmation) returns the order the first one created.
-    pub async fn create_reorder(&mut self, order: &Order, key: &str) -> Result<Order> {
+    pub async fn create_reorder(&mut self, order: &Order, key: &str) -> Result<(Order, Placed)> {
         let inserted = sqlx::query(
             "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
                 source_order_number, reorder_key, checkout_url, updated_at)
@@ -349,11 +349,23 @@ impl Tx {
         .rows_affected();
         if inserted == 1 {
             self.write_order_children(order).await?;
-            return Ok(order.clone());
+            return Ok((order.clone(), Placed::Now));
         }
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE reorder_key = $1");
         let row = sqlx::query(&sql).bind(key).fetch_one(&mut *self.tx).await?;
-        order_from_row(&row)
+        Ok((order_from_row(&row)?, Placed::Before))
+    }
+
+    /// The text of the conversation's latest stored shopper message (the one before the
+    /// message being handled, which is stored after its turn).
+    pub async fn last_shopper_text(&mut self, conversation_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT body FROM messages WHERE conversation_id = $1 AND sender = 'shopper' ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// Appends one row to the audit log.
@@ -394,4 +406,11 @@ impl Tx {
 /// The stored form of JSON columns.
 pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Whether a reorder was placed by this call or by an earlier one with the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    Now,
+    Before,
 }

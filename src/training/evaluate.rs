@@ -13,9 +13,9 @@ use super::progress::Progress;
 use super::softmax::SoftmaxHead;
 use super::train::{LabelSet, TrainOptions, cross_validate, featurize, fit_rows, neighbours_of, predict_rows};
 use crate::classifier::{ClassifierError, Encoder, Head, OnnxClassifier, ranking_from};
-use crate::domain::intent::{IntentCatalog, OUT_OF_SCOPE};
+use crate::domain::intent::{BENCHMARK_OUT_OF_SCOPE, IntentCatalog, OUT_OF_SCOPE};
 use crate::domain::model::JobStage;
-use crate::domain::triage::Thresholds;
+use crate::domain::triage::{DecisionKind, Thresholds};
 use crate::intents::SensitiveRules;
 
 /// One test row's outcome, as written by `--predictions`.
@@ -38,12 +38,46 @@ pub struct Evaluation {
     pub total_seconds: f64,
     pub thresholds: Thresholds,
     pub model_version: Option<String>,
+    #[serde(flatten)]
+    pub automation: Automation,
     #[serde(skip)]
     pub labels: Vec<String>,
     #[serde(skip)]
     pub held_out: Vec<Scored>,
     #[serde(skip)]
     pub rows: Vec<RowResult>,
+}
+
+/// What the triage policy did with the test rows: the figures a store cares about on its own
+/// logs, since a wrong automatic answer costs more than a hand-off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Automation {
+    /// Rows the bot answered automatically (decision `answer`).
+    pub automated_rows: usize,
+    /// Out-of-scope rows (or rows of intents the model does not know) answered automatically
+    /// as some intent, as a share of out-of-scope rows.
+    pub false_automation: Option<f64>,
+    /// Automatic answers whose intent was the right one.
+    pub automated_precision: Option<f64>,
+}
+
+impl Automation {
+    fn of(rows: &[RowResult], labels: &[String]) -> Self {
+        let foreign = |r: &RowResult| {
+            r.intent == OUT_OF_SCOPE || r.intent == BENCHMARK_OUT_OF_SCOPE || !labels.contains(&r.intent)
+        };
+        let automated: Vec<&RowResult> =
+            rows.iter().filter(|r| r.decision == DecisionKind::Answer.name() && r.predicted != OUT_OF_SCOPE).collect();
+        let oos_rows = rows.iter().filter(|r| foreign(r)).count();
+        let falsely = automated.iter().filter(|r| foreign(r)).count();
+        let right = automated.iter().filter(|r| r.predicted == r.intent).count();
+        let share = |n: usize, d: usize| (d > 0).then(|| n as f64 / d as f64);
+        Self {
+            automated_rows: automated.len(),
+            false_automation: share(falsely, oos_rows),
+            automated_precision: share(right, automated.len()),
+        }
+    }
 }
 
 /// How triage decisions are made for `--predictions` (the catalog and rules of `intents/`).
@@ -135,6 +169,7 @@ pub fn benchmark(
         total_seconds: started.elapsed().as_secs_f64(),
         thresholds,
         model_version: None,
+        automation: Automation::of(&rows, &set.labels),
         labels: set.labels,
         held_out,
         rows,
@@ -167,6 +202,7 @@ pub fn cross_validation(
         total_seconds: started.elapsed().as_secs_f64(),
         thresholds,
         model_version: None,
+        automation: Automation::of(&rows, &set.labels),
         labels: set.labels,
         held_out,
         rows,
@@ -218,6 +254,7 @@ pub fn on_embedded(
         total_seconds: started.elapsed().as_secs_f64(),
         thresholds,
         model_version: Some(meta.version.clone()),
+        automation: Automation::of(&rows, &set.labels),
         labels: set.labels,
         held_out,
         rows,

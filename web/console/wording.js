@@ -11,6 +11,7 @@ const REASONS = {
   verification_failed: "Verification failed",
   out_of_scope_twice: "Out of scope twice",
   not_answered: "Bot's answer did not help",
+  no_answer_in_data: "No answer in store data",
 };
 
 /** Why the bot handed the conversation to a person. */
