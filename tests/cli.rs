@@ -263,7 +263,7 @@ fn train_export_writes_a_head_and_leaves_the_encoder_untouched() {
     assert!(models.join("head.onnx").is_file(), "head.onnx written");
     assert!(models.join("neighbours.bin").is_file(), "neighbours.bin written");
     let meta: Value = serde_json::from_str(&std::fs::read_to_string(models.join("head.json")).unwrap()).unwrap();
-    assert_eq!(meta["labels"].as_array().unwrap().len(), 22);
+    assert_eq!(meta["labels"].as_array().unwrap().len(), 28);
     assert_eq!(std::fs::read(models.join("encoder.onnx")).unwrap(), encoder_before, "the encoder is unchanged");
     // The freshly trained model classifies.
     let out = run(switchboard().arg("--models").arg(&models).args(["classify", "where is my parcel", "--json"]));
