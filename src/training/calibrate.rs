@@ -256,8 +256,13 @@ mod tests {
     #[test]
     fn an_intent_with_too_few_answers_uses_the_global_threshold() {
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
-        let config =
-            CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2, min_oos_recall: 0.0 };
+        let config = CalibrationConfig {
+            target_precision: 0.9,
+            min_threshold: 0.3,
+            min_support: 2,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), None, &config);
         assert!(!t.per_intent.contains_key("a"));
     }
