@@ -343,6 +343,15 @@ fn neighbours_from_another_training_run_are_refused() {
 }
 
 #[test]
+fn a_head_asking_for_the_distance_without_its_section_is_refused() {
+    // The shipped neighbours.bin predates the Mahalanobis distance: it loads (the head.json of
+    // its day has no distance settings), but not under a head.json that asks for the distance.
+    let dir = with_metadata(|m| m["neighbours"]["distance_weight"] = serde_json::json!(1.0));
+    let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
+    assert!(reason.contains("no distance section"), "{reason}");
+}
+
+#[test]
 fn the_head_in_place_of_the_encoder_is_refused_as_not_an_encoder() {
     let dir = models_without(ENCODER_FILE);
     std::os::unix::fs::symlink(models_dir().join(HEAD_FILE), dir.path().join(ENCODER_FILE)).unwrap();

@@ -1,5 +1,6 @@
 //! The trained head: `head.onnx` (embedding + lexical features -> probabilities), the
-//! training examples' embeddings it consults (`neighbours.bin`), and its metadata.
+//! training examples' embeddings it consults with their Mahalanobis distance model
+//! (`neighbours.bin`), and its metadata.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -65,6 +66,12 @@ impl Head {
                     meta.embedding_dim,
                     meta.labels.len()
                 ),
+            ));
+        }
+        if meta.neighbours.uses_distance() && n.distance().is_none() {
+            return Err((
+                NEIGHBOURS_FILE,
+                "head.json asks for the Mahalanobis distance but the file has no distance section".into(),
             ));
         }
         let neighbours_sha256 = crate::util::sha256_hex(neighbours_bytes);
@@ -141,8 +148,10 @@ impl Head {
         let classes = data.len().checked_div(n).unwrap_or(0);
         let mut confidences: Vec<Vec<f32>> = data.chunks(classes.max(1)).map(<[f32]>::to_vec).collect();
         if classes == self.neighbours.class_count() {
-            for (p, s) in confidences.iter_mut().zip(self.neighbours.class_similarity(embeddings)) {
-                blend(p, &s, self.oos, &self.metadata.neighbours);
+            let similarity = self.neighbours.class_similarity(embeddings);
+            let distance = self.neighbours.relative_distances(embeddings);
+            for ((p, s), d) in confidences.iter_mut().zip(similarity).zip(distance) {
+                blend(p, &s, d, self.oos, &self.metadata.neighbours);
             }
         }
         Ok(confidences)

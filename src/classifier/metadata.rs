@@ -61,10 +61,13 @@ impl HeadMetadata {
             return Err("embedding_dim and lexical.dim must be positive".into());
         }
         let n = &self.neighbours;
-        if !(0.0..=1.0).contains(&n.mix) || n.temperature <= 0.0 || n.familiarity_power < 0.0 {
-            return Err(
-                "neighbours: mix must lie between 0 and 1, temperature above 0, familiarity_power 0 or more".into()
-            );
+        if !(0.0..=1.0).contains(&n.mix)
+            || n.temperature <= 0.0
+            || n.familiarity_power < 0.0
+            || n.distance_weight < 0.0
+            || !(0.0..=1.0).contains(&n.distance_shrinkage)
+        {
+            return Err("neighbours: mix and distance_shrinkage must lie between 0 and 1, temperature above 0, familiarity_power and distance_weight 0 or more".into());
         }
         let t = &self.thresholds;
         if !(0.0..=1.0).contains(&t.global) || !(0.0..=1.0).contains(&t.margin) {

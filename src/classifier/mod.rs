@@ -6,6 +6,7 @@ mod encoder;
 pub mod fake;
 pub mod features;
 pub mod head;
+pub mod mahalanobis;
 mod metadata;
 pub mod neighbours;
 mod pool;

@@ -16,9 +16,13 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::ClassifierError;
+use super::mahalanobis::Mahalanobis;
 
 pub const NEIGHBOURS_FILE: &str = "neighbours.bin";
+/// The examples alone (heads trained before the distance existed; still loaded).
 const MAGIC: &[u8; 8] = b"SWBNBRS1";
+/// The examples, then a [`Mahalanobis`] section.
+const MAGIC_WITH_DISTANCE: &[u8; 8] = b"SWBNBRS2";
 /// Messages compared at once by one matrix product (bounds the similarity matrix in memory).
 const CHUNK: usize = 256;
 /// Below this many messages, one dot product per example is faster than a matrix product,
@@ -34,11 +38,26 @@ pub struct NeighbourConfig {
     pub temperature: f32,
     /// Familiarity is the nearest in-scope similarity raised to this power (0 = off).
     pub familiarity_power: f32,
+    /// How much the Mahalanobis distance lowers familiarity: a message whose relative distance
+    /// (see [`Mahalanobis::relative_distance`]) is `r` has it multiplied by
+    /// `exp(-distance_weight * max(0, r - 1))`. 0 = off, as in heads trained before it.
+    #[serde(default)]
+    pub distance_weight: f32,
+    /// Shrinkage of the distance's covariance towards the identity (0..1).
+    #[serde(default)]
+    pub distance_shrinkage: f32,
 }
 
 impl Default for NeighbourConfig {
     fn default() -> Self {
-        Self { mix: 0.2, temperature: 0.05, familiarity_power: 2.0 }
+        Self { mix: 0.2, temperature: 0.05, familiarity_power: 2.0, distance_weight: 1.0, distance_shrinkage: 0.2 }
+    }
+}
+
+impl NeighbourConfig {
+    /// Whether heads trained with these settings need the distance model.
+    pub fn uses_distance(&self) -> bool {
+        self.distance_weight > 0.0
     }
 }
 
@@ -52,6 +71,8 @@ pub struct Neighbours {
     scales: Vec<f32>,
     classes: Vec<u16>,
     class_count: usize,
+    /// Distance to the in-scope intents' cloud, when the head was trained with one.
+    distance: Option<Mahalanobis>,
 }
 
 impl Neighbours {
@@ -71,7 +92,22 @@ impl Neighbours {
             scales.push(scale);
             quantized.extend(values.iter().map(|v| if scale > 0.0 { (v / scale).round() as i8 } else { 0 }));
         }
-        Self { dim, quantized, scales, classes: classes.iter().map(|&c| c as u16).collect(), class_count }
+        let classes = classes.iter().map(|&c| c as u16).collect();
+        Self { dim, quantized, scales, classes, class_count, distance: None }
+    }
+
+    /// The same examples, with a distance model fitted on them (see [`Mahalanobis`]).
+    pub fn with_distance(self, distance: Option<Mahalanobis>) -> Self {
+        Self { distance, ..self }
+    }
+
+    pub fn distance(&self) -> Option<&Mahalanobis> {
+        self.distance.as_ref()
+    }
+
+    /// Each embedding's relative Mahalanobis distance, if the examples carry the model.
+    pub fn relative_distances(&self, embeddings: &[impl AsRef<[f32]>]) -> Vec<Option<f32>> {
+        embeddings.iter().map(|e| self.distance.as_ref().map(|d| d.relative_distance(e.as_ref()))).collect()
     }
 
     /// The examples' rows: int8 values and their scale.
@@ -130,17 +166,22 @@ impl Neighbours {
         out
     }
 
-    /// The file's bytes: a header, the classes, the scales, then the int8 values.
+    /// The file's bytes: a header, the classes, the scales, the int8 values, then the
+    /// distance model if there is one. Without one, the bytes are those of the first format,
+    /// so a head retrained without the distance hashes as before.
     pub fn to_bytes(&self) -> Vec<u8> {
         let n = self.scales.len();
         let mut bytes = Vec::with_capacity(20 + 6 * n + self.quantized.len());
-        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(if self.distance.is_some() { MAGIC_WITH_DISTANCE } else { MAGIC });
         for v in [self.dim, n, self.class_count] {
             bytes.extend_from_slice(&(v as u32).to_le_bytes());
         }
         self.classes.iter().for_each(|c| bytes.extend_from_slice(&c.to_le_bytes()));
         self.scales.iter().for_each(|s| bytes.extend_from_slice(&s.to_le_bytes()));
         bytes.extend(self.quantized.iter().map(|&q| q as u8));
+        if let Some(d) = &self.distance {
+            bytes.extend(d.to_bytes());
+        }
         bytes
     }
 
@@ -162,15 +203,25 @@ impl Neighbours {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let header = bytes.get(..20).ok_or("too short for a neighbours file")?;
-        if &header[..8] != MAGIC {
-            return Err("not a Switchboard neighbours file (wrong magic bytes); re-create it with `make model`".into());
-        }
+        let with_distance = match &header[..8] {
+            m if m == MAGIC => false,
+            m if m == MAGIC_WITH_DISTANCE => true,
+            _ => {
+                return Err(
+                    "not a Switchboard neighbours file (wrong magic bytes); re-create it with `make model`".into()
+                );
+            }
+        };
         let field = |i: usize| u32::from_le_bytes(header[8 + 4 * i..12 + 4 * i].try_into().expect("4 bytes")) as usize;
         let (dim, n, class_count) = (field(0), field(1), field(2));
         if dim == 0 || n == 0 {
             return Err(format!("{n} examples of {dim} values: a trained head has at least one example"));
         }
         let expected = n.checked_mul(dim).and_then(|v| v.checked_add(20 + 6 * n));
+        let (bytes, distance) = match expected {
+            Some(end) if with_distance && end < bytes.len() => bytes.split_at(end),
+            _ => (bytes, &[][..]),
+        };
         if expected != Some(bytes.len()) {
             return Err(format!(
                 "{} bytes, expected 20 + 6 x {n} + {n} x {dim} for {n} examples of {dim} values",
@@ -189,7 +240,11 @@ impl Neighbours {
             return Err("an example's scale is not a finite, non-negative number".into());
         }
         let quantized = values.iter().map(|&b| b as i8).collect();
-        Ok(Self { dim, quantized, scales, classes, class_count })
+        let distance = with_distance.then(|| Mahalanobis::from_bytes(distance, class_count)).transpose()?;
+        if distance.as_ref().is_some_and(|d| d.dim() != dim) {
+            return Err("the distance section and the examples differ in size".into());
+        }
+        Ok(Self { dim, quantized, scales, classes, class_count, distance })
     }
 }
 
@@ -227,6 +282,38 @@ fn dot_i8_portable(a: &[f32], b: &[i8]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
+/// `a · b` for float32, dispatched like [`dot_i8`].
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *AVX2.get_or_init(|| is_x86_feature_detected!("avx2")) {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_portable(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_portable(a, b)
+}
+
+#[inline(always)]
+fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a8.zip(b8) {
+        for i in 0..8 {
+            sums[i] += x[i] * y[i];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
 fn unit(v: &[f32]) -> impl Iterator<Item = f32> + '_ {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
@@ -235,8 +322,15 @@ fn unit(v: &[f32]) -> impl Iterator<Item = f32> + '_ {
 
 /// Mixes the nearest-example vote into `probabilities` and scales everything by familiarity
 /// (see the module documentation). `similarity` is one row of [`Neighbours::class_similarity`];
-/// `oos` is the out-of-scope class, which does not count towards familiarity.
-pub fn blend(probabilities: &mut [f32], similarity: &[f32], oos: Option<usize>, config: &NeighbourConfig) {
+/// `distance` the message's relative Mahalanobis distance, when the head has the model; `oos`
+/// is the out-of-scope class, which does not count towards familiarity.
+pub fn blend(
+    probabilities: &mut [f32],
+    similarity: &[f32],
+    distance: Option<f32>,
+    oos: Option<usize>,
+    config: &NeighbourConfig,
+) {
     if config.mix > 0.0 {
         let mut vote: Vec<f32> = similarity.iter().map(|s| s / config.temperature).collect();
         crate::util::softmax_in_place(&mut vote);
@@ -252,6 +346,10 @@ pub fn blend(probabilities: &mut [f32], similarity: &[f32], oos: Option<usize>, 
             .map(|(_, &s)| s)
             .fold(f32::NEG_INFINITY, f32::max);
         let familiarity = nearest.clamp(0.0, 1.0).powf(config.familiarity_power);
+        probabilities.iter_mut().for_each(|p| *p *= familiarity);
+    }
+    if let Some(r) = distance.filter(|_| config.uses_distance()) {
+        let familiarity = (-config.distance_weight * (r - 1.0).max(0.0)).exp();
         probabilities.iter_mut().for_each(|p| *p *= familiarity);
     }
 }
@@ -289,19 +387,65 @@ mod tests {
 
     #[test]
     fn blending_mixes_the_vote_and_scales_by_familiarity() {
-        let config = NeighbourConfig { mix: 0.5, temperature: 1.0, familiarity_power: 2.0 };
+        let config = NeighbourConfig { mix: 0.5, temperature: 1.0, familiarity_power: 2.0, ..off() };
         let mut p = vec![1.0, 0.0];
-        blend(&mut p, &[0.5, 0.5], None, &config);
+        blend(&mut p, &[0.5, 0.5], None, None, &config);
         // Vote (0.5, 0.5), mixed: (0.75, 0.25); familiarity 0.5^2 = 0.25.
         assert!((p[0] - 0.1875).abs() < 1e-6 && (p[1] - 0.0625).abs() < 1e-6, "{p:?}");
     }
 
     #[test]
     fn out_of_scope_examples_do_not_make_a_message_familiar() {
-        let config = NeighbourConfig { mix: 0.0, temperature: 1.0, familiarity_power: 1.0 };
+        let config = NeighbourConfig { mix: 0.0, temperature: 1.0, familiarity_power: 1.0, ..off() };
         let mut p = vec![0.2, 0.8];
-        blend(&mut p, &[0.3, 0.9], Some(1), &config);
+        blend(&mut p, &[0.3, 0.9], None, Some(1), &config);
         assert!((p[0] - 0.06).abs() < 1e-6 && (p[1] - 0.24).abs() < 1e-6, "{p:?}");
+    }
+
+    fn off() -> NeighbourConfig {
+        NeighbourConfig {
+            mix: 0.0,
+            temperature: 1.0,
+            familiarity_power: 0.0,
+            distance_weight: 0.0,
+            distance_shrinkage: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_message_farther_than_the_examples_is_less_familiar() {
+        let config = NeighbourConfig { distance_weight: 0.5, ..off() };
+        // Relative distance 3: exp(-0.5 * 2) = 0.367879.
+        let mut p = vec![0.5, 0.5];
+        blend(&mut p, &[0.9, 0.1], Some(3.0), None, &config);
+        assert!((p[0] - 0.183_940).abs() < 1e-5, "{p:?}");
+        // As typical as the examples, or closer: untouched.
+        let mut p = vec![0.5, 0.5];
+        blend(&mut p, &[0.9, 0.1], Some(0.7), None, &config);
+        assert_eq!(p, vec![0.5, 0.5]);
+        // A head without the model (an older one): untouched whatever the setting.
+        blend(&mut p, &[0.9, 0.1], None, None, &config);
+        assert_eq!(p, vec![0.5, 0.5]);
+    }
+
+    #[test]
+    fn files_of_the_first_format_still_load_and_the_second_carries_the_distance() {
+        let plain = two_classes();
+        let bytes = plain.to_bytes();
+        assert_eq!(&bytes[..8], b"SWBNBRS1");
+        assert_eq!(Neighbours::from_bytes(&bytes).unwrap(), plain);
+        let examples = [vec![1.0, 0.0, 0.0], vec![0.0, 2.0, 0.0], vec![0.6, 0.8, 0.0]];
+        let distance = Mahalanobis::fit(examples.iter().map(Vec::as_slice), &[0, 1, 1], None, 0.5);
+        let with = two_classes().with_distance(distance);
+        let bytes = with.to_bytes();
+        assert_eq!(&bytes[..8], b"SWBNBRS2");
+        let back = Neighbours::from_bytes(&bytes).unwrap();
+        assert_eq!(back, with);
+        assert!(back.relative_distances(&[vec![0.0, 1.0, 0.0]])[0].is_some());
+        // The second format without its section is refused.
+        let mut cut = plain.to_bytes();
+        cut[..8].copy_from_slice(b"SWBNBRS2");
+        assert!(Neighbours::from_bytes(&cut).is_err());
     }
 
     #[test]

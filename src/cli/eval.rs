@@ -34,11 +34,15 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
     /// Precision automatic answers must reach.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = TrainOptions::default().calibration.target_precision)]
     pub target_precision: f32,
-    /// Share of held-out out-of-scope rows the thresholds must turn away.
+    /// Share of out-of-scope messages the thresholds must turn away, judged by the Wilson
+    /// lower bound of the held-out share (see --oos-recall-z).
     #[arg(long, default_value_t = TrainOptions::default().calibration.min_oos_recall)]
     pub min_oos_recall: f32,
+    /// Normal quantile of that bound (1.96: 95 %; 0: the held-out share itself).
+    #[arg(long, default_value_t = TrainOptions::default().calibration.oos_recall_z)]
+    pub oos_recall_z: f32,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -72,6 +76,12 @@ pub struct EvalArgs {
     /// Power of familiarity (nearest in-scope similarity) that scales confidences (0 = off).
     #[arg(long, default_value_t = TrainOptions::default().neighbours.familiarity_power)]
     pub familiarity_power: f32,
+    /// How much the Mahalanobis distance to the in-scope intents lowers confidence (0 = off).
+    #[arg(long, default_value_t = TrainOptions::default().neighbours.distance_weight)]
+    pub distance_weight: f32,
+    /// Shrinkage of the distance's covariance towards the identity (0..1).
+    #[arg(long, default_value_t = TrainOptions::default().neighbours.distance_shrinkage)]
+    pub distance_shrinkage: f32,
 }
 
 pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
@@ -86,6 +96,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         "--min-oos-recall must be between 0 and 1, got {}",
         args.min_oos_recall
     );
+    anyhow::ensure!(args.oos_recall_z >= 0.0, "--oos-recall-z must be 0 or more, got {}", args.oos_recall_z);
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.neighbour_mix),
         "--neighbour-mix must be between 0 and 1, got {}",
@@ -96,17 +107,27 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
         "--familiarity-power must be 0 or more, got {}",
         args.familiarity_power
     );
+    anyhow::ensure!(args.distance_weight >= 0.0, "--distance-weight must be 0 or more, got {}", args.distance_weight);
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.distance_shrinkage),
+        "--distance-shrinkage must be between 0 and 1, got {}",
+        args.distance_shrinkage
+    );
     let defaults = TrainOptions::default().neighbours;
     anyhow::ensure!(
         args.train.is_some()
             || args.kfold_intents
-            || (args.neighbour_mix == defaults.mix && args.familiarity_power == defaults.familiarity_power),
-        "--neighbour-mix and --familiarity-power shape a head being trained; the shipped model uses the values in its head.json"
+            || (args.neighbour_mix == defaults.mix
+                && args.familiarity_power == defaults.familiarity_power
+                && args.distance_weight == defaults.distance_weight
+                && args.distance_shrinkage == defaults.distance_shrinkage),
+        "--neighbour-mix, --familiarity-power and --distance-* shape a head being trained; the shipped model uses the values in its head.json"
     );
     let mut options = TrainOptions { folds: args.folds, ..TrainOptions::default() };
     let progress = Progress { quiet: args.quiet, observer: None };
     options.calibration.target_precision = args.target_precision;
     options.calibration.min_oos_recall = args.min_oos_recall;
+    options.calibration.oos_recall_z = args.oos_recall_z;
     options.head.epochs = args.epochs;
     options.head.learning_rate = args.learning_rate;
     options.head.l2_dense = args.l2;
@@ -115,6 +136,8 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
     options.lexical.char_weight = args.char_weight;
     options.neighbours.mix = args.neighbour_mix;
     options.neighbours.familiarity_power = args.familiarity_power;
+    options.neighbours.distance_weight = args.distance_weight;
+    options.neighbours.distance_shrinkage = args.distance_shrinkage;
     let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1 };
     let (title, eval) = if args.kfold_intents {
         let defs = crate::intents::load_dir(&paths.intents)?;

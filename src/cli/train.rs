@@ -31,9 +31,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
     /// Precision that automatic answers must reach (per-intent thresholds are chosen for it).
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = TrainOptions::default().calibration.target_precision)]
     pub target_precision: f32,
-    /// Share of held-out out-of-scope examples the thresholds must turn away.
+    /// Share of out-of-scope messages the thresholds must turn away, judged by the Wilson lower
+    /// 95 % bound of the held-out share.
     #[arg(long, default_value_t = TrainOptions::default().calibration.min_oos_recall)]
     pub min_oos_recall: f32,
     /// Folds of cross-validation for calibration.

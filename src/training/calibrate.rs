@@ -2,6 +2,11 @@
 //! file): a global confidence threshold and margin, then one threshold per intent, so that
 //! automatic answers reach a target precision; then, if held-out out-of-scope rows are still
 //! answered too often, a floor under every threshold until enough of them are turned away.
+//!
+//! "Enough" is judged by the Wilson lower bound of the share turned away, not the share
+//! itself: a hundred held-out out-of-scope rows that are all a little easier than real traffic
+//! would otherwise let through more than promised. With few rows the bound asks for a clear
+//! margin (96 of 100 for 90 %); with many it asks for little more than the target.
 
 use std::collections::BTreeMap;
 
@@ -50,15 +55,34 @@ pub struct CalibrationConfig {
     /// An intent needs this many held-out answers for a threshold of its own (at 95 %, fewer
     /// than 40 cannot tell one mistake from two, so the estimate would be noise).
     pub min_support: usize,
-    /// Share of held-out out-of-scope rows that must not be answered (when there are at
-    /// least `min_support` of them).
+    /// Share of out-of-scope messages that must not be answered: the Wilson lower bound of
+    /// the held-out share (with `oos_recall_z`) must reach it, when there are at least
+    /// `min_support` held-out out-of-scope rows.
     pub min_oos_recall: f32,
+    /// Standard normal quantile of the bound on out-of-scope recall (1.96: 95 % two-sided;
+    /// 0: the held-out share itself).
+    pub oos_recall_z: f32,
 }
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self { target_precision: 0.95, min_threshold: 0.1, min_support: 40, min_oos_recall: 0.9 }
+        Self { target_precision: 0.97, min_threshold: 0.1, min_support: 40, min_oos_recall: 0.9, oos_recall_z: 1.96 }
     }
+}
+
+/// Lower end of the Wilson score interval for `successes` out of `trials` at normal quantile
+/// `z`: a share that the true rate is unlikely to fall below, which stays inside 0..1 and
+/// behaves at 0 and 100 % where the normal approximation does not.
+pub fn wilson_lower_bound(successes: usize, trials: usize, z: f32) -> f32 {
+    if trials == 0 {
+        return 0.0;
+    }
+    let (n, z) = (trials as f64, f64::from(z));
+    let p = successes as f64 / n;
+    let z2 = z * z;
+    let centre = p + z2 / (2.0 * n);
+    let spread = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - spread) / (1.0 + z2 / n)) as f32
 }
 
 const MARGINS: [f32; 11] = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3];
@@ -122,7 +146,7 @@ pub fn calibrate(rows: &[Scored], labels: &[String], oos: Option<usize>, config:
 }
 
 /// Lifts every threshold to a common floor, lowest first, until out-of-scope rows are
-/// rejected at `config.min_oos_recall` (or the floor reaches the highest threshold, when the
+/// rejected at `config.min_oos_recall`, by the lower bound (or the floor reaches the highest threshold, when the
 /// model cannot tell them apart and answers nothing on its own).
 fn raise_for_oos_recall(
     rows: &[Scored],
@@ -137,7 +161,7 @@ fn raise_for_oos_recall(
     }
     let recall = |t: &Thresholds| {
         let rejected = oos_rows.iter().filter(|r| thresholded(r, labels, oos, t).is_none()).count();
-        rejected as f32 / oos_rows.len() as f32
+        wilson_lower_bound(rejected, oos_rows.len(), config.oos_recall_z)
     };
     let floored = |floor: f32| Thresholds {
         global: thresholds.global.max(floor),
@@ -186,8 +210,13 @@ mod tests {
             row(Some(0), &[0.6, 0.4, 0.0]),
             row(Some(1), &[0.5, 0.3, 0.2]),
         ];
-        let config =
-            CalibrationConfig { target_precision: 1.0, min_threshold: 0.0, min_support: 1, min_oos_recall: 0.0 };
+        let config = CalibrationConfig {
+            target_precision: 1.0,
+            min_threshold: 0.0,
+            min_support: 1,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.51);
         assert_eq!(t.margin, 0.0);
@@ -198,8 +227,13 @@ mod tests {
     fn out_of_scope_predictions_are_not_answers() {
         // Every a/b prediction is right; the wrong one predicts oos, which is a rejection.
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(Some(1), &[0.1, 0.2, 0.7])];
-        let config =
-            CalibrationConfig { target_precision: 1.0, min_threshold: 0.3, min_support: 1, min_oos_recall: 0.0 };
+        let config = CalibrationConfig {
+            target_precision: 1.0,
+            min_threshold: 0.3,
+            min_support: 1,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), Some(2), &config);
         assert_eq!(t.global, 0.3);
     }
@@ -207,8 +241,13 @@ mod tests {
     #[test]
     fn unreachable_target_gives_the_highest_threshold() {
         let rows = vec![row(Some(1), &[0.995, 0.005, 0.0])];
-        let config =
-            CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 1, min_oos_recall: 0.0 };
+        let config = CalibrationConfig {
+            target_precision: 0.9,
+            min_threshold: 0.3,
+            min_support: 1,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), None, &config);
         assert_eq!(t.global, MAX_THRESHOLD);
         assert_eq!(t.per_intent["a"], MAX_THRESHOLD);
@@ -217,8 +256,13 @@ mod tests {
     #[test]
     fn an_intent_with_too_few_answers_uses_the_global_threshold() {
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
-        let config =
-            CalibrationConfig { target_precision: 0.9, min_threshold: 0.3, min_support: 2, min_oos_recall: 0.0 };
+        let config = CalibrationConfig {
+            target_precision: 0.9,
+            min_threshold: 0.3,
+            min_support: 2,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), None, &config);
         assert!(!t.per_intent.contains_key("a"));
     }
@@ -235,7 +279,13 @@ mod tests {
             row(None, &[0.5, 0.25, 0.25]),
             row(None, &[0.45, 0.3, 0.25]),
         ];
-        let base = CalibrationConfig { target_precision: 0.5, min_threshold: 0.0, min_support: 1, min_oos_recall: 0.0 };
+        let base = CalibrationConfig {
+            target_precision: 0.5,
+            min_threshold: 0.0,
+            min_support: 1,
+            min_oos_recall: 0.0,
+            oos_recall_z: 0.0,
+        };
         let t = calibrate(&rows, &labels(), Some(2), &base);
         assert_eq!((t.global, t.per_intent["a"]), (0.46, 0.46));
         let t = calibrate(&rows, &labels(), Some(2), &CalibrationConfig { min_oos_recall: 1.0, ..base });
@@ -248,7 +298,12 @@ mod tests {
     #[test]
     fn the_floor_rises_from_the_lowest_threshold_and_only_when_needed() {
         let labels = labels();
-        let config = CalibrationConfig { min_support: 1, min_oos_recall: 1.0, ..CalibrationConfig::default() };
+        let config = CalibrationConfig {
+            min_support: 1,
+            min_oos_recall: 1.0,
+            oos_recall_z: 0.0,
+            ..CalibrationConfig::default()
+        };
         let start = Thresholds {
             global: 0.5,
             margin: 0.0,
@@ -262,5 +317,44 @@ mod tests {
         let rows = vec![row(Some(0), &[0.9, 0.1, 0.0]), row(None, &[0.45, 0.3, 0.25])];
         let raised = raise_for_oos_recall(&rows, &labels, Some(2), start, &config);
         assert_eq!((raised.global, raised.per_intent["a"]), (0.5, 0.46));
+    }
+
+    #[test]
+    fn the_wilson_bound_matches_hand_computed_values() {
+        // 96 of 100 at z = 1.96: (0.96 + 0.019208 - 1.96 * sqrt(0.000384 + 0.00009604)) / 1.038416
+        // = (0.979208 - 0.042943) / 1.038416 = 0.901628.
+        assert!((wilson_lower_bound(96, 100, 1.96) - 0.901_628).abs() < 1e-5);
+        // 95 of 100 falls short of 90 %: 0.88825 (so 100 rows need 96 turned away).
+        assert!((wilson_lower_bound(95, 100, 1.96) - 0.888_25).abs() < 1e-4);
+        // z = 0 is the share itself; no trials, no evidence.
+        assert_eq!(wilson_lower_bound(9, 10, 0.0), 0.9);
+        assert_eq!(wilson_lower_bound(0, 0, 1.96), 0.0);
+        // 420 of 450 (93.3 %) reaches 90 % by the bound: 0.9064; 415 of 450 (92.2 %) does not: 0.8937.
+        assert!(wilson_lower_bound(420, 450, 1.96) > 0.9 && wilson_lower_bound(415, 450, 1.96) < 0.9);
+    }
+
+    #[test]
+    fn the_floor_rises_until_the_bound_not_the_share_reaches_the_target() {
+        // 20 out-of-scope rows look like a at 0.305, 0.315, ..., 0.495; a is right at 0.9.
+        let labels = labels();
+        let mut rows = vec![row(Some(0), &[0.9, 0.1, 0.0])];
+        rows.extend((0..20).map(|i| {
+            let p = 0.305 + 0.01 * i as f32;
+            row(None, &[p, 0.5 * (1.0 - p), 0.5 * (1.0 - p)])
+        }));
+        let start = Thresholds { global: 0.3, margin: 0.0, per_intent: BTreeMap::new(), target_precision: 0.95 };
+        let config = CalibrationConfig { min_support: 1, min_oos_recall: 0.5, ..CalibrationConfig::default() };
+        // The share alone: 10 of 20 turned away at a floor of 0.40.
+        let share = raise_for_oos_recall(
+            &rows,
+            &labels,
+            Some(2),
+            start.clone(),
+            &CalibrationConfig { oos_recall_z: 0.0, ..config },
+        );
+        assert_eq!(share.global, 0.4);
+        // The bound: 14 of 20 gives 0.4810, 15 of 20 gives 0.5313, so a floor of 0.45.
+        let bound = raise_for_oos_recall(&rows, &labels, Some(2), start, &config);
+        assert_eq!(bound.global, 0.45);
     }
 }

@@ -144,7 +144,7 @@ pub fn benchmark(
     // Rows `offset..` scored by a head fitted on (and consulting the examples of) rows `..known`.
     let predict = |head: &SoftmaxHead, known: usize, offset: usize, rows: &[Example]| -> Vec<Scored> {
         let reference: Vec<usize> = (0..known).collect();
-        let neighbours = neighbours_of(&features, &classes, &reference, &set);
+        let neighbours = neighbours_of(&features, &classes, &reference, &set, &options.neighbours);
         let scored: Vec<usize> = (offset..offset + rows.len()).collect();
         let probabilities = predict_rows(head, &neighbours, &features, &scored, &set, options);
         rows.iter()

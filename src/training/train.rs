@@ -12,6 +12,7 @@ use super::onnx_export::head_to_onnx;
 use super::progress::Progress;
 use super::softmax::{HeadConfig, Input, SoftmaxHead, fit};
 use crate::classifier::features::{LexicalConfig, SparseVector, lexical_features};
+use crate::classifier::mahalanobis::Mahalanobis;
 use crate::classifier::neighbours::blend;
 use crate::classifier::{
     ClassifierError, Encoder, HEAD_FILE, HeadMetadata, METADATA_FILE, NEIGHBOURS_FILE, NeighbourConfig, Neighbours,
@@ -111,10 +112,22 @@ pub fn fit_rows(
     fit(&inputs, &labels, set.labels.len(), set.oos, options.lexical.dim, &options.head, on_epoch)
 }
 
-/// The examples of rows `rows`, for the nearest-example vote and familiarity.
-pub fn neighbours_of(features: &Features, classes: &[usize], rows: &[usize], set: &LabelSet) -> Neighbours {
+/// The examples of rows `rows`, for the nearest-example vote and familiarity, with the
+/// Mahalanobis distance model fitted on them when `config` uses it.
+pub fn neighbours_of(
+    features: &Features,
+    classes: &[usize],
+    rows: &[usize],
+    set: &LabelSet,
+    config: &NeighbourConfig,
+) -> Neighbours {
     let row_classes: Vec<usize> = rows.iter().map(|&i| classes[i]).collect();
-    Neighbours::new(rows.iter().map(|&i| features.embeddings[i].as_slice()), &row_classes, set.labels.len())
+    let embeddings = || rows.iter().map(|&i| features.embeddings[i].as_slice());
+    let distance = config
+        .uses_distance()
+        .then(|| Mahalanobis::fit(embeddings(), &row_classes, set.oos, config.distance_shrinkage))
+        .flatten();
+    Neighbours::new(embeddings(), &row_classes, set.labels.len()).with_distance(distance)
 }
 
 /// Confidences for rows `rows` of `features` as serving computes them: the head's
@@ -128,11 +141,13 @@ pub fn predict_rows(
     options: &TrainOptions,
 ) -> Vec<Vec<f32>> {
     let embeddings: Vec<&[f32]> = rows.iter().map(|&i| features.embeddings[i].as_slice()).collect();
+    let distances = neighbours.relative_distances(&embeddings);
     rows.iter()
         .zip(neighbours.class_similarity(&embeddings))
-        .map(|(&i, similarity)| {
+        .zip(distances)
+        .map(|((&i, similarity), distance)| {
             let mut p = head.predict(features.input(i));
-            blend(&mut p, &similarity, set.oos, &options.neighbours);
+            blend(&mut p, &similarity, distance, set.oos, &options.neighbours);
             p
         })
         .collect()
@@ -163,7 +178,7 @@ pub fn cross_validate(
                     for &fold in chunk {
                         let train: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] != fold).collect();
                         let head = fit_rows(features, classes, &train, set, options, || bar.inc());
-                        let neighbours = neighbours_of(features, classes, &train, set);
+                        let neighbours = neighbours_of(features, classes, &train, set, &options.neighbours);
                         let held: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == fold).collect();
                         let predicted = predict_rows(&head, &neighbours, features, &held, set, options);
                         out.extend(held.into_iter().zip(predicted));
@@ -216,7 +231,7 @@ pub fn train(
     let bar = progress.bar(options.head.epochs as u64, JobStage::Fitting);
     let head = fit_rows(&features, &classes, &all, &set, options, || bar.inc());
     bar.finish();
-    let neighbours = neighbours_of(&features, &classes, &all, &set);
+    let neighbours = neighbours_of(&features, &classes, &all, &set, &options.neighbours);
     Ok(TrainedHead {
         head,
         neighbours,
