@@ -36,7 +36,16 @@ const CARRIERS: [(&str, &str); 4] = [
 
 /// One variant of the demo catalogue: SKU, variant name, price, availability, product name,
 /// size, colour, and days until an out-of-stock variant is expected back.
-type DemoVariant = (&'static str, &'static str, i64, Availability, &'static str, Option<&'static str>, Option<&'static str>, Option<i64>);
+type DemoVariant = (
+    &'static str,
+    &'static str,
+    i64,
+    Availability,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<i64>,
+);
 
 /// The variants demo orders are drawn from; more variants follow them in [`catalogue`].
 const ORDERED_VARIANTS: usize = 18;
@@ -62,7 +71,16 @@ fn catalogue(now: i64) -> Vec<Product> {
         ("SKU-TOWEL", "Linen Towel Set", 4500, InStock, "Linen Towel Set", None, None, None),
         ("SKU-PLANT", "Ceramic Planter", 2700, OutOfStock, "Ceramic Planter", None, None, None),
         ("SKU-GIFT-50", "Gift Card £50", 5000, InStock, "Gift Card £50", None, None, None),
-        ("SKU-TEE-GRN", "Organic Cotton Tee, green", 2200, OutOfStock, "Organic Cotton Tee", None, Some("green"), Some(14)),
+        (
+            "SKU-TEE-GRN",
+            "Organic Cotton Tee, green",
+            2200,
+            OutOfStock,
+            "Organic Cotton Tee",
+            None,
+            Some("green"),
+            Some(14),
+        ),
         ("SKU-JEAN-30", "Straight Leg Jeans, 30", 6900, InStock, "Straight Leg Jeans", Some("30"), None, None),
         ("SKU-JEAN-34", "Straight Leg Jeans, 34", 6900, OutOfStock, "Straight Leg Jeans", Some("34"), None, Some(6)),
         ("SKU-JEAN-36", "Straight Leg Jeans, 36", 6900, InStock, "Straight Leg Jeans", Some("36"), None, None),
@@ -100,7 +118,9 @@ fn details(product: &str) -> ProductDetails {
     match product {
         "Trail Runners" => ProductDetails {
             material: text("A recycled mesh upper on a grippy rubber sole; no leather or other animal materials."),
-            care: text("Brush off dried mud and wipe them with a damp cloth. Please don't put them in the washing machine."),
+            care: text(
+                "Brush off dried mud and wipe them with a damp cloth. Please don't put them in the washing machine.",
+            ),
             sizing: text("They come up about half a size small, so if you're between sizes, take the larger one."),
             compatibility: None,
         },
@@ -123,7 +143,9 @@ fn details(product: &str) -> ProductDetails {
             compatibility: None,
         },
         "Insulated Bottle" => ProductDetails {
-            material: text("Double-walled stainless steel, free of BPA; it keeps drinks cold for 24 hours and hot for 12."),
+            material: text(
+                "Double-walled stainless steel, free of BPA; it keeps drinks cold for 24 hours and hot for 12.",
+            ),
             care: text("Hand wash only: the dishwasher damages the vacuum seal."),
             sizing: text("It's 26 cm tall and 7.5 cm across."),
             compatibility: text("It fits most car and bike cup holders, and the lid fits our other bottles."),

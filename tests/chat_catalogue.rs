@@ -28,7 +28,10 @@ async fn ask(app: &TestApp, text: &str, intent: &str) -> String {
 
 async fn stock_questions_are_answered_from_the_demo_catalogue(app: &TestApp) {
     for (question, expected) in [
-        ("do you have the trail runners in size 47?", "Sorry, we don't have the Trail Runners in size 47. It comes in EU 40"),
+        (
+            "do you have the trail runners in size 47?",
+            "Sorry, we don't have the Trail Runners in size 47. It comes in EU 40",
+        ),
         ("trail runners in eu 44 in stock?", "Yes, we have the Trail Runners in EU 44 in stock, at £119.00."),
         ("is the beanie coming back?", "We're out of the Ribbed Beanie at the moment. We expect more on "),
         ("is the fig and cedar candle still available", "Sorry, we no longer sell the Fig & Cedar Candle."),

@@ -100,7 +100,10 @@ const GOLDEN: &[(&str, [&str; 2])] = &[
     ("return_policy", ["how many days do I have to return an item?", "do I have to pay for return postage?"]),
     (
         "shipping_international",
-        ["do you deliver to Japan and how long does it take?", "will I have to pay import tax if I order from Switzerland?"],
+        [
+            "do you deliver to Japan and how long does it take?",
+            "will I have to pay import tax if I order from Switzerland?",
+        ],
     ),
     ("talk_to_human", ["let me speak to an actual human please", "can you connect me with a live agent"]),
     ("thanks", ["thanks a lot, that really helped", "perfect, thank you so much!"]),
@@ -344,9 +347,17 @@ fn neighbours_from_another_training_run_are_refused() {
 
 #[test]
 fn a_head_asking_for_the_distance_without_its_section_is_refused() {
-    // The shipped neighbours.bin predates the Mahalanobis distance: it loads (the head.json of
-    // its day has no distance settings), but not under a head.json that asks for the distance.
-    let dir = with_metadata(|m| m["neighbours"]["distance_weight"] = serde_json::json!(1.0));
+    // A neighbours.bin of the first format (no distance section) still loads under a head.json
+    // of its day, but not under one that asks for the distance, like the shipped head.json.
+    let dir = with_metadata(|m| assert!(m["neighbours"]["distance_weight"].as_f64() > Some(0.0)));
+    let path = dir.path().join(NEIGHBOURS_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"SWBNBRS2", "the shipped file has the distance section");
+    let field = |i: usize| u32::from_le_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap()) as usize;
+    let (dim, n) = (field(0), field(1));
+    let mut first_format = bytes[..20 + 6 * n + n * dim].to_vec();
+    first_format[..8].copy_from_slice(b"SWBNBRS1");
+    std::fs::write(&path, first_format).unwrap();
     let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
     assert!(reason.contains("no distance section"), "{reason}");
 }

@@ -165,9 +165,11 @@ fn eval_of_the_shipped_model_reports_false_automation_and_answer_precision() {
     let rows: Vec<Value> = rows.iter().map(|(t, i)| serde_json::json!({"text": t, "intent": i})).collect();
     write_rows(&test, &rows);
     let predictions = dir.path().join("predictions.jsonl");
-    let out = run(
-        switchboard().args(["eval", "--quiet", "--json", "--test"]).arg(&test).arg("--predictions").arg(&predictions),
-    );
+    let out = run(switchboard()
+        .args(["eval", "--quiet", "--json", "--test"])
+        .arg(&test)
+        .arg("--predictions")
+        .arg(&predictions));
     assert_success(&out);
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     // The same figures recomputed from the per-row decisions: an unknown intent counts as

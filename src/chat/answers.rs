@@ -33,7 +33,8 @@ pub(super) async fn about_product(
             let mut offers: Vec<QuickReply> =
                 names.iter().map(|n| QuickReply::new(n, QuickReplyValue::Product(n.clone()))).collect();
             offers.push(QuickReply::talk_to_person());
-            turn.conversation.pending = Some(Pending::ProductChoice { intent: intent.to_string(), products: names, ask });
+            turn.conversation.pending =
+                Some(Pending::ProductChoice { intent: intent.to_string(), products: names, ask });
             turn.say_with(replies::which_product(), offers);
             Ok(success)
         }
@@ -91,7 +92,13 @@ fn answer(
 
 /// Delivery abroad: for the country the message names, else the intent's template (the
 /// countries, delivery time and duties from the store profile).
-pub(super) fn shipping_abroad(bot: &Bot, turn: &mut Turn, intent: &str, text: &str, success: TurnOutcome) -> TurnOutcome {
+pub(super) fn shipping_abroad(
+    bot: &Bot,
+    turn: &mut Turn,
+    intent: &str,
+    text: &str,
+    success: TurnOutcome,
+) -> TurnOutcome {
     match countries::named_in(text) {
         Some(country) if !bot.profile.shipping_countries.is_empty() => {
             turn.say(replies::shipping_to(&bot.profile, country));

@@ -217,9 +217,7 @@ pub fn stock(group: &ProductGroup, wish: &VariantWish, now: i64) -> String {
     if stocked.iter().all(|v| v.availability == Availability::OutOfStock) {
         return match restock(&stocked, now) {
             Some(at) => format!("We're out of the {name}{asked} at the moment. We expect more on {}.", day(at)),
-            None => format!(
-                "We're out of the {name}{asked} at the moment, and we don't have a date for more yet."
-            ),
+            None => format!("We're out of the {name}{asked} at the moment, and we don't have a date for more yet."),
         };
     }
     let mut lines = vec![format!("Here's the {name}{asked} ({}):", price_of(&variants))];
@@ -259,7 +257,9 @@ pub fn product_detail_missing(group: &ProductGroup, aspect: Option<ProductAspect
             a.words(),
             group.name
         ),
-        None => format!("That's a question about the {} I can't answer myself, so I'm passing it to our team.", group.name),
+        None => {
+            format!("That's a question about the {} I can't answer myself, so I'm passing it to our team.", group.name)
+        }
     }
 }
 
@@ -288,7 +288,10 @@ pub fn shipping_to(profile: &StoreProfile, country: &str) -> String {
             .then(|| format!("Delivery abroad takes {}.", profile.international_delivery_days)),
         (!profile.customs_duties.trim().is_empty()).then(|| profile.customs_duties.clone()),
     ];
-    std::iter::once(format!("Yes, we deliver to {country}.")).chain(abroad.into_iter().flatten()).collect::<Vec<_>>().join(" ")
+    std::iter::once(format!("Yes, we deliver to {country}."))
+        .chain(abroad.into_iter().flatten())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

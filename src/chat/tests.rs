@@ -322,12 +322,21 @@ async fn stock_questions_are_answered_from_the_catalogue_without_verification() 
     let h = harness().await;
     let conv = h.start(false).await;
     for (question, expected) in [
-        ("trail runners in size 47 in stock?", "Sorry, we don't have the Trail Runners in size 47. It comes in EU 40, EU 41"),
+        (
+            "trail runners in size 47 in stock?",
+            "Sorry, we don't have the Trail Runners in size 47. It comes in EU 40, EU 41",
+        ),
         ("trail runners eu 44 in stock?", "Yes, we have the Trail Runners in EU 44 in stock, at £119.00."),
         ("is the beanie coming back?", "We're out of the Ribbed Beanie at the moment. We expect more on "),
-        ("the grey hoodie in stock?", "We're out of the Heavyweight Hoodie in grey at the moment, and we don't have a date"),
+        (
+            "the grey hoodie in stock?",
+            "We're out of the Heavyweight Hoodie in grey at the moment, and we don't have a date",
+        ),
         ("fig candle in stock", "Sorry, we no longer sell the Fig & Cedar Candle."),
-        ("jeans in stock", "Here's the Straight Leg Jeans (£69.00):\n• In stock: 30, 32, 36\n• Out of stock: 34 (more expected on"),
+        (
+            "jeans in stock",
+            "Here's the Straight Leg Jeans (£69.00):\n• In stock: 30, 32, 36\n• Out of stock: 34 (more expected on",
+        ),
     ] {
         let r = h.send(&conv, question, None).await;
         assert_eq!(outcome(&r), (DecisionKind::Answer, TriageReason::Confident), "{question}");
@@ -362,7 +371,11 @@ async fn product_questions_are_answered_from_product_details_or_go_to_a_person()
     let h = harness().await;
     let conv = h.start(false).await;
     let r = h.send(&conv, "what are the trail runners made of", None).await;
-    assert!(bot_text(&r).starts_with("About the material of the Trail Runners: A recycled mesh upper"), "{}", bot_text(&r));
+    assert!(
+        bot_text(&r).starts_with("About the material of the Trail Runners: A recycled mesh upper"),
+        "{}",
+        bot_text(&r)
+    );
     let conv = h.start(false).await;
     let r = h.send(&conv, "what is the brass pen made of", None).await;
     assert_eq!(outcome(&r), (DecisionKind::Handoff, TriageReason::NoAnswerInData), "{}", bot_text(&r));
@@ -375,14 +388,28 @@ async fn delivery_abroad_is_answered_for_the_country_asked_about() {
     let h = harness().await;
     let conv = h.start(false).await;
     let r = h.send(&conv, "do you ship to canada?", None).await;
-    assert!(bot_text(&r).starts_with("Yes, we deliver to Canada. Delivery abroad takes 5-10 working days."), "{}", bot_text(&r));
+    assert!(
+        bot_text(&r).starts_with("Yes, we deliver to Canada. Delivery abroad takes 5-10 working days."),
+        "{}",
+        bot_text(&r)
+    );
     let r = h.send(&conv, "and do you ship to brazil", None).await;
-    assert!(bot_text(&r).starts_with("Sorry, we don't deliver to Brazil at the moment. We deliver to United Kingdom, Ireland"), "{}", bot_text(&r));
+    assert!(
+        bot_text(&r)
+            .starts_with("Sorry, we don't deliver to Brazil at the moment. We deliver to United Kingdom, Ireland"),
+        "{}",
+        bot_text(&r)
+    );
 }
 
 #[tokio::test]
 async fn an_answer_the_store_profile_has_no_words_for_goes_to_a_person() {
-    let h = harness_with(StoreProfile { discount_codes: String::new(), shipping_countries: Vec::new(), ..StoreProfile::default() }).await;
+    let h = harness_with(StoreProfile {
+        discount_codes: String::new(),
+        shipping_countries: Vec::new(),
+        ..StoreProfile::default()
+    })
+    .await;
     for question in ["my promo code SPRING20 doesnt work", "do you ship to canada"] {
         let conv = h.start(false).await;
         let r = h.send(&conv, question, None).await;

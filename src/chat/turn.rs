@@ -88,7 +88,9 @@ pub(super) async fn respond(
     if let Some(stale) = input.quick_reply.filter(|v| v.answers_a_question()) {
         // A button under an earlier question, clicked again after it was answered.
         let text = match stale {
-            QuickReplyValue::Yes => "That question has already been answered, and I haven't placed anything new. Anything else I can help with?",
+            QuickReplyValue::Yes => {
+                "That question has already been answered, and I haven't placed anything new. Anything else I can help with?"
+            }
             _ => "That question has already been answered. Anything else I can help with?",
         };
         turn.say(text);
@@ -206,10 +208,10 @@ async fn order_for_person(
 /// The words to look for a product or a country in: the message itself, or, when the shopper
 /// clicked one of the intents offered because the bot was unsure, the message it was unsure of.
 async fn question_text(tx: &mut Tx, turn: &Turn, input: &Input<'_>) -> Result<String, ChatError> {
-    if let Some(QuickReplyValue::Intent(_)) = input.quick_reply {
-        if let Some(text) = tx.last_shopper_text(&turn.conversation.id).await? {
-            return Ok(text);
-        }
+    if let Some(QuickReplyValue::Intent(_)) = input.quick_reply
+        && let Some(text) = tx.last_shopper_text(&turn.conversation.id).await?
+    {
+        return Ok(text);
     }
     Ok(input.text.to_string())
 }

@@ -210,7 +210,10 @@ fn print_summary(title: &str, eval: &Evaluation) {
     );
     let a = &eval.automation;
     if let Some(share) = a.false_automation {
-        println!("  false automation     {}  (out-of-scope rows the bot answered automatically as an intent)", pct(share));
+        println!(
+            "  false automation     {}  (out-of-scope rows the bot answered automatically as an intent)",
+            pct(share)
+        );
     }
     if let Some(precision) = a.automated_precision {
         println!(

@@ -114,11 +114,8 @@ pub fn find<'a>(text: &str, groups: Vec<ProductGroup<'a>>) -> Found<'a> {
         .into_iter()
         .zip(&names)
         .map(|(g, name)| {
-            let score = name
-                .iter()
-                .filter(|w| words.iter().any(|m| similar(m, w)))
-                .map(|w| rarity(w, &names))
-                .sum::<f32>();
+            let score =
+                name.iter().filter(|w| words.iter().any(|m| similar(m, w))).map(|w| rarity(w, &names)).sum::<f32>();
             (score, g)
         })
         .filter(|(score, _)| *score > 0.0)
@@ -142,7 +139,7 @@ pub fn choose<'a>(text: &str, names: &'a [String]) -> Option<&'a String> {
             .map(|n| (name_words(n).iter().filter(|w| words.iter().any(|m| similar(m, w))).count(), n))
             .filter(|(s, _)| *s > 0)
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         match scored.as_slice() {
             [(best, name), rest @ ..] if rest.first().is_none_or(|(s, _)| s < best) => Some(*name),
             _ => None,
@@ -157,13 +154,15 @@ fn rarity(word: &str, names: &[Vec<String>]) -> f32 {
 }
 
 /// Words that say nothing about which product is meant.
-const FILLER: &[&str] = &[
-    "a", "an", "and", "the", "of", "for", "with", "in", "on", "to", "set", "pack", "pairs", "pair", "ml", "size",
-];
+const FILLER: &[&str] =
+    &["a", "an", "and", "the", "of", "for", "with", "in", "on", "to", "set", "pack", "pairs", "pair", "ml", "size"];
 
 /// A product name's words that can identify it.
 fn name_words(name: &str) -> Vec<String> {
-    words(name).into_iter().filter(|w| !FILLER.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit())).collect()
+    words(name)
+        .into_iter()
+        .filter(|w| !FILLER.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect()
 }
 
 /// Shoppers' words for what catalogues call otherwise.
@@ -205,13 +204,7 @@ fn similar(message_word: &str, name_word: &str) -> bool {
 }
 
 fn singular(word: &str) -> &str {
-    if word.len() > 4 && word.ends_with("es") && !word.ends_with("ses") {
-        &word[..word.len() - 1]
-    } else if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") {
-        &word[..word.len() - 1]
-    } else {
-        word
-    }
+    if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") { &word[..word.len() - 1] } else { word }
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
@@ -222,8 +215,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -352,19 +345,82 @@ impl ProductAspect {
 const ASPECT_CUES: &[(ProductAspect, &[&str])] = &[
     (
         ProductAspect::Compatibility,
-        &["compatible", "compatibility", "work with", "works with", "fit my phone", "fit an", "iphone", "samsung", "pixel", "charger"],
+        &[
+            "compatible",
+            "compatibility",
+            "work with",
+            "works with",
+            "fit my phone",
+            "fit an",
+            "iphone",
+            "samsung",
+            "pixel",
+            "charger",
+        ],
     ),
     (
         ProductAspect::Care,
-        &["wash", "washing", "washable", "machine", "tumble", "iron", "dishwasher", "microwave", "clean", "care", "dry clean", "shrink"],
+        &[
+            "wash",
+            "washing",
+            "washable",
+            "machine",
+            "tumble",
+            "iron",
+            "dishwasher",
+            "microwave",
+            "clean",
+            "care",
+            "dry clean",
+            "shrink",
+        ],
     ),
     (
         ProductAspect::Material,
-        &["material", "made of", "made from", "fabric", "cotton", "wool", "leather", "vegan", "polyester", "plastic", "metal", "ingredients", "bpa", "organic", "what is it made", "recycled"],
+        &[
+            "material",
+            "made of",
+            "made from",
+            "fabric",
+            "cotton",
+            "wool",
+            "leather",
+            "vegan",
+            "polyester",
+            "plastic",
+            "metal",
+            "ingredients",
+            "bpa",
+            "organic",
+            "what is it made",
+            "recycled",
+        ],
     ),
     (
         ProductAspect::Sizing,
-        &["size", "sizing", "fit", "fits", "run small", "runs small", "run large", "runs large", "true to size", "measurements", "dimensions", "how big", "how tall", "how long", "length", "width", "cm", "inches", "tall", "wide", "narrow"],
+        &[
+            "size",
+            "sizing",
+            "fit",
+            "fits",
+            "run small",
+            "runs small",
+            "run large",
+            "runs large",
+            "true to size",
+            "measurements",
+            "dimensions",
+            "how big",
+            "how tall",
+            "how long",
+            "length",
+            "width",
+            "cm",
+            "inches",
+            "tall",
+            "wide",
+            "narrow",
+        ],
     ),
 ];
 

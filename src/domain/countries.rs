@@ -81,7 +81,12 @@ pub fn named_in(text: &str) -> Option<&'static str> {
         .iter()
         .filter_map(|(name, others)| {
             let at = |n: &str| padded.find(&format!(" {} ", normalise(n)));
-            std::iter::once(*name).chain(others.iter().copied()).filter(|n| mentions(n)).filter_map(at).min().map(|i| (i, *name))
+            std::iter::once(*name)
+                .chain(others.iter().copied())
+                .filter(|n| mentions(n))
+                .filter_map(at)
+                .min()
+                .map(|i| (i, *name))
         })
         .min_by_key(|(i, _)| *i)
         .map(|(_, name)| name)
