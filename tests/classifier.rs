@@ -357,6 +357,8 @@ fn a_head_asking_for_the_distance_without_its_section_is_refused() {
     let (dim, n) = (field(0), field(1));
     let mut first_format = bytes[..20 + 6 * n + n * dim].to_vec();
     first_format[..8].copy_from_slice(b"SWBNBRS1");
+    // The folder links to the shipped files: replace the link, never write through it.
+    std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, first_format).unwrap();
     let reason = assert_bad_model(dir.path(), NEIGHBOURS_FILE);
     assert!(reason.contains("no distance section"), "{reason}");
