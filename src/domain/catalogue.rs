@@ -175,7 +175,6 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("sneakers", "runners"),
     ("hoody", "hoodie"),
     ("hoodies", "hoodie"),
-    ("jeans", "jeans"),
     ("cup", "mug"),
 ];
 

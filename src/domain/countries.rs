@@ -76,19 +76,13 @@ const COUNTRIES: &[(&str, &[&str])] = &[
 /// The first country a text names, as replies write it.
 pub fn named_in(text: &str) -> Option<&'static str> {
     let padded = format!(" {} ", normalise(text));
-    let mentions = |name: &str| padded.contains(&format!(" {} ", normalise(name)));
+    let position = |name: &str| padded.find(&format!(" {} ", normalise(name)));
     COUNTRIES
         .iter()
         .filter_map(|(name, others)| {
-            let at = |n: &str| padded.find(&format!(" {} ", normalise(n)));
-            std::iter::once(*name)
-                .chain(others.iter().copied())
-                .filter(|n| mentions(n))
-                .filter_map(at)
-                .min()
-                .map(|i| (i, *name))
+            std::iter::once(*name).chain(others.iter().copied()).filter_map(position).min().map(|at| (at, *name))
         })
-        .min_by_key(|(i, _)| *i)
+        .min_by_key(|(at, _)| *at)
         .map(|(_, name)| name)
 }
 
