@@ -45,12 +45,14 @@ bench: onnxruntime
 bench-metrics:
 	$(CARGO) bench --locked --bench metrics_volume
 
-# The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL).
+# The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL). Every
+# shopper comes from one address here, so the per-address limits are off.
 DATABASE ?= sqlite:///tmp/switchboard-load/demo.db
 load-chat: onnxruntime
 	$(CARGO) build --release --locked --example load_chat
 	rm -rf /tmp/switchboard-load && mkdir -p /tmp/switchboard-load
 	./target/release/switchboard serve --demo --listen 127.0.0.1:18181 --database $(DATABASE) \
+	  --rate-limit-per-address off --rate-limit-new-conversations off --rate-limit-per-conversation off \
 	  >/tmp/switchboard-load/server.log 2>&1 & pid=$$!; \
 	  for i in $$(seq 1 60); do curl -sf http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.5; done; \
 	  ./target/release/examples/load_chat http://127.0.0.1:18181 16 20; status=$$?; kill $$pid; wait $$pid; exit $$status

@@ -9,10 +9,12 @@ use crate::chat::{ChatService, EventHub, IdentityKeys};
 use crate::classifier::{ClassifierOptions, Encoder};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
-use crate::http::AppState;
+use crate::domain::network::{ShopperLimits, TrustedProxies};
+use crate::http::{AppState, ConnectionSettings, Limits};
 use crate::integration::StoreData;
 use crate::learning::{ModelService, RetrainSettings, Retrainer};
 use crate::store::{Engine, SessionStore, Store};
+use crate::util::AddressKey;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -41,6 +43,16 @@ pub struct ServerConfig {
     /// The silence after the bot's answer after which the conversation counts as resolved by
     /// the bot (and, after a message with no answer, as abandoned).
     pub assume_resolved_after: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is).
+    pub trusted_proxies: TrustedProxies,
+    /// Request rates and open streams one client may use of the shopper API.
+    pub shopper_limits: ShopperLimits,
+    /// Open connections, their timeouts, and the grace period at shutdown.
+    pub connections: ConnectionSettings,
+    /// The longest any request may take before it is answered 503.
+    pub request_deadline: std::time::Duration,
+    /// The longest a request waits for a database connection before it is answered 503.
+    pub db_acquire_timeout: std::time::Duration,
 }
 
 pub struct Application {
@@ -55,7 +67,11 @@ pub struct Application {
     drain: std::time::Duration,
     auto_assign_cap: Option<usize>,
     assume_resolved_after: std::time::Duration,
+    connections: ConnectionSettings,
 }
+
+/// How often quiet clients' rate-limit state is dropped.
+const LIMITS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(60);
 
 static METRICS: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
 
@@ -96,7 +112,7 @@ impl Application {
     /// Connects the database (migrating it), seeds the demo store in demo mode, loads the
     /// encoder unless one is given and the database's live model, and binds the listener.
     pub async fn build(config: &ServerConfig, encoder: Option<Arc<Encoder>>) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url)
+        let store = Store::connect_with(&config.database_url, config.db_acquire_timeout)
             .await
             .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
         if config.demo && crate::demo::seed(&store).await? {
@@ -123,11 +139,13 @@ impl Application {
         if abandoned > 0 {
             tracing::warn!(jobs = abandoned, "marked failed the jobs of servers that stopped while running them");
         }
-        let ip_key =
-            Secret::new(config.store_api_secret.as_ref().map_or("switchboard-ip", |s| s.expose()).to_string() + ":ip");
+        let address_key = AddressKey::new(Secret::new(
+            config.store_api_secret.as_ref().map_or("switchboard-ip", |s| s.expose()).to_string() + ":ip",
+        ));
         let catalog = Arc::new(catalog);
         let events = EventHub::new();
-        let agents = crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone());
+        let agents =
+            crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone(), address_key.clone());
         let store_data = StoreData::new(store.clone());
         let sessions = store.session_store().await.context("setting up agent sessions")?;
         let chat = ChatService::new(
@@ -138,7 +156,7 @@ impl Application {
             config.identity_keys.clone(),
             config.profile.clone(),
             events,
-            ip_key,
+            address_key,
         );
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -160,6 +178,15 @@ impl Application {
             shutdown: shutdown_rx,
             web_dir: config.web_dir.clone(),
             allowed_origins: config.allowed_origins.clone(),
+            limits: Arc::new(Limits::new(
+                config.trusted_proxies.clone(),
+                config.shopper_limits,
+                config.request_deadline,
+            )),
+        };
+        let connections = ConnectionSettings {
+            max_connections: crate::http::fit_connections(config.connections.max_connections),
+            ..config.connections
         };
         Ok(Self {
             listener,
@@ -171,6 +198,7 @@ impl Application {
             drain: std::time::Duration::ZERO,
             auto_assign_cap: config.auto_assign_cap,
             assume_resolved_after: config.assume_resolved_after,
+            connections,
         })
     }
 
@@ -203,6 +231,7 @@ impl Application {
             drain,
             auto_assign_cap,
             assume_resolved_after,
+            connections,
         } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
@@ -230,6 +259,11 @@ impl Application {
                 .await;
             })
         });
+        let limits = state.limits.clone();
+        let limits_task = tokio::spawn(crate::util::every(LIMITS_UPKEEP, state.shutdown.clone(), move || {
+            limits.forget_quiet_clients();
+            std::future::ready(())
+        }));
         let outcomes_task = tokio::spawn(crate::chat::settle_outcomes(
             state.chat.clone(),
             assume_resolved_after,
@@ -246,7 +280,8 @@ impl Application {
                 tokio::time::sleep(drain).await;
             }
         };
-        crate::http::serve(listener, state, sessions, secure_cookies, signal).await?;
+        crate::http::serve(listener, state, sessions, secure_cookies, connections, signal).await?;
+        limits_task.abort();
         cleanup.abort();
         models_task.abort();
         if let Some(task) = upkeep_task {

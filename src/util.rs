@@ -7,6 +7,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The key client addresses are hashed with before they are stored (to count failed
+/// verifications and sign-ins per address): the addresses themselves are never kept.
+#[derive(Clone)]
+pub struct AddressKey(crate::config::Secret);
+
+impl AddressKey {
+    pub fn new(secret: crate::config::Secret) -> Self {
+        Self(secret)
+    }
+
+    pub fn hash(&self, address: std::net::IpAddr) -> String {
+        sha256_hex(format!("{}\u{0}{address}", self.0.expose()).as_bytes())
+    }
+}
+
 /// Turns scores into probabilities in place (numerically stable).
 pub fn softmax_in_place(z: &mut [f32]) {
     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);

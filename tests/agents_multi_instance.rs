@@ -39,6 +39,8 @@ impl Server {
         let log = log_dir.join(format!("{name}.log"));
         let mut child = switchboard_bin()
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", database_url])
+            // One test client plays every shopper, as fast as it can.
+            .args(["--rate-limit-per-address", "off", "--rate-limit-per-conversation", "off"])
             .env("SWITCHBOARD_DATABASE_URL", database_url)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

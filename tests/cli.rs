@@ -296,3 +296,37 @@ fn eval_without_the_onnx_runtime_library_fails_cleanly_too() {
     let err = assert_clean_failure(&out);
     assert!(err.contains("make onnxruntime"), "{err}");
 }
+
+/// `serve --log-format json` writes one JSON object per log line, and SIGTERM stops it
+/// cleanly (streams and requests drained within the grace period).
+#[test]
+fn serve_logs_json_lines_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let database = format!("sqlite://{}/serve.db", dir.path().display());
+    let mut child = switchboard()
+        .args(["--log-format", "json", "serve", "--demo", "--listen", "127.0.0.1:0", "--database", &database])
+        .args(["--shutdown-grace", "2s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let banner = stdout.lines().map_while(Result::ok).find(|l| l.starts_with("Switchboard demo store:"));
+    assert!(banner.is_some(), "the server printed its banner");
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("the server exits");
+    assert!(out.status.success(), "a clean exit on SIGTERM: {}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped in {:?}", started.elapsed());
+    let lines: Vec<Value> = stderr(&out)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["level"].is_string() && l["timestamp"].is_string()), "{lines:?}");
+    assert!(lines.iter().any(|l| l["message"] == "shutting down: draining requests and streams"), "{lines:?}");
+    assert!(lines.iter().any(|l| l["message"] == "stopped"), "{lines:?}");
+}

@@ -31,9 +31,10 @@ async fn push(app: &TestApp, path: &str, body: &[u8], signature: Option<&str>) -
     }
     let r = request.send().await.unwrap();
     let status = r.status();
+    let headers = r.headers().clone();
     let raw = r.text().await.unwrap();
     let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply { status, raw, json }
+    Reply { status, headers, raw, json }
 }
 
 async fn push_signed(app: &TestApp, path: &str, body: &Value) -> Reply {

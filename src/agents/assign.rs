@@ -119,6 +119,7 @@ mod tests {
             is_admin: false,
             disabled: false,
             sessions_valid_after: 0,
+            locked: false,
         }
     }
 

@@ -5,16 +5,15 @@
 pub mod accounts;
 mod assign;
 mod examples;
-mod limiter;
 pub mod password;
 mod view;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use accounts::NewAgent;
 pub use assign::{ROUND_PERIOD, RoundRobin, run_auto_assign};
 pub use examples::Review;
-pub use limiter::LoginLimiter;
 pub use view::ConversationView;
 
 use crate::chat::EventHub;
@@ -23,15 +22,19 @@ use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, ConversationState, Message, RuleError, Sender};
 use crate::domain::events::ConversationEvent;
 use crate::domain::intent::IntentCatalog;
+use crate::domain::login;
 use crate::domain::text::validate_message;
 use crate::store::{Change, NewMessage, Store, StoreError, Tx, now_ms};
+use crate::util::AddressKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("wrong email or password")]
     InvalidCredentials,
-    #[error("too many attempts; wait a few minutes and try again")]
-    RateLimited,
+    #[error("too many failed sign-ins from here; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this account is locked after many failed sign-ins; an admin can unlock it")]
+    Locked,
     /// What was not found, e.g. "no such conversation or message".
     #[error("{0}")]
     NotFound(&'static str),
@@ -65,12 +68,12 @@ pub struct AgentService {
     store: Store,
     events: EventHub,
     catalog: Arc<IntentCatalog>,
-    limiter: LoginLimiter,
+    address_key: AddressKey,
 }
 
 impl AgentService {
-    pub fn new(store: Store, events: EventHub, catalog: Arc<IntentCatalog>) -> Self {
-        Self { store, events, catalog, limiter: LoginLimiter::default() }
+    pub fn new(store: Store, events: EventHub, catalog: Arc<IntentCatalog>, address_key: AddressKey) -> Self {
+        Self { store, events, catalog, address_key }
     }
 
     pub fn events(&self) -> &EventHub {
@@ -83,11 +86,17 @@ impl AgentService {
     }
 
     /// Checks email and password. An unknown email costs the same time and gets the same
-    /// answer as a wrong password.
-    pub async fn login(&self, email: &str, password: &str, ip: &str) -> Result<Agent, AgentError> {
+    /// answer as a wrong password. Failures slow down their (account, address) pair and their
+    /// address, and a flood of them from everywhere locks the account (see `domain::login`);
+    /// a locked account says so only to someone who knows its password.
+    pub async fn login(&self, email: &str, password: &str, address: IpAddr) -> Result<Agent, AgentError> {
         let account = email.trim().to_lowercase();
-        if !self.limiter.allowed(ip, &account) {
-            return Err(AgentError::RateLimited);
+        let address = self.address_key.hash(address);
+        let now = now_ms();
+        let history = self.store.login_history(&account, &address, now - login::WINDOW_MS).await?;
+        if let Some(at) = history.retry_at(now) {
+            let retry_after_secs = u64::try_from((at - now + 999) / 1000).unwrap_or(1);
+            return Err(AgentError::RateLimited { retry_after_secs });
         }
         let record = self.store.agent_login(&account).await?;
         let hash = record.as_ref().map(|(_, h)| h.clone());
@@ -96,17 +105,41 @@ impl AgentService {
             tokio::task::spawn_blocking(move || password::verify(&password, hash.as_deref())).await.unwrap_or(false);
         match record {
             Some((agent, _)) if ok && !agent.disabled => {
-                self.limiter.record_success(&account);
+                if agent.locked {
+                    return Err(AgentError::Locked);
+                }
                 let mut tx = self.store.begin().await?;
+                tx.clear_login_failures(&account, &address).await?;
                 tx.audit(&Actor::Agent(agent.id.clone()), AuditAction::Login, None, serde_json::json!({})).await?;
                 tx.commit().await?;
                 Ok(agent)
             }
-            _ => {
-                self.limiter.record_failure(ip, &account);
+            record => {
+                let mut tx = self.store.begin().await?;
+                tx.record_login_failure(&account, &address).await?;
+                tx.commit().await?;
+                if let Some((agent, _)) = record.filter(|(a, _)| !a.locked) {
+                    self.lock_if_flooded(&agent).await?;
+                }
                 Err(AgentError::InvalidCredentials)
             }
         }
+    }
+
+    /// Locks an account once failures from every address pass the lock threshold.
+    async fn lock_if_flooded(&self, agent: &Agent) -> Result<(), AgentError> {
+        let failures = self.store.account_login_failures(&agent.email, now_ms() - login::WINDOW_MS).await?;
+        if !login::locks_account(failures) {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        if tx.lock_agent(&agent.email).await? {
+            tracing::warn!(agent = %agent.id, failures, "account locked after failed sign-ins");
+            let detail = serde_json::json!({"agent": agent.id, "failures": failures});
+            tx.audit(&Actor::System, AuditAction::AgentLocked, None, detail).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Conversations in a state. Agents see only their own assigned ones; admins see all.

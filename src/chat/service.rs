@@ -1,6 +1,7 @@
 //! The shopper-facing operations: start, send, read, verify, ask for a person, rate. Every
 //! message and decision is stored, in one transaction, before the reply is returned.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use super::identity::IdentityKeys;
 use super::turn::{Input, Turn, hand_off, respond};
 use super::verify::verify_guest;
 use crate::classifier::{Classified, ClassifierError, HeadMetadata, IntentClassifier, RankWorkers};
-use crate::config::{Secret, StoreProfile};
+use crate::config::StoreProfile;
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::conversation::{Conversation, ConversationState, Identity, Message};
 use crate::domain::intent::IntentCatalog;
@@ -23,7 +24,7 @@ use crate::domain::triage::{
 };
 use crate::intents::SensitiveRules;
 use crate::store::{Change, NewMessage, Store, StoreError, Tx, now_ms};
-use crate::util::{random_hex, sha256_hex};
+use crate::util::{AddressKey, random_hex, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -122,7 +123,7 @@ pub struct ChatService {
     classifier: Arc<dyn IntentClassifier>,
     rank_workers: RankWorkers,
     identity: IdentityKeys,
-    ip_key: Secret,
+    address_key: AddressKey,
 }
 
 const MAX_CLIENT_MESSAGE_ID: usize = 100;
@@ -137,11 +138,11 @@ impl ChatService {
         identity: IdentityKeys,
         profile: StoreProfile,
         events: EventHub,
-        ip_key: Secret,
+        address_key: AddressKey,
     ) -> Self {
         let rank_workers = RankWorkers::start(classifier.clone());
         let bot = Bot { store, catalog, rules, profile, events };
-        Self { bot, classifier, rank_workers, identity, ip_key }
+        Self { bot, classifier, rank_workers, identity, address_key }
     }
 
     pub fn events(&self) -> &EventHub {
@@ -161,9 +162,9 @@ impl ChatService {
         self.classifier.live().version.clone()
     }
 
-    /// Whether the database answers.
-    pub async fn ready(&self) -> Result<(), ChatError> {
-        Ok(self.bot.store.ping().await?)
+    /// Whether the database answers within `limit`.
+    pub async fn ready(&self, limit: std::time::Duration) -> Result<(), ChatError> {
+        Ok(self.bot.store.ping(limit).await?)
     }
 
     /// Ranks the intents of `text` on the classifier's threads, in arrival order, and says
@@ -259,7 +260,13 @@ impl ChatService {
 
     /// Handles one shopper message. The same `client_message_id` again returns the stored
     /// result and stores nothing new.
-    pub async fn send(&self, id: &str, token: &str, input: MessageInput, ip: &str) -> Result<TurnResult, ChatError> {
+    pub async fn send(
+        &self,
+        id: &str,
+        token: &str,
+        input: MessageInput,
+        address: IpAddr,
+    ) -> Result<TurnResult, ChatError> {
         validate_message(&input.text)?;
         let cmid = input.client_message_id.trim();
         if cmid.is_empty() || cmid.len() > MAX_CLIENT_MESSAGE_ID || cmid.chars().any(char::is_control) {
@@ -295,7 +302,7 @@ impl ChatService {
                 live: guess(&classified.ranking, &classified.model),
             }
         });
-        let ip_hash = self.hash_ip(ip);
+        let ip_hash = self.address_key.hash(address);
         let turn_input = Input {
             text: &input.text,
             quick_reply: quick_reply.as_ref(),
@@ -323,7 +330,7 @@ impl ChatService {
         token: &str,
         order_number: &str,
         email: &str,
-        ip: &str,
+        address: IpAddr,
     ) -> Result<TurnResult, ChatError> {
         if order_number.trim().is_empty() || order_number.len() > 64 || email.trim().is_empty() || email.len() > 254 {
             return Err(ChatError::Invalid("invalid_verification", "order_number and email are required".into()));
@@ -346,7 +353,7 @@ impl ChatService {
         // Like a message: it starts the conversation for the figures and reopens a settled one.
         tx.mark_started(&conversation.id, now_ms(), None, None).await?;
         let start = turn.conversation.start_shopper_turn();
-        verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.hash_ip(ip)).await?;
+        verify_guest(&self.bot, &mut tx, &mut turn, order_number, email, &self.address_key.hash(address)).await?;
         let now = now_ms();
         turn.ask_whether_it_helped(now);
         turn.conversation.finish_shopper_turn(start, false, now);
@@ -471,10 +478,6 @@ impl ChatService {
         tx.commit().await?;
         self.bot.events.publish(Change { conversation_id: conversation.id, seq: conversation.last_seq });
         Ok(result)
-    }
-
-    fn hash_ip(&self, ip: &str) -> String {
-        sha256_hex(format!("{}\u{0}{ip}", self.ip_key.expose()).as_bytes())
     }
 }
 

@@ -61,7 +61,7 @@ async fn harness_with(profile: StoreProfile) -> Harness {
         keys.clone(),
         profile,
         EventHub::new(),
-        Secret::new("test-ip-key"),
+        crate::util::AddressKey::new(Secret::new("test-ip-key")),
     );
     Harness { chat, store, keys, _dir: dir }
 }
@@ -93,7 +93,7 @@ impl Harness {
             client_message_id: crate::util::random_hex(8),
             quick_reply: quick_reply.map(str::to_string),
         };
-        self.chat.send(&conv.id, &conv.token, input, "127.0.0.1").await.unwrap()
+        self.chat.send(&conv.id, &conv.token, input, std::net::Ipv4Addr::LOCALHOST.into()).await.unwrap()
     }
 }
 
@@ -449,7 +449,7 @@ async fn an_unknown_quick_reply_is_refused_and_nothing_is_stored() {
     let before = h.store.write_counts().await.unwrap();
     for value in ["intent:no_such_intent", "something the bot never offered"] {
         let input = MessageInput { text: "hi".into(), client_message_id: "q1".into(), quick_reply: Some(value.into()) };
-        let err = h.chat.send(&conv.id, &conv.token, input, "127.0.0.1").await.unwrap_err();
+        let err = h.chat.send(&conv.id, &conv.token, input, std::net::Ipv4Addr::LOCALHOST.into()).await.unwrap_err();
         assert!(matches!(err, super::ChatError::Invalid("invalid_quick_reply", _)), "{value}: {err:?}");
     }
     assert_eq!(h.store.write_counts().await.unwrap(), before);

@@ -1,6 +1,8 @@
 //! Guest verification by order number + email. The reply to a failure is the same whether the
-//! order number exists or not; failures are limited per conversation, per IP and per order
-//! number, and past a limit the conversation goes to a person.
+//! order number exists or not; failures are limited per conversation, per address, per order
+//! number from one address, and (much higher, against guessing from many addresses) per order
+//! number; past a limit the conversation goes to a person. One address's failures never block
+//! the real guest writing from elsewhere, unless a great many addresses tried the same order.
 
 use super::handlers::OrderTask;
 use super::service::{Bot, ChatError};
@@ -16,7 +18,8 @@ use crate::util::sha256_hex;
 /// Failed attempts allowed within [`WINDOW_MS`].
 pub const MAX_FAILURES_PER_CONVERSATION: i64 = 3;
 pub const MAX_FAILURES_PER_IP: i64 = 10;
-pub const MAX_FAILURES_PER_ORDER: i64 = 5;
+pub const MAX_FAILURES_PER_ORDER_FROM_IP: i64 = 5;
+pub const MAX_FAILURES_PER_ORDER: i64 = 30;
 const WINDOW_MS: i64 = 60 * 60 * 1000;
 
 pub const VERIFICATION_FAILED: &str = "Sorry, I couldn't match those details. Please check the order number and the email address you used for the order.";
@@ -40,6 +43,7 @@ pub(super) async fn verify_guest(
     let failures = bot.store.verification_failures(&conversation_id, ip_hash, &order_hash, since).await?;
     let limited = failures.conversation >= MAX_FAILURES_PER_CONVERSATION
         || failures.ip >= MAX_FAILURES_PER_IP
+        || failures.order_from_ip >= MAX_FAILURES_PER_ORDER_FROM_IP
         || failures.order >= MAX_FAILURES_PER_ORDER;
     if limited {
         tracing::warn!(conversation = %conversation_id, "verification limit reached; handing off");

@@ -1,9 +1,11 @@
-//! `switchboard agent add | disable | list`: agent accounts (there is no self sign-up).
+//! `switchboard agent add | disable | enable | unlock | reset-password | list`: agent accounts
+//! (there is no self sign-up).
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
 
+use crate::agents::accounts::AccountChange;
 use crate::agents::{NewAgent, accounts};
 use crate::domain::audit::Actor;
 use crate::store::Store;
@@ -34,6 +36,12 @@ pub enum AgentCommand {
     },
     /// Disable an agent (by email or id): its sessions end and its streams close at once.
     Disable { agent: String },
+    /// Enable a disabled agent again (by email or id).
+    Enable { agent: String },
+    /// Unlock an agent locked after a flood of failed sign-ins (by email or id).
+    Unlock { agent: String },
+    /// Give an agent a new generated password, printed once; its sessions end.
+    ResetPassword { agent: String },
     /// List agents.
     List,
 }
@@ -53,8 +61,23 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
                 }
             }
             AgentCommand::Disable { agent } => {
-                let disabled = accounts::disable(&store, &Actor::Cli, &agent).await?;
+                let disabled = accounts::change(&store, &Actor::Cli, &agent, AccountChange::Disable).await?;
                 println!("disabled {} <{}>; its sessions are ended", disabled.id, disabled.email);
+            }
+            AgentCommand::Enable { agent } => {
+                let enabled = accounts::change(&store, &Actor::Cli, &agent, AccountChange::Enable).await?;
+                println!("enabled {} <{}>", enabled.id, enabled.email);
+            }
+            AgentCommand::Unlock { agent } => {
+                let unlocked = accounts::change(&store, &Actor::Cli, &agent, AccountChange::Unlock).await?;
+                println!("unlocked {} <{}>", unlocked.id, unlocked.email);
+            }
+            AgentCommand::ResetPassword { agent } => {
+                let (agent, password) = accounts::reset_password(&store, &Actor::Cli, &agent).await?;
+                println!(
+                    "new password for {} <{}> (shown once; its sessions are ended): {password}",
+                    agent.id, agent.email
+                );
             }
             AgentCommand::List => {
                 for a in store.agents().await? {

@@ -21,6 +21,9 @@ pub struct Cli {
     /// More detailed logs.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Log lines as text, or as one JSON object per line (for log collectors).
+    #[arg(long, env = "SWITCHBOARD_LOG_FORMAT", value_enum, default_value_t = crate::telemetry::LogFormat::Text, global = true)]
+    pub log_format: crate::telemetry::LogFormat,
     #[command(flatten)]
     pub paths: ModelPaths,
     #[command(subcommand)]

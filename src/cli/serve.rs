@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -9,6 +10,8 @@ use clap::Args;
 use crate::chat::{CustomerClaims, IdentityKeys};
 use crate::classifier::ClassifierOptions;
 use crate::config::{DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, FileSettings, ModelPaths, Secret, secret_from_env};
+use crate::domain::network::{Rate, ShopperLimits, TrustedProxies};
+use crate::http::ConnectionSettings;
 use crate::startup::{Application, ServerConfig};
 
 #[derive(Debug, Args)]
@@ -45,6 +48,78 @@ pub struct ServeArgs {
     /// as resolved by the bot: a number and a unit, like 30m or 2s.
     #[arg(long, env = "SWITCHBOARD_ASSUME_RESOLVED_AFTER", default_value = "30m", value_parser = crate::domain::parse::duration)]
     pub assume_resolved_after: std::time::Duration,
+    #[command(flatten)]
+    pub protection: ProtectionArgs,
+}
+
+/// Limits that keep one client, a slow one or a flood, from hurting the others.
+#[derive(Debug, Args)]
+pub struct ProtectionArgs {
+    /// Proxies (CIDR ranges or addresses, comma-separated) whose X-Forwarded-For or Forwarded
+    /// header names the client; off by default: the TCP peer is the client.
+    #[arg(long, env = "SWITCHBOARD_TRUSTED_PROXIES", value_name = "CIDR,...", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+    /// Shopper API requests per client address: N/s, N/min, or off.
+    #[arg(long, env = "SWITCHBOARD_RATE_LIMIT_PER_ADDRESS", default_value = "30/s")]
+    pub rate_limit_per_address: Rate,
+    /// New conversations per client address.
+    #[arg(long, env = "SWITCHBOARD_RATE_LIMIT_NEW_CONVERSATIONS", default_value = "30/min")]
+    pub rate_limit_new_conversations: Rate,
+    /// Shopper API requests per conversation.
+    #[arg(long, env = "SWITCHBOARD_RATE_LIMIT_PER_CONVERSATION", default_value = "5/s")]
+    pub rate_limit_per_conversation: Rate,
+    /// Open event streams per conversation.
+    #[arg(long, env = "SWITCHBOARD_MAX_STREAMS_PER_CONVERSATION", default_value_t = 4)]
+    pub max_streams_per_conversation: usize,
+    /// Open event streams per client address.
+    #[arg(long, env = "SWITCHBOARD_MAX_STREAMS_PER_ADDRESS", default_value_t = 200)]
+    pub max_streams_per_address: usize,
+    /// Open connections at most; more are refused with 503 (the open-file limit is raised to
+    /// fit, where the system allows).
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 20_000)]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers; also how long an idle keep-alive
+    /// connection is kept.
+    #[arg(long, env = "SWITCHBOARD_HEADER_TIMEOUT", default_value = "10s", value_parser = crate::domain::parse::duration)]
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body.
+    #[arg(long, env = "SWITCHBOARD_BODY_TIMEOUT", default_value = "4s", value_parser = crate::domain::parse::duration)]
+    pub body_timeout: Duration,
+    /// How long a read or write may make no progress before the connection is closed.
+    #[arg(long, env = "SWITCHBOARD_STALL_TIMEOUT", default_value = "60s", value_parser = crate::domain::parse::duration)]
+    pub stall_timeout: Duration,
+    /// The longest a request may take before it is answered 503 (retry-safe).
+    #[arg(long, env = "SWITCHBOARD_REQUEST_DEADLINE", default_value = "5s", value_parser = crate::domain::parse::duration)]
+    pub request_deadline: Duration,
+    /// How long a request waits for a database connection before it is answered 503.
+    #[arg(long, env = "SWITCHBOARD_DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = crate::domain::parse::duration)]
+    pub db_acquire_timeout: Duration,
+    /// After SIGTERM (readiness turns 503 at once), how long requests and streams may take to
+    /// finish before the server exits.
+    #[arg(long, env = "SWITCHBOARD_SHUTDOWN_GRACE", default_value = "10s", value_parser = crate::domain::parse::duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl ProtectionArgs {
+    fn shopper_limits(&self) -> ShopperLimits {
+        ShopperLimits {
+            per_address: self.rate_limit_per_address,
+            new_conversations: self.rate_limit_new_conversations,
+            per_conversation: self.rate_limit_per_conversation,
+            streams_per_conversation: self.max_streams_per_conversation,
+            streams_per_address: self.max_streams_per_address,
+        }
+    }
+
+    fn connections(&self) -> ConnectionSettings {
+        ConnectionSettings {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            stall_timeout: self.stall_timeout,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
 }
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
@@ -102,6 +177,11 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         auto_assign_cap: args.auto_assign_cap.map(usize::from),
         gate: file.gate,
         assume_resolved_after: args.assume_resolved_after,
+        trusted_proxies: args.protection.trusted_proxies.clone(),
+        shopper_limits: args.protection.shopper_limits(),
+        connections: args.protection.connections(),
+        request_deadline: args.protection.request_deadline,
+        db_acquire_timeout: args.protection.db_acquire_timeout,
     })
 }
 

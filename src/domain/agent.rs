@@ -17,6 +17,8 @@ pub struct Agent {
     /// Sessions that started before this (Unix ms) are void.
     #[serde(skip)]
     pub sessions_valid_after: i64,
+    /// Locked after a flood of failed sign-ins, until an admin unlocks it.
+    pub locked: bool,
 }
 
 /// An agent as a conversation's events name them.

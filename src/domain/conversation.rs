@@ -318,6 +318,7 @@ pub(super) mod tests {
             is_admin,
             disabled: false,
             sessions_valid_after: 0,
+            locked: false,
         }
     }
 

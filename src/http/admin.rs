@@ -1,4 +1,4 @@
-//! Admin endpoints: agents (list, add, disable), training examples (list, approve, reject,
+//! Admin endpoints: agents (list, add, disable, enable, unlock, reset a password), training examples (list, approve, reject,
 //! change the intent, one or many), and the classifier (open to anyone in demo mode).
 
 use axum::extract::{Path, Query, State};
@@ -10,6 +10,7 @@ use tower_sessions::Session;
 
 use super::agent::{Acting, ActingWith, SignedIn, current_agent};
 use super::{ApiError, ApiJson, AppState};
+use crate::agents::accounts::AccountChange;
 use crate::agents::{NewAgent, Review};
 use crate::chat::Classification;
 use crate::domain::agent::{Agent, ExampleStatus, TrainingExample};
@@ -18,6 +19,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/agents", get(list_agents).post(add_agent))
         .route("/api/v1/admin/agents/{id}/disable", post(disable_agent))
+        .route("/api/v1/admin/agents/{id}/enable", post(enable_agent))
+        .route("/api/v1/admin/agents/{id}/unlock", post(unlock_agent))
+        .route("/api/v1/admin/agents/{id}/reset-password", post(reset_password))
         .route("/api/v1/admin/training-examples", get(list_examples))
         .route("/api/v1/admin/training-examples/{id}/approve", post(approve))
         .route("/api/v1/admin/training-examples/{id}/reject", post(reject))
@@ -66,12 +70,42 @@ struct OneAgent {
     agent: Agent,
 }
 
-async fn disable_agent(
+async fn disable_agent(state: State<AppState>, admin: Acting, id: Path<String>) -> Result<Json<OneAgent>, ApiError> {
+    change_agent(state, admin, id, AccountChange::Disable).await
+}
+
+async fn enable_agent(state: State<AppState>, admin: Acting, id: Path<String>) -> Result<Json<OneAgent>, ApiError> {
+    change_agent(state, admin, id, AccountChange::Enable).await
+}
+
+async fn unlock_agent(state: State<AppState>, admin: Acting, id: Path<String>) -> Result<Json<OneAgent>, ApiError> {
+    change_agent(state, admin, id, AccountChange::Unlock).await
+}
+
+async fn change_agent(
     State(state): State<AppState>,
     Acting(admin): Acting,
     Path(id): Path<String>,
+    change: AccountChange,
 ) -> Result<Json<OneAgent>, ApiError> {
-    Ok(Json(OneAgent { agent: state.agents.disable_agent(&admin, &id).await? }))
+    Ok(Json(OneAgent { agent: state.agents.change_agent(&admin, &id, change).await? }))
+}
+
+#[derive(Serialize)]
+struct NewPassword {
+    agent: Agent,
+    /// Shown this once: it is stored only as a hash.
+    password: String,
+}
+
+/// A new generated password for an agent; its sessions end and its account is unlocked.
+async fn reset_password(
+    State(state): State<AppState>,
+    Acting(admin): Acting,
+    Path(id): Path<String>,
+) -> Result<Json<NewPassword>, ApiError> {
+    let (agent, password) = state.agents.reset_password(&admin, &id).await?;
+    Ok(Json(NewPassword { agent, password }))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! The agent API: log-in with a rotated session, the queue, conversation actions. Every state change needs the session's CSRF token in `X-CSRF-Token` and an allowed
 //! `Origin`.
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::limits::ClientAddress;
 use super::{ApiError, ApiJson, AppState};
 use crate::agents::ConversationView;
 use crate::domain::agent::{Agent, QueueEntry};
@@ -40,8 +41,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agent/events", get(super::agent_stream::agent_events))
 }
 
+/// A session that could not be read or written: its storage is the database, so a failure
+/// there is the database being unavailable.
 fn session_error(e: tower_sessions::session::Error) -> ApiError {
-    ApiError::Internal(format!("session: {e}"))
+    match e {
+        tower_sessions::session::Error::Store(e) => {
+            tracing::warn!(error = %e, "session store unavailable; answering 503");
+            ApiError::unavailable()
+        }
+        other => ApiError::Internal(format!("session: {other}")),
+    }
 }
 
 /// The signed-in agent, checked against the database on every request: a disabled agent or
@@ -149,14 +158,14 @@ async fn login(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<SignedInAgent>, ApiError> {
     check_origin(&state, &headers)?;
     if request.email.len() > 254 || request.password.len() > 1024 {
         return Err(ApiError::unauthorized("wrong email or password"));
     }
-    let agent = state.agents.login(&request.email, &request.password, &peer.ip().to_string()).await?;
+    let agent = state.agents.login(&request.email, &request.password, client.0).await?;
     // A fresh id on log-in: a session id known before log-in is worthless after it.
     session.cycle_id().await.map_err(session_error)?;
     let csrf = crate::util::random_hex(32);

@@ -5,8 +5,10 @@ mod agent;
 mod agent_stream;
 mod error;
 mod insights;
+mod limits;
 mod models;
 mod ops;
+mod server;
 mod shopper;
 mod store_api;
 mod stream;
@@ -16,9 +18,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use axum::middleware::{from_fn_with_state, map_response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{ApiError, ApiJson};
+pub use limits::Limits;
+pub use server::{ConnectionSettings, fit_connections};
 
 use crate::agents::AgentService;
 use crate::chat::ChatService;
@@ -52,6 +57,8 @@ pub struct AppState {
     pub web_dir: std::path::PathBuf,
     /// Storefront origins allowed to call the shopper API cross-origin.
     pub allowed_origins: Vec<String>,
+    /// Client addresses, request rates, stream caps and the request deadline.
+    pub limits: Arc<Limits>,
 }
 
 /// Cross-origin access for the widget on the store's own pages: only the configured origins,
@@ -74,17 +81,17 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 }
 
 /// Serves the application on `listener` until `stop` resolves, then lets in-flight requests
-/// finish. `secure_cookies` for a console served over https.
+/// finish for the grace period. `secure_cookies` for a console served over https.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     sessions: SessionStore,
     secure_cookies: bool,
+    connections: ConnectionSettings,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state, session_layer(sessions, secure_cookies))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(stop).await
+    let app = router(state, session_layer(sessions, secure_cookies), connections.body_timeout);
+    server::serve(listener, app, connections, stop).await
 }
 
 /// Session cookies: `__Host-` prefixed and `Secure` over https (a plain name on http, which
@@ -102,26 +109,46 @@ fn session_layer(store: SessionStore, secure: bool) -> tower_sessions::SessionMa
         .with_expiry(tower_sessions::Expiry::OnInactivity(Duration::hours(2)))
 }
 
-/// The whole application router. Agent and admin routes get the session layer.
-fn router(state: AppState, sessions: tower_sessions::SessionManagerLayer<SessionStore>) -> Router {
+/// The whole application router. Agent and admin routes get the session layer, the shopper
+/// API its rate limits; every request gets the client address, a deadline and JSON errors.
+fn router(
+    state: AppState,
+    sessions: tower_sessions::SessionManagerLayer<SessionStore>,
+    body_timeout: std::time::Duration,
+) -> Router {
     let agent_routes = Router::new()
         .merge(agent::router())
         .merge(admin::router())
         .merge(models::router())
         .merge(insights::router())
         .layer(sessions);
+    let shopper_routes = shopper::router().route_layer(from_fn_with_state(state.clone(), limits::shopper_rates));
     let storefront_routes = Router::new()
-        .merge(shopper::router())
+        .merge(shopper_routes)
         .merge(web::widget_router(&state.web_dir))
         .layer(cors(&state.allowed_origins));
+    // https deployments tell browsers to keep to https.
+    let hsts = state.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")).then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
         .merge(agent_routes)
         .merge(ops::router())
         .merge(storefront_routes)
         .merge(store_api::router())
         .merge(web::router(&state.web_dir))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(from_fn_with_state(state.clone(), limits::deadline))
+        .layer(from_fn_with_state(state, limits::client_address))
+        .layer(map_response(error::json_errors))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(tower::util::option_layer(hsts))
+        .layer(tower_http::compression::CompressionLayer::new())
 }

@@ -92,12 +92,16 @@ struct Readiness {
     model: String,
 }
 
-/// Ready when the database answers, the model is loaded, and we are not shutting down.
+/// How long readiness waits for the database before saying 503.
+const READINESS_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Ready when the database answers (within a second), the model is loaded, and we are not
+/// shutting down.
 async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     if *state.shutdown.borrow() {
         return Err(ApiError::unavailable());
     }
-    if let Err(e) = state.chat.ready().await {
+    if let Err(e) = state.chat.ready(READINESS_LIMIT).await {
         tracing::warn!(error = %e, "readiness: database unavailable");
         return Err(ApiError::unavailable());
     }

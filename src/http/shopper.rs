@@ -1,15 +1,14 @@
 //! The shopper API. The conversation token travels in `Authorization: Bearer`, never in a URL;
 //! an unknown id and someone else's id answer alike.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::error::optional_json;
+use super::limits::ClientAddress;
 use super::{ApiError, ApiJson, AppState};
 use crate::chat::{MessageInput, Started, Transcript, TurnResult};
 
@@ -66,7 +65,7 @@ async fn send(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<Json<TurnResult>, ApiError> {
     let token = bearer(&headers)?;
@@ -76,7 +75,7 @@ async fn send(
         client_message_id: request.client_message_id,
         quick_reply: request.quick_reply,
     };
-    let result = state.chat.send(&id, token, input, &peer.ip().to_string()).await?;
+    let result = state.chat.send(&id, token, input, client.0).await?;
     let decision = result.triage.as_ref().map_or("none", |t| t.decision.name());
     let intent = result.triage.as_ref().and_then(|t| t.intents.first()).map_or_else(String::new, |s| s.intent.clone());
     metrics::counter!("switchboard_messages_total", "decision" => decision, "intent" => intent).increment(1);
@@ -113,11 +112,11 @@ async fn verify(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Json<TurnResult>, ApiError> {
     let token = bearer(&headers)?;
-    let result = state.chat.verify(&id, token, &request.order_number, &request.email, &peer.ip().to_string()).await?;
+    let result = state.chat.verify(&id, token, &request.order_number, &request.email, client.0).await?;
     Ok(Json(result))
 }
 

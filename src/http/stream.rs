@@ -13,6 +13,7 @@ use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::limits::{ClientAddress, StreamSlot};
 use super::shopper::bearer;
 use super::{ApiError, AppState};
 
@@ -28,16 +29,18 @@ pub async fn shopper_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    client: ClientAddress,
     resume: Result<Query<Resume>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let token = bearer(&headers)?;
     let Query(resume) = resume.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let conversation = state.chat.authorize(&id, token).await?;
+    let slot = state.limits.open_stream(&conversation.id, client.0)?;
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     let after = last_event_id.or(resume.after).unwrap_or(0).max(0);
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(BUFFER);
     let hints = state.chat.events().subscribe();
-    tokio::spawn(pump(state, conversation.id, after, hints, tx));
+    tokio::spawn(pump(state, conversation.id, after, hints, tx, slot));
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -49,6 +52,7 @@ async fn pump(
     mut after: i64,
     mut hints: broadcast::Receiver<crate::store::Change>,
     tx: mpsc::Sender<Result<Event, Infallible>>,
+    _slot: StreamSlot,
 ) {
     let _open = super::ops::OpenStream::new("shopper");
     let mut shutdown = state.shutdown.clone();

@@ -7,9 +7,10 @@ use super::{Engine, Result, Store, StoreError, Tx, now_ms};
 use crate::domain::agent::{Agent, QueueEntry};
 use crate::domain::conversation::ConversationState;
 use crate::domain::intent::Priority;
+use crate::domain::login::{Failures, LoginHistory};
 use crate::domain::triage::HandoffReason;
 
-const AGENT_COLUMNS: &str = "id, email, name, is_admin, disabled, sessions_valid_after";
+const AGENT_COLUMNS: &str = "id, email, name, is_admin, disabled, sessions_valid_after, locked_at";
 
 fn agent_from_row(r: &AnyRow) -> Result<Agent> {
     Ok(Agent {
@@ -19,6 +20,7 @@ fn agent_from_row(r: &AnyRow) -> Result<Agent> {
         is_admin: r.try_get::<i64, _>("is_admin")? != 0,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         sessions_valid_after: r.try_get("sessions_valid_after")?,
+        locked: r.try_get::<Option<i64>, _>("locked_at")?.is_some(),
     })
 }
 
@@ -40,6 +42,39 @@ impl Store {
     pub async fn agents(&self) -> Result<Vec<Agent>> {
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY email");
         sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(agent_from_row).collect()
+    }
+
+    /// The failed sign-ins since `since` that bear on an attempt at `account` from an address.
+    pub async fn login_history(&self, account: &str, address_hash: &str, since: i64) -> Result<LoginHistory> {
+        let failures = |row: AnyRow| -> Result<Failures> {
+            Ok(Failures { count: row.try_get(0)?, last_at: row.try_get::<Option<i64>, _>(1)?.unwrap_or(0) })
+        };
+        let pair = sqlx::query(
+            "SELECT COUNT(*), MAX(created_at) FROM login_failures WHERE account = $1 AND address_hash = $2 AND created_at >= $3",
+        )
+        .bind(account)
+        .bind(address_hash)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        let address = sqlx::query(
+            "SELECT COUNT(*), MAX(created_at) FROM login_failures WHERE address_hash = $1 AND created_at >= $2",
+        )
+        .bind(address_hash)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(LoginHistory { pair: failures(pair)?, address: failures(address)? })
+    }
+
+    /// Failed sign-ins on `account` from every address since `since`.
+    pub async fn account_login_failures(&self, account: &str, since: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE account = $1 AND created_at >= $2")
+            .bind(account)
+            .bind(since)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// Conversations in a state: queued ones by priority then waiting time, others newest first.
@@ -144,18 +179,78 @@ impl Tx {
         if inserted == 0 {
             return Err(StoreError::Duplicate(format!("an agent with email {email} already exists")));
         }
-        Ok(Agent { id, email, name: name.trim().to_string(), is_admin, disabled: false, sessions_valid_after: 0 })
+        Ok(Agent {
+            id,
+            email,
+            name: name.trim().to_string(),
+            is_admin,
+            disabled: false,
+            sessions_valid_after: 0,
+            locked: false,
+        })
     }
 
     /// Disables an agent (by id or email) and voids every session it has. Returns it.
     pub async fn disable_agent(&mut self, id_or_email: &str) -> Result<Option<Agent>> {
-        let key = id_or_email.trim();
-        sqlx::query("UPDATE agents SET disabled = 1, sessions_valid_after = $2 WHERE id = $1 OR email = $3")
-            .bind(key)
-            .bind(now_ms())
-            .bind(key.to_lowercase())
-            .execute(self.conn())
+        self.update_agent(id_or_email, "disabled = 1, sessions_valid_after = $2", None).await
+    }
+
+    /// Enables a disabled agent again (its old sessions stay void). Returns it.
+    pub async fn enable_agent(&mut self, id_or_email: &str) -> Result<Option<Agent>> {
+        self.update_agent(id_or_email, "disabled = 0", None).await
+    }
+
+    /// Unlocks an agent locked after failed sign-ins, forgetting those failures. Returns it.
+    pub async fn unlock_agent(&mut self, id_or_email: &str) -> Result<Option<Agent>> {
+        let agent = self.update_agent(id_or_email, "locked_at = NULL", None).await?;
+        if let Some(agent) = &agent {
+            sqlx::query("DELETE FROM login_failures WHERE account = $1")
+                .bind(&agent.email)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(agent)
+    }
+
+    /// Sets a new password hash, voids every session and unlocks the account. Returns it.
+    pub async fn set_agent_password(&mut self, id_or_email: &str, password_hash: &str) -> Result<Option<Agent>> {
+        let agent = self
+            .update_agent(
+                id_or_email,
+                "password_hash = $4, sessions_valid_after = $2, locked_at = NULL",
+                Some(password_hash),
+            )
             .await?;
+        if let Some(agent) = &agent {
+            sqlx::query("DELETE FROM login_failures WHERE account = $1")
+                .bind(&agent.email)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(agent)
+    }
+
+    /// Locks an account after a flood of failed sign-ins; false when it was locked already.
+    pub async fn lock_agent(&mut self, email: &str) -> Result<bool> {
+        let locked = sqlx::query("UPDATE agents SET locked_at = $2 WHERE email = $1 AND locked_at IS NULL")
+            .bind(email)
+            .bind(now_ms())
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        Ok(locked > 0)
+    }
+
+    /// Runs `UPDATE agents SET {set}` on the agent with this id or email (`$2` is now, `$4`
+    /// the optional text value) and returns the agent as it is afterwards.
+    async fn update_agent(&mut self, id_or_email: &str, set: &str, text: Option<&str>) -> Result<Option<Agent>> {
+        let key = id_or_email.trim();
+        let sql = format!("UPDATE agents SET {set} WHERE id = $1 OR email = $3");
+        let mut update = sqlx::query(&sql).bind(key).bind(now_ms()).bind(key.to_lowercase());
+        if let Some(text) = text {
+            update = update.bind(text.to_string());
+        }
+        update.execute(self.conn()).await?;
         let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 OR email = $2");
         sqlx::query(&sql)
             .bind(key)
@@ -164,6 +259,27 @@ impl Tx {
             .await?
             .map(|r| agent_from_row(&r))
             .transpose()
+    }
+
+    /// Records a failed sign-in of `account` from a hashed address.
+    pub async fn record_login_failure(&mut self, account: &str, address_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (account, address_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(address_hash)
+            .bind(now_ms())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the failures of one (account, address) pair after a successful sign-in.
+    pub async fn clear_login_failures(&mut self, account: &str, address_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1 AND address_hash = $2")
+            .bind(account)
+            .bind(address_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 
     /// Makes claims for `agent_id` wait for each other until this transaction ends (an

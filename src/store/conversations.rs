@@ -70,6 +70,9 @@ impl NewMessage {
 pub struct VerificationCounts {
     pub conversation: i64,
     pub ip: i64,
+    /// Failures on this order number from this address.
+    pub order_from_ip: i64,
+    /// Failures on this order number from every address.
     pub order: i64,
 }
 
@@ -161,6 +164,11 @@ impl Store {
             .await?,
             ip: count("SELECT COUNT(*) FROM verification_attempts WHERE ip_hash = $1 AND success = 0 AND created_at >= $2", ip_hash.to_string())
                 .await?,
+            order_from_ip: {
+                let sql = "SELECT COUNT(*) FROM verification_attempts WHERE order_hash = $1 AND ip_hash = $2 AND success = 0 AND created_at >= $3";
+                let row = sqlx::query(sql).bind(order_hash).bind(ip_hash).bind(since).fetch_one(self.pool()).await?;
+                row.try_get(0)?
+            },
             order: count(
                 "SELECT COUNT(*) FROM verification_attempts WHERE order_hash = $1 AND success = 0 AND created_at >= $2",
                 order_hash.to_string(),

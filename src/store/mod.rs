@@ -54,7 +54,42 @@ pub enum StoreError {
     UnknownCustomer { order: String, customer: String },
     #[error("{0}")]
     Invalid(String),
+    /// No connection came within the acquire timeout.
+    #[error("the database is busy or unreachable: {0}")]
+    Unavailable(String),
 }
+
+impl StoreError {
+    /// Whether the database could not be reached or was too busy (a pool timeout, a lost or
+    /// refused connection, PostgreSQL shutting down, SQLite locked or its disk full): worth
+    /// retrying shortly, not a fault of the request.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) => is_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: BUSY (5), LOCKED (6), FULL (13), also as extended codes (low byte).
+            let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 13));
+            // PostgreSQL: connection exceptions (08...), shutting down (57P01-57P03), too
+            // many connections (53300), disk full (53100).
+            let postgres_down = code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "53100";
+            sqlite_busy || postgres_down
+        }
+        _ => false,
+    }
+}
+
+/// How long a request may wait for a database connection before it is told to come back later.
+pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -71,13 +106,14 @@ pub struct Store {
     /// connection for its reads. SQLite gets one permit (it has one writer anyway);
     /// PostgreSQL half the pool, so the other half is always free for reads.
     tx_gate: Arc<tokio::sync::Semaphore>,
+    acquire_timeout: std::time::Duration,
 }
 
 /// Every SQLite connection, of any pool, runs these first: WAL so readers never block the
 /// writer, `synchronous=FULL` so a committed message survives a power cut.
 /// Memory-mapped reads (up to 1 GiB) spare a system call and a copy per page on large scans
 /// such as the outcomes report's.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 1073741824;";
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 3000; PRAGMA mmap_size = 1073741824;";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -86,6 +122,12 @@ impl Store {
     /// Connects, creating a SQLite file (and its folder) if needed, runs the migrations and
     /// checks that SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Store::connect`], waiting at most `acquire_timeout` for a connection (or a
+    /// transaction's turn) before a query fails as unavailable.
+    pub async fn connect_with(url: &str, acquire_timeout: std::time::Duration) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -103,6 +145,7 @@ impl Store {
         let tx_permits = if engine == Engine::Sqlite { 1 } else { max_connections as usize / 2 };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -113,7 +156,8 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, engine, url, tx_gate: Arc::new(tokio::sync::Semaphore::new(tx_permits)) };
+        let tx_gate = Arc::new(tokio::sync::Semaphore::new(tx_permits));
+        let store = Self { pool, engine, url, tx_gate, acquire_timeout };
         match engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -145,20 +189,22 @@ impl Store {
         self.engine
     }
 
-    /// A cheap query, for readiness checks.
-    pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
+    /// A cheap query, for readiness checks: unavailable when it takes longer than `limit`.
+    pub async fn ping(&self, limit: std::time::Duration) -> Result<()> {
+        let ping = async {
+            let mut conn = self.pool.acquire().await?;
+            conn.ping().await?;
+            Ok(())
+        };
+        tokio::time::timeout(limit, ping).await.map_err(|_| StoreError::Unavailable("no answer in time".into()))?
     }
 
-    /// Starts a transaction, after waiting (without holding a connection) for a permit.
+    /// Starts a transaction, after waiting (without holding a connection) for a permit, for
+    /// no longer than the acquire timeout.
     pub async fn begin(&self) -> Result<Tx> {
-        let permit = self
-            .tx_gate
-            .clone()
-            .acquire_owned()
+        let permit = tokio::time::timeout(self.acquire_timeout, self.tx_gate.clone().acquire_owned())
             .await
+            .map_err(|_| StoreError::Unavailable("no transaction slot came free in time".into()))?
             .map_err(|_| StoreError::Invalid("the store is closed".into()))?;
         Ok(Tx::new(self.pool.begin().await?, self.engine, permit))
     }

@@ -26,6 +26,7 @@ impl Store {
             Engine::Sqlite => {
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(SESSION_POOL_SIZE)
+                    .acquire_timeout(self.acquire_timeout)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(SQLITE_PRAGMAS).await?;
@@ -39,8 +40,11 @@ impl Store {
                 SessionStore::Sqlite(store)
             }
             Engine::Postgres => {
-                let pool =
-                    sqlx::postgres::PgPoolOptions::new().max_connections(SESSION_POOL_SIZE).connect(&self.url).await?;
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(SESSION_POOL_SIZE)
+                    .acquire_timeout(self.acquire_timeout)
+                    .connect(&self.url)
+                    .await?;
                 let store = PostgresStore::new(pool);
                 store.migrate().await?;
                 SessionStore::Postgres(store)

@@ -27,9 +27,10 @@ pub const STRONG_PASSWORD: &str = "plum tractor vinegar 42";
 /// A reply from a raw response (the common module's constructor is private).
 pub async fn reply_of(response: reqwest::Response) -> Reply {
     let status = response.status();
+    let headers = response.headers().clone();
     let raw = response.text().await.expect("a body");
     let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply { status, raw, json }
+    Reply { status, headers, raw, json }
 }
 
 /// A reply plus the `Set-Cookie` headers it carried.

@@ -47,6 +47,12 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         auto_assign_cap: None,
         gate: Default::default(),
         assume_resolved_after: switchboard::chat::DEFAULT_ASSUME_RESOLVED_AFTER,
+        trusted_proxies: Default::default(),
+        // Tests drive many shoppers from one address; the limits have tests of their own.
+        shopper_limits: switchboard::domain::network::ShopperLimits::off(),
+        connections: Default::default(),
+        request_deadline: Duration::from_secs(5),
+        db_acquire_timeout: Duration::from_secs(3),
     }
 }
 
@@ -225,6 +231,7 @@ pub fn new_cmid() -> String {
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub raw: String,
     pub json: Value,
 }
@@ -232,9 +239,10 @@ pub struct Reply {
 impl Reply {
     async fn from(response: reqwest::Response) -> Self {
         let status = response.status();
+        let headers = response.headers().clone();
         let raw = response.text().await.expect("a body");
         let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Self { status, raw, json }
+        Self { status, headers, raw, json }
     }
 
     pub fn ok(self) -> Value {
