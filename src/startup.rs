@@ -41,6 +41,9 @@ pub struct ServerConfig {
     /// The silence after the bot's answer after which the conversation counts as resolved by
     /// the bot (and, after a message with no answer, as abandoned).
     pub assume_resolved_after: std::time::Duration,
+    /// Conversations idle for this many days are deleted (`None`: kept). Expired idempotency
+    /// records and store delivery ids are pruned either way.
+    pub retention_days: Option<u32>,
 }
 
 pub struct Application {
@@ -55,6 +58,7 @@ pub struct Application {
     drain: std::time::Duration,
     auto_assign_cap: Option<usize>,
     assume_resolved_after: std::time::Duration,
+    retention_days: Option<u32>,
 }
 
 static METRICS: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
@@ -171,6 +175,7 @@ impl Application {
             drain: std::time::Duration::ZERO,
             auto_assign_cap: config.auto_assign_cap,
             assume_resolved_after: config.assume_resolved_after,
+            retention_days: config.retention_days,
         })
     }
 
@@ -203,6 +208,7 @@ impl Application {
             drain,
             auto_assign_cap,
             assume_resolved_after,
+            retention_days,
         } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
@@ -235,6 +241,8 @@ impl Application {
             assume_resolved_after,
             state.shutdown.clone(),
         ));
+        let retention_task =
+            tokio::spawn(crate::privacy::enforce_retention(store.clone(), retention_days, state.shutdown.clone()));
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let signal = async move {
@@ -253,6 +261,7 @@ impl Application {
             task.abort();
         }
         outcomes_task.abort();
+        retention_task.abort();
         if let Some(task) = assign_task {
             task.abort();
         }

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// as resolved by the bot: a number and a unit, like 30m or 2s.
     #[arg(long, env = "SWITCHBOARD_ASSUME_RESOLVED_AFTER", default_value = "30m", value_parser = crate::domain::parse::duration)]
     pub assume_resolved_after: std::time::Duration,
+    /// Delete conversations (with their messages and hand-offs) whose last activity is older
+    /// than N days, hourly (off by default: conversations are kept).
+    #[arg(long, env = "SWITCHBOARD_RETENTION_DAYS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retention_days: Option<u32>,
 }
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
@@ -102,6 +106,7 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         auto_assign_cap: args.auto_assign_cap.map(usize::from),
         gate: file.gate,
         assume_resolved_after: args.assume_resolved_after,
+        retention_days: args.retention_days,
     })
 }
 

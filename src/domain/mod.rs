@@ -54,6 +54,7 @@ pub mod model;
 pub mod orders;
 pub mod outcome;
 pub mod parse;
+pub mod privacy;
 pub mod quick_reply;
 pub mod text;
 pub mod triage;

@@ -47,6 +47,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         auto_assign_cap: None,
         gate: Default::default(),
         assume_resolved_after: switchboard::chat::DEFAULT_ASSUME_RESOLVED_AFTER,
+        retention_days: None,
     }
 }
 
