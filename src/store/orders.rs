@@ -12,6 +12,10 @@ use crate::domain::orders::{
 pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at";
 
 impl Store {
+    pub async fn upsert_products(&self, products: &[Product]) -> Result<Upserted> {
+        self.import(products, &[], &[]).await
+    }
+
     /// Products, customers and orders in one transaction, all or nothing (see [`Tx::import`]).
     pub async fn import(&self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<Upserted> {
         let mut tx = self.begin().await?;
