@@ -60,8 +60,9 @@ async fn customer_with_history(app: &TestApp, id: &str, order: &str) -> History 
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
 
     let signed_in = app.start_signed_in(id).await;
-    let turn = app.send(&signed_in, &format!("where is order {order}? my email is {email}")).await;
+    let turn = app.send(&signed_in, &format!("where is order #{order}")).await;
     assert!(common::bot_text(&turn).contains(order), "{turn}");
+    app.send(&signed_in, &format!("my email is {email}")).await;
     app.handoff(&signed_in).await;
     let agent = AgentClient::logged_in(&app.base, DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD).await;
     assert_eq!(agent.claim(&signed_in.id).await.status, StatusCode::OK);
