@@ -46,14 +46,4 @@ impl Tx {
             .await?;
         Ok(())
     }
-
-    /// Forgets delivery ids received before `before`; returns how many.
-    pub async fn prune_deliveries(&mut self, before: i64) -> Result<usize> {
-        let deleted = sqlx::query("DELETE FROM store_deliveries WHERE received_at < $1")
-            .bind(before)
-            .execute(self.conn())
-            .await?
-            .rows_affected();
-        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
-    }
 }

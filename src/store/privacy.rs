@@ -167,12 +167,16 @@ impl Tx {
 
     /// Deletes idempotency records made before `before`; returns how many.
     pub async fn prune_idempotency_records(&mut self, before: i64) -> Result<usize> {
-        let deleted = sqlx::query("DELETE FROM idempotency_records WHERE created_at < $1")
-            .bind(before)
-            .execute(self.conn())
-            .await?
-            .rows_affected();
-        Ok(count(deleted))
+        self.delete_before("DELETE FROM idempotency_records WHERE created_at < $1", before).await
+    }
+
+    /// Forgets store delivery ids received before `before`; returns how many.
+    pub async fn prune_deliveries(&mut self, before: i64) -> Result<usize> {
+        self.delete_before("DELETE FROM store_deliveries WHERE received_at < $1", before).await
+    }
+
+    async fn delete_before(&mut self, sql: &'static str, before: i64) -> Result<usize> {
+        Ok(count(sqlx::query(sql).bind(before).execute(self.conn()).await?.rows_affected()))
     }
 }
 
