@@ -107,6 +107,7 @@ fn catalogue(now: i64) -> Vec<Product> {
             colour: colour.map(str::to_string),
             restock_at: back_in_days.map(|d| now + d * DAY),
             details: details(product),
+            updated_at: None,
         })
         .collect()
 }
@@ -169,7 +170,7 @@ fn customers() -> Vec<Customer> {
             } else {
                 format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i)
             };
-            Customer { id: format!("cust_{:04}", i + 1), email, name: format!("{first} {last}") }
+            Customer { id: format!("cust_{:04}", i + 1), email, name: format!("{first} {last}"), updated_at: None }
         })
         .collect()
 }
@@ -261,6 +262,7 @@ fn order(
         items,
         shipments,
         refunds,
+        updated_at: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod insights;
 pub mod integration;
 pub mod intents;
 pub mod learning;
+pub mod privacy;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -53,6 +53,9 @@ pub struct ServerConfig {
     pub request_deadline: std::time::Duration,
     /// The longest a request waits for a database connection before it is answered 503.
     pub db_acquire_timeout: std::time::Duration,
+    /// Conversations idle for this many days are deleted (`None`: kept). Expired idempotency
+    /// records and store delivery ids are pruned either way.
+    pub retention_days: Option<u32>,
 }
 
 pub struct Application {
@@ -68,6 +71,7 @@ pub struct Application {
     auto_assign_cap: Option<usize>,
     assume_resolved_after: std::time::Duration,
     connections: ConnectionSettings,
+    retention_days: Option<u32>,
 }
 
 /// How often quiet clients' rate-limit state is dropped.
@@ -199,6 +203,7 @@ impl Application {
             auto_assign_cap: config.auto_assign_cap,
             assume_resolved_after: config.assume_resolved_after,
             connections,
+            retention_days: config.retention_days,
         })
     }
 
@@ -232,6 +237,7 @@ impl Application {
             auto_assign_cap,
             assume_resolved_after,
             connections,
+            retention_days,
         } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
@@ -269,6 +275,8 @@ impl Application {
             assume_resolved_after,
             state.shutdown.clone(),
         ));
+        let retention_task =
+            tokio::spawn(crate::privacy::enforce_retention(store.clone(), retention_days, state.shutdown.clone()));
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let signal = async move {
@@ -288,6 +296,7 @@ impl Application {
             task.abort();
         }
         outcomes_task.abort();
+        retention_task.abort();
         if let Some(task) = assign_task {
             task.abort();
         }

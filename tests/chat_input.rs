@@ -196,11 +196,7 @@ async fn bad_messages_are_refused_and_store_nothing(app: &TestApp) {
 }
 
 async fn reply(r: reqwest::Response) -> Reply {
-    let status = r.status();
-    let headers = r.headers().clone();
-    let raw = r.text().await.unwrap();
-    let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply { status, headers, raw, json }
+    Reply::from(r).await
 }
 
 /// Every shopper endpoint, for a conversation id and a token.

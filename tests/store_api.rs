@@ -1,14 +1,14 @@
-//! The store integration API (HMAC-signed bodies) and the operations endpoints, over real HTTP.
+//! The store integration API (HMAC-signed requests) and the operations endpoints, over real HTTP.
 
 #[macro_use]
 mod common;
+#[path = "common/signing.rs"]
+mod signing;
 
-use common::{Reply, TestApp, bot_text};
-use hmac::{Hmac, Mac};
+use common::{TestApp, bot_text};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sha2::Sha256;
-use switchboard::config::DEMO_STORE_API_SECRET;
+use signing::{Headers, at, new_delivery_id, now_secs, push_raw, push_signed, signature, signature_with};
 use switchboard::demo::DEMO_CUSTOMER_ID;
 
 on_both_engines!(
@@ -17,30 +17,6 @@ on_both_engines!(
     customers_and_products_are_upserted,
     health_readiness_and_metrics,
 );
-
-fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(DEMO_STORE_API_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-async fn push(app: &TestApp, path: &str, body: &[u8], signature: Option<&str>) -> Reply {
-    let mut request = app.client.post(app.url(path)).header("content-type", "application/json").body(body.to_vec());
-    if let Some(s) = signature {
-        request = request.header("X-Switchboard-Signature", s);
-    }
-    let r = request.send().await.unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let raw = r.text().await.unwrap();
-    let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply { status, headers, raw, json }
-}
-
-async fn push_signed(app: &TestApp, path: &str, body: &Value) -> Reply {
-    let bytes = body.to_string().into_bytes();
-    push(app, path, &bytes, Some(&sign(&bytes))).await
-}
 
 fn new_order(number: &str, status: &str) -> Value {
     let now = chrono::Utc::now().timestamp_millis();
@@ -65,7 +41,8 @@ fn new_order(number: &str, status: &str) -> Value {
             "estimated_delivery": now + 86_400_000,
             "delivered_at": null
         }],
-        "refunds": []
+        "refunds": [],
+        "updated_at": at(0)
     })
 }
 
@@ -73,6 +50,8 @@ async fn signed_orders_are_upserted_and_answered_in_the_chat(app: &TestApp) {
     let r = push_signed(app, "/api/v1/store/orders", &new_order("20001", "out_for_delivery")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(r.json["upserted"], 1);
+    assert_eq!(r.json["stale"], 0);
+    assert_eq!(r.json["duplicate"], false);
     let stored = app.store.order("20001").await.unwrap().expect("upserted");
     assert_eq!(stored.email, "alex.morgan@example.com", "emails are normalised");
     assert_eq!(stored.items.len(), 1);
@@ -106,28 +85,114 @@ async fn signed_orders_are_upserted_and_answered_in_the_chat(app: &TestApp) {
 async fn unsigned_badly_signed_and_invalid_pushes_store_nothing(app: &TestApp) {
     let before = app.write_counts().await;
     let body = new_order("20002", "shipped").to_string().into_bytes();
-    let good = sign(&body);
+    let good = Headers::signed(&body);
+    let (timestamp, delivery) = (good.timestamp.clone().unwrap(), good.delivery.clone().unwrap());
+    let signed = good.signature.clone().unwrap();
     let mut tampered = body.clone();
     let at = tampered.len() - 3;
     tampered[at] ^= 1;
-    let other_key = {
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"not-the-store-api-secret").unwrap();
+    let with = |f: &dyn Fn(&mut Headers)| {
+        let mut h = good.clone();
+        f(&mut h);
+        h
+    };
+    let old_scheme = {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(switchboard::config::DEMO_STORE_API_SECRET.as_bytes()).unwrap();
         mac.update(&body);
         format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
     };
-    for (what, bytes, signature) in [
-        ("no signature", body.clone(), None),
-        ("an empty signature", body.clone(), Some(String::new())),
-        ("a signature without sha256=", body.clone(), Some(good[7..].to_string())),
-        ("not hex", body.clone(), Some("sha256=zz".to_string())),
-        ("another key", body.clone(), Some(other_key)),
-        ("a tampered body", tampered, Some(good.clone())),
-        ("a truncated signature", body.clone(), Some(good[..good.len() - 2].to_string())),
-    ] {
-        let r = push(app, "/api/v1/store/orders", &bytes, signature.as_deref()).await;
+    let old = (now_secs() - 301).to_string();
+    let future = (now_secs() + 600).to_string();
+    // (what, body, headers, what the message must name)
+    let cases: Vec<(&str, Vec<u8>, Headers, &str)> = vec![
+        (
+            "no headers",
+            body.clone(),
+            Headers { timestamp: None, delivery: None, signature: None },
+            "X-Switchboard-Timestamp",
+        ),
+        ("no signature", body.clone(), with(&|h| h.signature = None), "missing X-Switchboard-Signature"),
+        ("no timestamp", body.clone(), with(&|h| h.timestamp = None), "missing X-Switchboard-Timestamp"),
+        ("no delivery id", body.clone(), with(&|h| h.delivery = None), "missing X-Switchboard-Delivery-Id"),
+        (
+            "an empty signature",
+            body.clone(),
+            with(&|h| h.signature = Some(String::new())),
+            "TIMESTAMP.DELIVERY_ID.BODY",
+        ),
+        (
+            "a signature without sha256=",
+            body.clone(),
+            with(&|h| h.signature = Some(signed[7..].to_string())),
+            "sha256=",
+        ),
+        ("not hex", body.clone(), with(&|h| h.signature = Some("sha256=zz".into())), "wrong X-Switchboard-Signature"),
+        (
+            "another key",
+            body.clone(),
+            with(&|h| h.signature = Some(signature_with(b"not-the-store-api-secret", &timestamp, &delivery, &body))),
+            "wrong X-Switchboard-Signature",
+        ),
+        ("a tampered body", tampered, good.clone(), "wrong X-Switchboard-Signature"),
+        (
+            "a truncated signature",
+            body.clone(),
+            with(&|h| h.signature = Some(signed[..signed.len() - 2].into())),
+            "wrong",
+        ),
+        (
+            "the old scheme (body only)",
+            body.clone(),
+            with(&|h| h.signature = Some(old_scheme.clone())),
+            "TIMESTAMP.DELIVERY_ID.BODY",
+        ),
+        (
+            "another delivery id than signed",
+            body.clone(),
+            with(&|h| h.delivery = Some(new_delivery_id())),
+            "wrong X-Switchboard-Signature",
+        ),
+        (
+            "a timestamp over five minutes old",
+            body.clone(),
+            Headers {
+                signature: Some(signature(&old, &delivery, &body)),
+                timestamp: Some(old.clone()),
+                ..good.clone()
+            },
+            "seconds old",
+        ),
+        (
+            "a timestamp ten minutes ahead",
+            body.clone(),
+            Headers {
+                signature: Some(signature(&future, &delivery, &body)),
+                timestamp: Some(future.clone()),
+                ..good.clone()
+            },
+            "in the future",
+        ),
+        (
+            "a timestamp that is not a number",
+            body.clone(),
+            with(&|h| h.timestamp = Some("2025-03-01T12:00:00Z".into())),
+            "Unix time in seconds",
+        ),
+    ];
+    for (what, bytes, headers, says) in cases {
+        let r = push_raw(app, "/api/v1/store/orders", &bytes, &headers).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.raw);
         assert_eq!(r.json["error"]["code"], "unauthorized", "{what}");
+        let message = r.json["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{what}: {message}");
         assert!(app.store.order("20002").await.unwrap().is_none(), "{what}");
+    }
+    for bad_id in [String::new(), "x".repeat(201)] {
+        let r = push_raw(app, "/api/v1/store/orders", &body, &Headers::for_delivery(&bad_id, now_secs(), &body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+        assert_eq!(r.json["error"]["code"], "invalid_delivery_id", "{}", r.raw);
     }
     // Signed but invalid: no items, a negative total, an unknown customer, bad JSON.
     let mut no_items = new_order("20003", "paid");
@@ -152,16 +217,25 @@ async fn unsigned_badly_signed_and_invalid_pushes_store_nothing(app: &TestApp) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.raw);
         assert!(r.json["error"]["message"].is_string(), "{what}");
     }
+    let mut missing_updated_at = new_order("20011", "paid");
+    missing_updated_at.as_object_mut().unwrap().remove("updated_at");
+    let r = push_signed(app, "/api/v1/store/orders", &missing_updated_at).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("updated_at is required"), "{}", r.raw);
+    let mut bad_updated_at = new_order("20012", "paid");
+    bad_updated_at["updated_at"] = json!(1_760_000_000_000_i64);
+    let r = push_signed(app, "/api/v1/store/orders", &bad_updated_at).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
     let malformed = b"{\"number\": ".to_vec();
-    let r = push(app, "/api/v1/store/orders", &malformed, Some(&sign(&malformed))).await;
+    let r = push_raw(app, "/api/v1/store/orders", &malformed, &Headers::signed(&malformed)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
     assert_eq!(app.write_counts().await, before, "nothing was stored");
-    for n in 20002..=20009 {
+    for n in (20002..=20009).chain([20011, 20012]) {
         assert!(app.store.order(&n.to_string()).await.unwrap().is_none());
     }
     // Over the body limit.
     let huge = json!({"number": "x".repeat(70 * 1024)}).to_string().into_bytes();
-    let r = push(app, "/api/v1/store/orders", &huge, Some(&sign(&huge))).await;
+    let r = push_raw(app, "/api/v1/store/orders", &huge, &Headers::signed(&huge)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
     assert!(r.json["error"]["code"].is_string(), "{}", r.raw);
 }
@@ -170,14 +244,14 @@ async fn customers_and_products_are_upserted(app: &TestApp) {
     let r = push_signed(
         app,
         "/api/v1/store/customers",
-        &json!({"id": "cust_9001", "email": "new.shopper@example.com", "name": "New Shopper"}),
+        &json!({"id": "cust_9001", "email": "new.shopper@example.com", "name": "New Shopper", "updated_at": at(0)}),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let r = push_signed(
         app,
         "/api/v1/store/products",
-        &json!([{"sku": "SKU-NEW", "name": "Brand New Thing", "price_cents": 999, "currency": "GBP", "availability": "in_stock"}]),
+        &json!([{"sku": "SKU-NEW", "name": "Brand New Thing", "price_cents": 999, "currency": "GBP", "availability": "in_stock", "updated_at": at(0)}]),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
@@ -197,9 +271,12 @@ async fn customers_and_products_are_upserted(app: &TestApp) {
     assert!(text.contains("packed and ready to ship"), "{text}");
     assert!(text.contains("2 × Brand New Thing"), "{text}");
 
-    let bad =
-        push_signed(app, "/api/v1/store/customers", &json!({"id": "cust_9002", "email": "not an email", "name": "X"}))
-            .await;
+    let bad = push_signed(
+        app,
+        "/api/v1/store/customers",
+        &json!({"id": "cust_9002", "email": "not an email", "name": "X", "updated_at": at(0)}),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.raw);
     assert!(app.store.customer("cust_9002").await.unwrap().is_none());
 }

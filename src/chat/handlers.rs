@@ -229,6 +229,7 @@ async fn confirm_reorder(
         items: available,
         shipments: Vec::new(),
         refunds: Vec::new(),
+        updated_at: None,
     };
     let conversation_id = turn.conversation.id.clone();
     let (order, placed) = tx.create_reorder(&draft, &format!("{conversation_id}:{key}")).await?;

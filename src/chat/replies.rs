@@ -382,6 +382,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            updated_at: None,
         }
     }
 
@@ -444,6 +445,7 @@ mod tests {
             colour: colour.map(str::to_string),
             restock_at: back,
             details: Default::default(),
+            updated_at: None,
         }
     }
 

@@ -1,5 +1,7 @@
 //! `switchboard import FILE`: customers, products and orders from JSON lines. Every row is
-//! checked first; any bad row is reported by line and nothing is imported.
+//! checked first; any bad row is reported by line and nothing is imported. A row may leave out
+//! `updated_at` (the store API requires it): the import's time stands in, so a row that
+//! already has a later `updated_at` is kept and counted as older.
 
 use std::path::PathBuf;
 
@@ -63,8 +65,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let store = Store::connect(&args.database).await?;
         // One transaction: a failure (such as an order's unknown customer) imports nothing.
-        store.import(&products, &customers, &orders).await.map_err(|e| anyhow::anyhow!("{e}; nothing was imported"))?;
+        let upserted = store
+            .import(&products, &customers, &orders)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was imported"))?;
         println!("imported {} customers, {} products, {} orders", customers.len(), products.len(), orders.len());
+        if upserted.stale > 0 {
+            println!("{} of them were not written: the database has a later updated_at for them", upserted.stale);
+        }
         Ok(())
     })
 }

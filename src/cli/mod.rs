@@ -2,10 +2,12 @@
 
 mod agent;
 mod classify;
+mod customer;
 mod eval;
 mod import;
 mod intents;
 mod models;
+mod prune;
 mod report;
 mod serve;
 mod token;
@@ -50,6 +52,11 @@ pub enum Command {
     Agent(agent::AgentArgs),
     /// Import customers, products and orders from a JSON-lines file.
     Import(import::ImportArgs),
+    /// Customers' personal data: forget a customer.
+    Customer(customer::CustomerArgs),
+    /// Delete conversations older than a number of days, and expired records (once; `serve
+    /// --retention-days` does it every hour).
+    Prune(prune::PruneArgs),
     /// Print a signed customer token for testing.
     Token(token::TokenArgs),
 }
@@ -65,6 +72,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Classify(args) => classify::run(&cli.paths, args),
         Command::Import(args) => import::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::Customer(args) => customer::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::Token(args) => token::run(args),
     }
 }

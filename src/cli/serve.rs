@@ -50,6 +50,10 @@ pub struct ServeArgs {
     pub assume_resolved_after: std::time::Duration,
     #[command(flatten)]
     pub protection: ProtectionArgs,
+    /// Delete conversations (with their messages and hand-offs) whose last activity is older
+    /// than N days, hourly (off by default: conversations are kept).
+    #[arg(long, env = "SWITCHBOARD_RETENTION_DAYS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retention_days: Option<u32>,
 }
 
 /// Limits that keep one client, a slow one or a flood, from hurting the others.
@@ -182,6 +186,7 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         connections: args.protection.connections(),
         request_deadline: args.protection.request_deadline,
         db_acquire_timeout: args.protection.db_acquire_timeout,
+        retention_days: args.retention_days,
     })
 }
 

@@ -12,11 +12,13 @@ pub enum Actor {
     AutoAssign,
     /// An operator at the command line.
     Cli,
+    /// The store's platform, through the signed store API.
+    StoreApi,
 }
 
 impl Actor {
     /// How the log names the actor: `agent:<id>`, `shopper`, `bot`, `system`,
-    /// `system:auto_assign` or `cli`.
+    /// `system:auto_assign`, `cli` or `store_api`.
     pub fn label(&self) -> String {
         match self {
             Actor::Agent(id) => format!("agent:{id}"),
@@ -25,6 +27,7 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::AutoAssign => "system:auto_assign".into(),
             Actor::Cli => "cli".into(),
+            Actor::StoreApi => "store_api".into(),
         }
     }
 }
@@ -59,5 +62,7 @@ named_enum! {
         Rate = "rate",
         Reorder = "reorder",
         VerificationLimit = "verification_limit",
+        CustomerForgotten = "customer_forgotten",
+        RetentionApplied = "retention_applied",
     }
 }

@@ -475,6 +475,7 @@ mod tests {
             colour: colour.map(str::to_string),
             restock_at: None,
             details: ProductDetails::default(),
+            updated_at: None,
         }
     }
 

@@ -368,6 +368,7 @@ pub(super) mod tests {
             items: vec![],
             shipments: vec![],
             refunds: vec![],
+            updated_at: None,
         }
     }
 

@@ -56,6 +56,7 @@ pub mod network;
 pub mod orders;
 pub mod outcome;
 pub mod parse;
+pub mod privacy;
 pub mod quick_reply;
 pub mod text;
 pub mod triage;

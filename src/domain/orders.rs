@@ -112,6 +112,9 @@ pub struct Customer {
     pub id: String,
     pub email: String,
     pub name: String,
+    /// When the store last changed it (see [`updated_at`]).
+    #[serde(default, with = "updated_at", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +138,9 @@ pub struct Product {
     pub restock_at: Option<i64>,
     #[serde(default, skip_serializing_if = "ProductDetails::is_empty")]
     pub details: ProductDetails,
+    /// When the store last changed it (see [`updated_at`]).
+    #[serde(default, with = "updated_at", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
 }
 
 impl Product {
@@ -209,6 +215,62 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
     #[serde(default)]
     pub refunds: Vec<Refund>,
+    /// When the store last changed it (see [`updated_at`]).
+    #[serde(default, with = "updated_at", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+}
+
+/// How many items of a batch were written, and how many were skipped because the stored copy
+/// was changed later than theirs (an update that arrived out of order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upserted {
+    pub upserted: usize,
+    pub stale: usize,
+}
+
+impl Upserted {
+    pub fn count(&mut self, written: bool) {
+        if written {
+            self.upserted += 1;
+        } else {
+            self.stale += 1;
+        }
+    }
+}
+
+/// `updated_at` travels as an RFC 3339 time (`2025-03-01T12:00:00Z`, any offset) and is kept
+/// as Unix milliseconds, the unit of every other time here. It orders the store's changes: an
+/// item older than the stored copy is not written. The store API requires it; an import file
+/// may leave it out, and the import's own time stands in.
+pub mod updated_at {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn parse(text: &str) -> Option<i64> {
+        chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
+    }
+
+    pub fn format(ms: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map_or_else(String::new, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(ms) => s.serialize_str(&format(*ms)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "updated_at {text:?} is not an RFC 3339 time; write it like 2025-03-01T12:00:00Z"
+                ))
+            }),
+        }
+    }
 }
 
 /// Formats minor units as money, e.g. `EUR 12.50`.
@@ -243,6 +305,23 @@ mod tests {
             assert_eq!(OrderStatus::parse(s.name()), Some(s));
             assert!(!s.customer_facing().is_empty());
         }
+    }
+
+    #[test]
+    fn updated_at_reads_rfc_3339_with_any_offset_as_milliseconds() {
+        assert_eq!(updated_at::parse("2025-03-01T12:00:00Z"), Some(1_740_830_400_000));
+        assert_eq!(updated_at::parse("2025-03-01T13:00:00.250+01:00"), Some(1_740_830_400_250));
+        assert_eq!(updated_at::parse("1740830400"), None);
+        assert_eq!(updated_at::format(1_740_830_400_250), "2025-03-01T12:00:00.250Z");
+    }
+
+    #[test]
+    fn an_item_with_a_badly_written_updated_at_is_refused_and_says_how_to_write_it() {
+        let json = r#"{"id": "c1", "email": "a@example.com", "name": "A", "updated_at": "yesterday"}"#;
+        let e = serde_json::from_str::<Customer>(json).unwrap_err().to_string();
+        assert!(e.contains("2025-03-01T12:00:00Z"), "{e}");
+        let c: Customer = serde_json::from_str(r#"{"id": "c1", "email": "a@example.com", "name": "A"}"#).unwrap();
+        assert_eq!(c.updated_at, None);
     }
 
     #[test]

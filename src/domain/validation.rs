@@ -93,3 +93,83 @@ pub fn validate_order(o: &Order) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The store API requires `updated_at` on every item: without it, an update that arrives late
+/// could not be told from a newer one.
+pub fn require_updated_at(updated_at: Option<i64>) -> Result<(), String> {
+    match updated_at {
+        Some(_) => Ok(()),
+        None => Err("updated_at is required: when the store last changed this item, as an RFC 3339 time such as 2025-03-01T12:00:00Z".into()),
+    }
+}
+
+/// How far (seconds, either way) a signed request's timestamp may be from the server's clock.
+/// A captured request can be replayed only within this window; beyond it, its delivery id
+/// has long been recorded.
+pub const SIGNATURE_WINDOW_SECS: i64 = 5 * 60;
+
+/// The Unix time (seconds) of a signed request, if it is within the window around `now`.
+pub fn signed_timestamp(header: &str, now: i64) -> Result<i64, String> {
+    let at: i64 = header
+        .trim()
+        .parse()
+        .map_err(|_| format!("X-Switchboard-Timestamp {header:?} is not a Unix time in seconds (such as {now})"))?;
+    let skew = at.saturating_sub(now);
+    if skew.abs() > SIGNATURE_WINDOW_SECS {
+        let (how, far) = if skew < 0 { ("old", -skew) } else { ("far in the future", skew) };
+        return Err(format!(
+            "X-Switchboard-Timestamp is {far} seconds {how}; it must be within {SIGNATURE_WINDOW_SECS} seconds of the server's clock ({now}). Sign each request when you send it, and check the sender's clock"
+        ));
+    }
+    Ok(at)
+}
+
+/// A delivery id names one delivery, however often it is sent: 1 to 200 printable ASCII
+/// characters, such as a UUID.
+pub fn validate_delivery_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 200 || !id.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(
+            "X-Switchboard-Delivery-Id must be 1 to 200 printable ASCII characters, the same for every retry of one delivery (a UUID, say)".into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_740_830_400;
+
+    #[test]
+    fn a_timestamp_within_five_minutes_either_way_is_accepted() {
+        assert_eq!(signed_timestamp("1740830400", NOW), Ok(NOW));
+        assert!(signed_timestamp(&(NOW - 300).to_string(), NOW).is_ok());
+        assert!(signed_timestamp(&(NOW + 300).to_string(), NOW).is_ok());
+    }
+
+    #[test]
+    fn an_old_or_future_timestamp_is_refused_with_the_reason() {
+        let old = signed_timestamp(&(NOW - 301).to_string(), NOW).unwrap_err();
+        assert!(old.contains("301 seconds old"), "{old}");
+        let future = signed_timestamp(&(NOW + 3600).to_string(), NOW).unwrap_err();
+        assert!(future.contains("3600 seconds far in the future"), "{future}");
+        assert!(signed_timestamp("2025-03-01T12:00:00Z", NOW).unwrap_err().contains("Unix time in seconds"));
+        assert!(signed_timestamp("", NOW).is_err());
+    }
+
+    #[test]
+    fn a_delivery_id_is_short_printable_ascii() {
+        assert!(validate_delivery_id("3f0c2a9e-6d1b-4c1e-9a53-2a7d8c0e1f42").is_ok());
+        assert!(validate_delivery_id("").is_err());
+        assert!(validate_delivery_id(&"x".repeat(201)).is_err());
+        assert!(validate_delivery_id("caf\u{e9}").is_err());
+        assert!(validate_delivery_id("a\tb").is_err());
+    }
+
+    #[test]
+    fn the_store_api_requires_updated_at() {
+        assert!(require_updated_at(Some(0)).is_ok());
+        assert!(require_updated_at(None).unwrap_err().contains("RFC 3339"));
+    }
+}

@@ -168,6 +168,7 @@ impl From<IntegrationError> for ApiError {
             IntegrationError::UnknownCustomer { .. } => {
                 ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unknown_customer", message)
             }
+            IntegrationError::NoSuchCustomer(_) => ApiError::client(StatusCode::NOT_FOUND, "not_found", message),
             IntegrationError::Store(e) => e.into(),
         }
     }

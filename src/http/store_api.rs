@@ -1,47 +1,125 @@
 //! The store integration API: the platform pushes customers, products and orders (with items,
-//! shipments and refunds). Bodies are signed: `X-Switchboard-Signature: sha256=<hex HMAC-SHA256
-//! of the raw body>` with the store API secret.
+//! shipments and refunds), and asks to forget a customer. Every request is signed:
+//! `X-Switchboard-Timestamp` (Unix seconds), `X-Switchboard-Delivery-Id` (one id per delivery,
+//! the same for its retries) and `X-Switchboard-Signature: sha256=<hex HMAC-SHA256>` of
+//! `TIMESTAMP.DELIVERY_ID.BODY` with the store API secret. The timestamp bounds how long a
+//! captured request could be replayed; the delivery id makes a replay inside that time (or a
+//! retry) change nothing.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::Sha256;
 
 use super::{ApiError, AppState};
-use crate::domain::orders::{Customer, Order, Product};
+use crate::domain::orders::{Customer, Order, Product, Upserted};
+use crate::domain::privacy::Forgotten;
+use crate::domain::validation::{signed_timestamp, validate_delivery_id};
+use crate::integration::Delivered;
 
-pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
+pub const TIMESTAMP_HEADER: &str = "X-Switchboard-Timestamp";
+pub const DELIVERY_HEADER: &str = "X-Switchboard-Delivery-Id";
+pub const SIGNATURE_HEADER: &str = "X-Switchboard-Signature";
+
+/// How to sign, for the messages of refused requests.
+const SCHEME: &str = "sign each request with X-Switchboard-Timestamp (Unix seconds), X-Switchboard-Delivery-Id (one id per delivery) and X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of TIMESTAMP.DELIVERY_ID.BODY with the store API secret>";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/store/customers", post(customers))
         .route("/api/v1/store/products", post(products))
         .route("/api/v1/store/orders", post(orders))
+        .route("/api/v1/store/customers/{id}/forget", post(forget))
 }
 
-/// Checks the body's signature in constant time.
-fn check_signature(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+type Answer<T> = Result<Json<Delivered<T>>, ApiError>;
+
+async fn customers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Upserted> {
+    let signed = verify(&state, &headers, body)?;
+    let items: Vec<Customer> = parse_many(&signed.body)?;
+    Ok(Json(state.store_data.upsert_customers(&signed.delivery, &items).await?))
+}
+
+async fn products(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Upserted> {
+    let signed = verify(&state, &headers, body)?;
+    let items: Vec<Product> = parse_many(&signed.body)?;
+    Ok(Json(state.store_data.upsert_products(&signed.delivery, &items).await?))
+}
+
+async fn orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Upserted> {
+    let signed = verify(&state, &headers, body)?;
+    let items: Vec<Order> = parse_many(&signed.body)?;
+    Ok(Json(state.store_data.upsert_orders(&signed.delivery, &items).await?))
+}
+
+/// Erases a customer's personal data; the body is empty or `{}`.
+async fn forget(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<Forgotten> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
+    let signed = verify(&state, &headers, body)?;
+    let empty = signed.body.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde_json::Map<String, Value>>(&signed.body).is_ok_and(|m| m.is_empty());
+    if !empty {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "forgetting a customer takes no fields: send an empty body or {}",
+        ));
+    }
+    Ok(Json(state.store_data.forget_customer(&signed.delivery, &id).await?))
+}
+
+/// A request whose signature checked out.
+struct Signed {
+    delivery: String,
+    body: Bytes,
+}
+
+/// Checks the headers, the timestamp's window and the signature (in constant time).
+fn verify(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Signed, ApiError> {
+    let body = body.map_err(super::error::body_error)?;
     let secret = state.store_api_secret.as_ref().ok_or_else(ApiError::forbidden)?;
-    let unauthorized = || {
-        ApiError::unauthorized("missing or wrong X-Switchboard-Signature (sha256=<hex HMAC-SHA256 of the raw body>)")
-    };
-    let given = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("sha256="))
-        .and_then(|v| hex::decode(v.trim()).ok())
-        .ok_or_else(unauthorized)?;
+    let timestamp = header(headers, TIMESTAMP_HEADER)?;
+    let delivery = header(headers, DELIVERY_HEADER)?;
+    let signature = header(headers, SIGNATURE_HEADER)?;
+    signed_timestamp(timestamp, chrono::Utc::now().timestamp()).map_err(|m| ApiError::unauthorized(&m))?;
+    validate_delivery_id(delivery).map_err(|m| ApiError::bad_request("invalid_delivery_id", m))?;
+    let wrong = || ApiError::unauthorized(&format!("wrong X-Switchboard-Signature: {SCHEME}"));
+    let given = signature.strip_prefix("sha256=").and_then(|v| hex::decode(v.trim()).ok()).ok_or_else(wrong)?;
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    mac.update(body);
-    mac.verify_slice(&given).map_err(|_| unauthorized())
+    for part in [timestamp.as_bytes(), b".", delivery.as_bytes(), b".", &body] {
+        mac.update(part);
+    }
+    mac.verify_slice(&given).map_err(|_| wrong())?;
+    Ok(Signed { delivery: delivery.to_string(), body })
+}
+
+/// A signing header's value; 401 naming it when it is missing.
+fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, ApiError> {
+    let value = headers.get(name).ok_or_else(|| ApiError::unauthorized(&format!("missing {name} header: {SCHEME}")))?;
+    value.to_str().map_err(|_| ApiError::bad_request("invalid_header", format!("{name} must be printable ASCII")))
 }
 
 /// One object or an array of them.
@@ -61,47 +139,4 @@ fn parse_many<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
             })
         })
         .collect()
-}
-
-#[derive(Serialize)]
-struct Upserted {
-    upserted: usize,
-}
-
-async fn customers(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Upserted>, ApiError> {
-    let items: Vec<Customer> = signed_items(&state, &headers, body)?;
-    Ok(Json(Upserted { upserted: state.store_data.upsert_customers(&items).await? }))
-}
-
-async fn products(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Upserted>, ApiError> {
-    let items: Vec<Product> = signed_items(&state, &headers, body)?;
-    Ok(Json(Upserted { upserted: state.store_data.upsert_products(&items).await? }))
-}
-
-async fn orders(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Upserted>, ApiError> {
-    let items: Vec<Order> = signed_items(&state, &headers, body)?;
-    Ok(Json(Upserted { upserted: state.store_data.upsert_orders(&items).await? }))
-}
-
-/// The items of a signed body (one object or an array of them).
-fn signed_items<T: DeserializeOwned>(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Vec<T>, ApiError> {
-    let body = body.map_err(super::error::body_error)?;
-    check_signature(state, headers, &body)?;
-    parse_many(&body)
 }

@@ -4,6 +4,7 @@
 
 mod agents;
 mod conversations;
+mod deliveries;
 mod examples;
 mod insights;
 mod jobs;
@@ -11,6 +12,7 @@ mod listener;
 mod models;
 mod orders;
 mod presence;
+mod privacy;
 mod sessions;
 mod shadow;
 mod tx;

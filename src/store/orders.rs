@@ -6,44 +6,22 @@ use sqlx::any::AnyRow;
 use super::{Result, Store, StoreError, Tx, now_ms};
 use crate::domain::conversation::{Identity, OrderOwner};
 use crate::domain::orders::{
-    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
+    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment, Upserted,
 };
 
-pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url";
+pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at";
 
 impl Store {
-    pub async fn upsert_customers(&self, customers: &[Customer]) -> Result<()> {
-        self.import(&[], customers, &[]).await
-    }
-
-    pub async fn upsert_products(&self, products: &[Product]) -> Result<()> {
+    pub async fn upsert_products(&self, products: &[Product]) -> Result<Upserted> {
         self.import(products, &[], &[]).await
     }
 
-    /// Orders with their items, shipments and refunds, all or nothing.
-    pub async fn upsert_orders(&self, orders: &[Order]) -> Result<()> {
-        self.import(&[], &[], orders).await
-    }
-
-    /// Products, customers and orders in one transaction, all or nothing. An order whose
-    /// customer is neither imported nor already stored fails the whole import.
-    pub async fn import(&self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<()> {
+    /// Products, customers and orders in one transaction, all or nothing (see [`Tx::import`]).
+    pub async fn import(&self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<Upserted> {
         let mut tx = self.begin().await?;
-        for p in products {
-            tx.upsert_product(p).await?;
-        }
-        for c in customers {
-            tx.upsert_customer(c).await?;
-        }
-        for o in orders {
-            if let Some(customer) = &o.customer_id
-                && !tx.customer_exists(customer).await?
-            {
-                return Err(StoreError::UnknownCustomer { order: o.number.clone(), customer: customer.clone() });
-            }
-            tx.upsert_order(o).await?;
-        }
-        tx.commit().await
+        let upserted = tx.import(products, customers, orders).await?;
+        tx.commit().await?;
+        Ok(upserted)
     }
 
     /// Whose orders a verified shopper may see (for a guest, their verified order is read).
@@ -64,11 +42,11 @@ impl Store {
     }
 
     pub async fn customer(&self, id: &str) -> Result<Option<Customer>> {
-        let row = sqlx::query("SELECT id, email, name FROM customers WHERE id = $1")
+        let row = sqlx::query("SELECT id, email, name, updated_at FROM customers WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|r| Customer { id: r.get(0), email: r.get(1), name: r.get(2) }))
+        Ok(row.map(|r| Customer { id: r.get(0), email: r.get(1), name: r.get(2), updated_at: known_time(r.get(3)) }))
     }
 
     pub async fn customer_count(&self) -> Result<i64> {
@@ -112,6 +90,10 @@ impl Store {
 
     /// Orders placed with an email address, newest first (for verified guests).
     async fn orders_of_email(&self, email: &str, limit: i64) -> Result<Vec<Order>> {
+        // A forgotten customer's orders have no email left: they belong to nobody's address.
+        if email.is_empty() {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE email = $1 ORDER BY placed_at DESC, number DESC LIMIT $2"
         );
@@ -191,7 +173,12 @@ impl Store {
 }
 
 const PRODUCT_COLUMNS: &str =
-    "sku, name, price_cents, currency, availability, product_name, size, colour, restock_at, details";
+    "sku, name, price_cents, currency, availability, product_name, size, colour, restock_at, details, updated_at";
+
+/// A stored `updated_at`; 0 stands for rows written before the store's times were kept.
+fn known_time(ms: i64) -> Option<i64> {
+    (ms > 0).then_some(ms)
+}
 
 fn product_from_row(r: &AnyRow) -> Result<Product> {
     let availability: String = r.try_get("availability")?;
@@ -211,6 +198,7 @@ fn product_from_row(r: &AnyRow) -> Result<Product> {
             Some(d) => serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("product details: {e}")))?,
             None => Default::default(),
         },
+        updated_at: known_time(r.try_get("updated_at")?),
     })
 }
 
@@ -232,38 +220,71 @@ pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
         items: Vec::new(),
         shipments: Vec::new(),
         refunds: Vec::new(),
+        updated_at: known_time(r.try_get(12)?),
     })
 }
 
 impl Tx {
+    /// Products, customers and orders, each written unless the stored copy is newer (an
+    /// order's items, shipments and refunds only with the order). Each upsert's
+    /// `WHERE excluded.updated_at >= <table>.updated_at` (the same on SQLite and PostgreSQL)
+    /// writes over a row changed no later than the incoming item, so a copy of the same change
+    /// is written again harmlessly and an update that arrives after a newer one is skipped.
+    /// Items without an `updated_at` (an import file may leave it out) count as changed now.
+    /// An order whose customer is neither in the batch nor already stored fails the batch.
+    pub async fn import(&mut self, products: &[Product], customers: &[Customer], orders: &[Order]) -> Result<Upserted> {
+        let now = now_ms();
+        let mut upserted = Upserted::default();
+        for p in products {
+            upserted.count(self.upsert_product(p, p.updated_at.unwrap_or(now)).await?);
+        }
+        for c in customers {
+            upserted.count(self.upsert_customer(c, c.updated_at.unwrap_or(now)).await?);
+        }
+        for o in orders {
+            if let Some(customer) = &o.customer_id
+                && !self.customer_exists(customer).await?
+            {
+                return Err(StoreError::UnknownCustomer { order: o.number.clone(), customer: customer.clone() });
+            }
+            upserted.count(self.upsert_order(o, o.updated_at.unwrap_or(now)).await?);
+        }
+        Ok(upserted)
+    }
+
     async fn customer_exists(&mut self, id: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM customers WHERE id = $1").bind(id).fetch_optional(self.conn()).await?.is_some())
     }
 
-    async fn upsert_customer(&mut self, c: &Customer) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at",
+    /// Whether the customer was written (false: the stored one is newer).
+    async fn upsert_customer(&mut self, c: &Customer, updated_at: i64) -> Result<bool> {
+        let written = sqlx::query(
+            "INSERT INTO customers (id, email, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at
+             WHERE excluded.updated_at >= customers.updated_at",
         )
-        .bind(&c.id)
-        .bind(c.email.trim().to_lowercase())
-        .bind(&c.name)
-        .bind(now_ms())
-        .execute(self.conn())
-        .await?;
-        Ok(())
+            .bind(&c.id)
+            .bind(c.email.trim().to_lowercase())
+            .bind(&c.name)
+            .bind(now_ms())
+            .bind(updated_at)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        Ok(written == 1)
     }
 
-    async fn upsert_product(&mut self, p: &Product) -> Result<()> {
+    async fn upsert_product(&mut self, p: &Product, updated_at: i64) -> Result<bool> {
         let details = (!p.details.is_empty()).then(|| super::tx::to_json(&p.details));
-        sqlx::query(
+        let written = sqlx::query(
             "INSERT INTO products (sku, name, price_cents, currency, availability, product_name, size, colour,
                 restock_at, details, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
              currency = excluded.currency, availability = excluded.availability,
              product_name = excluded.product_name, size = excluded.size, colour = excluded.colour,
-             restock_at = excluded.restock_at, details = excluded.details, updated_at = excluded.updated_at",
+             restock_at = excluded.restock_at, details = excluded.details, updated_at = excluded.updated_at
+             WHERE excluded.updated_at >= products.updated_at",
         )
         .bind(&p.sku)
         .bind(&p.name)
@@ -275,15 +296,17 @@ impl Tx {
         .bind(&p.colour)
         .bind(p.restock_at)
         .bind(details)
-        .bind(now_ms())
+        .bind(updated_at)
         .execute(self.conn())
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(written == 1)
     }
 
-    /// Inserts or replaces an order with its items, shipments and refunds.
-    async fn upsert_order(&mut self, o: &Order) -> Result<()> {
-        sqlx::query(
+    /// Inserts or replaces an order with its items, shipments and refunds, unless the stored
+    /// order is newer.
+    async fn upsert_order(&mut self, o: &Order, updated_at: i64) -> Result<bool> {
+        let written = sqlx::query(
             "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
                 estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -292,7 +315,8 @@ impl Tx {
                 currency = excluded.currency, shipping_address = excluded.shipping_address,
                 estimated_delivery = excluded.estimated_delivery, delivered_at = excluded.delivered_at,
                 source_order_number = excluded.source_order_number, checkout_url = excluded.checkout_url,
-                updated_at = excluded.updated_at",
+                updated_at = excluded.updated_at
+             WHERE excluded.updated_at >= orders.updated_at",
         )
         .bind(&o.number)
         .bind(&o.customer_id)
@@ -306,10 +330,14 @@ impl Tx {
         .bind(o.delivered_at)
         .bind(&o.source_order_number)
         .bind(&o.checkout_url)
-        .bind(now_ms())
+        .bind(updated_at)
         .execute(self.conn())
-        .await?;
-        self.write_order_children(o).await
+        .await?
+        .rows_affected();
+        if written == 1 {
+            self.write_order_children(o).await?;
+        }
+        Ok(written == 1)
     }
 
     /// Replaces an order's items, shipments and refunds.

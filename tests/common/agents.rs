@@ -24,13 +24,9 @@ use crate::common::{Conv, Reply, TestApp};
 pub const COOKIE_NAME: &str = "switchboard_session";
 pub const STRONG_PASSWORD: &str = "plum tractor vinegar 42";
 
-/// A reply from a raw response (the common module's constructor is private).
+/// A reply from a raw response.
 pub async fn reply_of(response: reqwest::Response) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let raw = response.text().await.expect("a body");
-    let json = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply { status, headers, raw, json }
+    Reply::from(response).await
 }
 
 /// A reply plus the `Set-Cookie` headers it carried.

@@ -53,6 +53,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         connections: Default::default(),
         request_deadline: Duration::from_secs(5),
         db_acquire_timeout: Duration::from_secs(3),
+        retention_days: None,
     }
 }
 
@@ -237,7 +238,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(response: reqwest::Response) -> Self {
+    pub async fn from(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let raw = response.text().await.expect("a body");
