@@ -30,7 +30,13 @@ pub async fn start_conversation(client: &reqwest::Client, base: &str, customer_t
 }
 
 /// A shopper message with its idempotency key.
-pub async fn send_message(client: &reqwest::Client, base: &str, conv: &Conv, text: &str, cmid: &str) -> Result<Reply, String> {
+pub async fn send_message(
+    client: &reqwest::Client,
+    base: &str,
+    conv: &Conv,
+    text: &str,
+    cmid: &str,
+) -> Result<Reply, String> {
     let url = format!("{base}/api/v1/conversations/{}/messages", conv.id);
     send(client.post(url).bearer_auth(&conv.token).json(&json!({"text": text, "client_message_id": cmid}))).await
 }
@@ -49,6 +55,28 @@ pub async fn transcript(client: &reqwest::Client, base: &str, conv: &Conv) -> Ve
         }
         messages.extend(page);
     }
+}
+
+/// Acknowledged messages checked against the transcripts: (lost, duplicated), where lost are
+/// acknowledged `(conversation index, text)` pairs missing from their transcript and
+/// duplicated are shopper texts found more than once.
+pub async fn audit_transcripts(
+    client: &reqwest::Client,
+    base: &str,
+    conversations: &[Conv],
+    acknowledged: &[(usize, String)],
+) -> (Vec<String>, Vec<String>) {
+    let mut counts: Vec<std::collections::HashMap<String, usize>> = Vec::new();
+    for conv in conversations {
+        let mut seen = std::collections::HashMap::new();
+        for m in transcript(client, base, conv).await.iter().filter(|m| m["sender"] == "shopper") {
+            *seen.entry(m["text"].as_str().unwrap_or_default().to_string()).or_insert(0) += 1;
+        }
+        counts.push(seen);
+    }
+    let lost = acknowledged.iter().filter(|(n, text)| !counts[*n].contains_key(text)).map(|(_, t)| t.clone()).collect();
+    let duplicated = counts.iter().flatten().filter(|(_, n)| **n > 1).map(|(text, n)| format!("{text} ×{n}")).collect();
+    (lost, duplicated)
 }
 
 /// A customer token for `customer_id`, signed with `keys` (`kid:secret`), expiring at `exp`.
@@ -107,7 +135,9 @@ impl Session {
     }
 
     pub async fn get(&self, client: &reqwest::Client, base: &str, path: &str) -> Reply {
-        send(self.apply(client.get(format!("{base}{path}")), base, false)).await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        send(self.apply(client.get(format!("{base}{path}")), base, false))
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 }
 
@@ -134,14 +164,7 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: 
             csrf: json["csrf_token"].as_str().expect("csrf_token").to_string(),
             agent_id: json["agent"]["id"].as_str().expect("agent id").to_string(),
         }),
-        _ => Err(Reply {
-            status,
-            content_type: String::new(),
-            retry_after: None,
-            body,
-            json,
-            elapsed: std::time::Duration::ZERO,
-        }),
+        _ => Err(Reply { status, content_type: String::new(), retry_after: None, body, json }),
     }
 }
 

@@ -105,7 +105,11 @@ fn judge(route: &Route, caller: Caller, reply: &Reply) -> Outcome {
     match reply.status {
         429 => Outcome::RateLimited,
         201 if route.access == Access::Start && customer => {
-            if reply.json["verified"] == true { Outcome::Allowed } else { Outcome::Refused }
+            if reply.json["verified"] == true {
+                Outcome::Allowed
+            } else {
+                Outcome::Refused
+            }
         }
         200 if caller == StoreReplay && reply.json["duplicate"] == true => Outcome::Refused,
         200..=299 => Outcome::Allowed,
@@ -215,7 +219,9 @@ async fn authenticate(
     fresh_session: bool,
 ) -> reqwest::RequestBuilder {
     let session = |s: &Session, csrf: bool| s.apply(request.try_clone().expect("a plain body"), &f.base, csrf);
-    let signed = |secret: &str, at: i64| with_headers(request.try_clone().expect("a plain body"), &store_headers(secret, at, &hex8(), body));
+    let signed = |secret: &str, at: i64| {
+        with_headers(request.try_clone().expect("a plain body"), &store_headers(secret, at, &hex8(), body))
+    };
     match caller {
         Anonymous => request,
         ShopperA => request.bearer_auth(&f.conv_a.token),

@@ -3,7 +3,6 @@
 //! again on the same database file. Unacknowledged sends are retried with the same id. In
 //! the end every acknowledged message must be in its transcript exactly once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,7 +10,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use tokio::sync::{Mutex, RwLock};
 
-use super::actors::{Conv, send_message, start_conversation, transcript};
+use super::actors::{Conv, audit_transcripts, send_message, start_conversation};
 use super::server::Server;
 
 pub struct CrashReport {
@@ -22,17 +21,12 @@ pub struct CrashReport {
     pub retries: usize,
 }
 
-/// A message a client has had acknowledged: its conversation and text.
-struct Acked {
-    conversation: usize,
-    text: String,
-}
-
 /// Where the clients find the server, and whether they should stop starting new messages.
 struct Shared {
     base: RwLock<String>,
     stop: AtomicBool,
-    acked: Mutex<Vec<Acked>>,
+    /// Acknowledged messages: (conversation index, text).
+    acked: Mutex<Vec<(usize, String)>>,
     retries: std::sync::atomic::AtomicUsize,
 }
 
@@ -67,7 +61,7 @@ pub async fn run(server: &mut Server, cycles: usize, clients: usize, conversatio
         task.await.expect("a sender task");
     }
     let acked = std::mem::take(&mut *shared.acked.lock().await);
-    let (lost, duplicated) = audit(&client, &server.base(), &conversations, &acked).await;
+    let (lost, duplicated) = audit_transcripts(&client, &server.base(), &conversations, &acked).await;
     CrashReport { cycles, acknowledged: acked.len(), lost, duplicated, retries: shared.retries.load(Ordering::SeqCst) }
 }
 
@@ -90,7 +84,7 @@ async fn sender(n: usize, conversation: usize, conversations: Arc<Vec<Conv>>, sh
             let base = shared.base.read().await.clone();
             match send_message(&client, &base, conv, &text, &cmid).await {
                 Ok(r) if r.status == 200 => {
-                    shared.acked.lock().await.push(Acked { conversation, text });
+                    shared.acked.lock().await.push((conversation, text));
                     break;
                 }
                 Ok(r) => tokio::time::sleep(backoff(&r)).await,
@@ -104,29 +98,4 @@ async fn sender(n: usize, conversation: usize, conversations: Arc<Vec<Conv>>, sh
 fn backoff(reply: &super::http::Reply) -> Duration {
     let seconds = reply.retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     Duration::from_millis((seconds * 1000).clamp(50, 2000))
-}
-
-/// (lost, duplicated): acknowledged texts missing from their transcript, and shopper texts
-/// found more than once.
-async fn audit(
-    client: &reqwest::Client,
-    base: &str,
-    conversations: &[Conv],
-    acked: &[Acked],
-) -> (Vec<String>, Vec<String>) {
-    let mut counts: Vec<HashMap<String, usize>> = Vec::new();
-    for conv in conversations {
-        let mut seen = HashMap::new();
-        for m in transcript(client, base, conv).await.iter().filter(|m| m["sender"] == "shopper") {
-            *seen.entry(m["text"].as_str().unwrap_or_default().to_string()).or_insert(0) += 1;
-        }
-        counts.push(seen);
-    }
-    let lost = acked
-        .iter()
-        .filter(|a| counts[a.conversation].get(&a.text).copied().unwrap_or(0) == 0)
-        .map(|a| a.text.clone())
-        .collect();
-    let duplicated = counts.iter().flatten().filter(|(_, n)| **n > 1).map(|(text, n)| format!("{text} ×{n}")).collect();
-    (lost, duplicated)
 }

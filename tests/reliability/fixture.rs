@@ -82,9 +82,11 @@ impl Fixture {
         assert_eq!(r.status, 200, "a shopper message: {}", r.body_text());
         let message = r.json["message"]["id"].as_str().expect("message id").to_string();
         let path = format!("/api/v1/conversations/{}/handoff", conv.id);
-        let r = super::http::send(self.client.post(format!("{}{path}", self.base)).bearer_auth(&conv.token).json(&json!({})))
-            .await
-            .expect("handoff");
+        let r = super::http::send(
+            self.client.post(format!("{}{path}", self.base)).bearer_auth(&conv.token).json(&json!({})),
+        )
+        .await
+        .expect("handoff");
         assert_eq!(r.status, 200, "hand-off: {}", r.body_text());
         (conv, message)
     }

@@ -1,7 +1,7 @@
 //! A tiny HTTP client for the reliability checks: reqwest for well-formed requests, and a raw
 //! HTTP/1.1 writer for the malformed ones reqwest will not send.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,7 +17,6 @@ pub struct Reply {
     pub retry_after: Option<String>,
     pub body: Vec<u8>,
     pub json: Value,
-    pub elapsed: Duration,
 }
 
 impl Reply {
@@ -35,7 +34,10 @@ impl Reply {
 
     /// A 503 as the database-outage contract wants it: JSON, code "unavailable", Retry-After.
     pub fn is_unavailable(&self) -> bool {
-        self.status == 503 && self.is_json_error() && self.error_code() == Some("unavailable") && self.retry_after.is_some()
+        self.status == 503
+            && self.is_json_error()
+            && self.error_code() == Some("unavailable")
+            && self.retry_after.is_some()
     }
 
     pub fn body_text(&self) -> String {
@@ -51,7 +53,6 @@ pub fn client() -> reqwest::Client {
 
 /// Sends a built request; the body is read only for non-2xx answers and non-streams.
 pub async fn send(request: reqwest::RequestBuilder) -> Result<Reply, String> {
-    let started = Instant::now();
     let response = request.send().await.map_err(|e| format!("{e}"))?;
     let status = response.status().as_u16();
     let header = |name: reqwest::header::HeaderName| {
@@ -65,13 +66,12 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Reply, String> {
         response.bytes().await.map_err(|e| format!("{e}"))?.to_vec()
     };
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    Ok(Reply { status, content_type, retry_after, body, json, elapsed: started.elapsed() })
+    Ok(Reply { status, content_type, retry_after, body, json })
 }
 
 /// Writes `request` as is to `addr` and reads the answer. The request should say
 /// `Connection: close`; a streaming 2xx answer is cut after its headers.
 pub async fn send_raw(addr: &str, request: &[u8]) -> Result<Reply, String> {
-    let started = Instant::now();
     let exchange = async {
         let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
         let (mut reader, mut writer) = stream.into_split();
@@ -88,9 +88,7 @@ pub async fn send_raw(addr: &str, request: &[u8]) -> Result<Reply, String> {
     };
     let (status, headers, body) =
         tokio::time::timeout(REQUEST_TIMEOUT, exchange).await.map_err(|_| "no answer in time".to_string())??;
-    let header = |name: &str| {
-        headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
-    };
+    let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
     Ok(Reply {
         status,
@@ -98,7 +96,6 @@ pub async fn send_raw(addr: &str, request: &[u8]) -> Result<Reply, String> {
         retry_after: header("retry-after"),
         body,
         json,
-        elapsed: started.elapsed(),
     })
 }
 
@@ -146,10 +143,8 @@ fn parse_head(head: &[u8]) -> Result<(u16, Vec<(String, String)>), String> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("no status in {status_line:?}"))?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_string(), v.trim().to_string())).collect();
     Ok((status, headers))
 }
 
