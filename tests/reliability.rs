@@ -96,6 +96,8 @@ async fn bad_inputs_get_json_client_errors_never_server_errors() {
             t.no_answer
         );
     }
+    let kinds: Vec<String> = report.failure_kinds.iter().map(|(k, n)| format!("{n:>5} × {k}")).collect();
+    print_list("FAILURES BY ANSWER (status, content type, body)", &kinds);
     print_list("FAILURES", &report.failures);
     assert!(total.requests >= scale.bad_requests, "only {} bad requests", total.requests);
     assert!(report.failures.is_empty(), "{} bad inputs were answered wrongly (listed above)", report.failures.len());

@@ -42,6 +42,8 @@ pub struct Report {
     pub generated: usize,
     pub by_kind: BTreeMap<&'static str, KindTally>,
     pub failures: Vec<String>,
+    /// Failures grouped by what the answer was: "status content-type body" -> count.
+    pub failure_kinds: BTreeMap<String, usize>,
 }
 
 impl Report {
@@ -123,6 +125,8 @@ fn judge(report: &mut Report, bad: &Bad, reply: Result<Reply, String>) {
         }
     };
     if let Some(problem) = problem {
+        let body: String = reply.body_text().chars().take(40).collect();
+        *report.failure_kinds.entry(format!("{} {:?} {body:?}", reply.status, reply.content_type)).or_default() += 1;
         report.failures.push(format!(
             "{} [{}]: {} {problem} ({:?}) {}",
             bad.route,
