@@ -5,7 +5,7 @@ CARGO ?= cargo
 DATASETS ?= ../shared/datasets
 ORT_LIB := .cache/onnxruntime/libonnxruntime.so.1.31.1
 
-.PHONY: run test lint onnxruntime encoder model bench bench-metrics load-chat eval-benchmarks clean-cache
+.PHONY: run test reliability lint onnxruntime encoder model bench bench-metrics load-chat eval-benchmarks clean-cache
 
 run: onnxruntime
 	$(CARGO) build --release --locked
@@ -18,6 +18,12 @@ test: onnxruntime
 	@if [ -z "$$SWITCHBOARD_TEST_POSTGRES_URL" ]; then \
 	  echo "NOTE: the PostgreSQL suite was SKIPPED. To run it too: SWITCHBOARD_TEST_POSTGRES_URL=postgres://USER@HOST:5432/DB make test (CI sets it)."; \
 	fi
+
+# The reliability suite in full: 2,000+ malformed requests, the authorization matrix, 20 kill -9
+# cycles on SQLite, a PostgreSQL outage (a throwaway server, when PostgreSQL is installed) and
+# flooding. `make test` runs its short version.
+reliability: onnxruntime
+	SWITCHBOARD_RELIABILITY=full $(CARGO) test --release --locked --test reliability -- --nocapture --test-threads=1
 
 lint:
 	$(CARGO) fmt --all --check
