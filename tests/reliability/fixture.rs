@@ -145,6 +145,8 @@ impl Fixture {
             "spare_agent" => self.spare_agent.clone(),
             "version" => self.live_version.clone(),
             "job" => "0000000000000000".to_string(),
+            // A demo customer no other check uses: forgetting it changes nothing they look at.
+            "customer" => "cust_0042".to_string(),
             other => panic!("unknown placeholder {{{other}}}"),
         }
     }
@@ -167,11 +169,11 @@ impl Fixture {
             "/api/v1/admin/training-examples/review" => json!({"ids": [self.example], "status": "approved"}),
             "/api/v1/classify" => json!({"text": "where is my order"}),
             "/api/v1/store/customers" => {
-                json!([{"id": format!("rel-{unique}"), "email": format!("rel-{unique}@example.com"), "name": "Rel"}])
+                json!([{"id": format!("rel-{unique}"), "email": format!("rel-{unique}@example.com"), "name": "Rel", "updated_at": updated_now()}])
             }
             "/api/v1/store/products" => json!({
                 "sku": format!("REL-{unique}"), "name": "Reliability mug", "price_cents": 900,
-                "currency": "GBP", "availability": "in_stock"
+                "currency": "GBP", "availability": "in_stock", "updated_at": updated_now()
             }),
             "/api/v1/store/orders" => order(&format!("R{unique}")),
             _ => json!({}),
@@ -185,12 +187,17 @@ async fn must_login(client: &reqwest::Client, base: &str, email: &str, password:
         .unwrap_or_else(|r| panic!("logging in as {email}: {} {}", r.status, r.body_text()))
 }
 
+/// Store API items carry the time the store last changed them.
+fn updated_now() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
 fn order(number: &str) -> Value {
     let now = chrono::Utc::now().timestamp_millis();
     json!({
         "number": number, "customer_id": DEMO_CUSTOMER_ID, "email": "alex.morgan@example.com",
         "status": "paid", "placed_at": now - 86_400_000, "total_cents": 900, "currency": "GBP",
-        "estimated_delivery": null, "delivered_at": null,
+        "estimated_delivery": null, "delivered_at": null, "updated_at": updated_now(),
         "items": [{"sku": "SKU-TOWEL", "name": "Linen Towel Set", "quantity": 1, "unit_price_cents": 900}]
     })
 }

@@ -96,6 +96,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/admin/agents", AdminAct),
     route("POST", "/api/v1/admin/agents/{spare_agent}/disable", AdminAct),
     route("POST", "/api/v1/admin/agents/{spare_agent}/enable", AdminAct),
+    route("POST", "/api/v1/admin/agents/{spare_agent}/unlock", AdminAct),
     route("POST", "/api/v1/admin/agents/{spare_agent}/reset-password", AdminAct),
     route("GET", "/api/v1/admin/training-examples", AdminRead),
     route("POST", "/api/v1/admin/training-examples/{example}/approve", AdminAct),
@@ -119,6 +120,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/store/customers", Store),
     route("POST", "/api/v1/store/products", Store),
     route("POST", "/api/v1/store/orders", Store),
+    route("POST", "/api/v1/store/customers/{customer}/forget", Store),
     // ops.rs
     route("GET", "/healthz", Public),
     route("GET", "/readyz", Public),
