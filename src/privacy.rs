@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::privacy::{Forgotten, Pruned, delivery_cutoff, idempotency_cutoff, retention_cutoff};
+use crate::domain::privacy::{
+    Forgotten, Pruned, delivery_cutoff, failed_attempts_cutoff, idempotency_cutoff, retention_cutoff,
+};
 use crate::store::{Store, StoreError, Tx, now_ms};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,9 @@ pub async fn apply_retention(store: &Store, retention_days: Option<u32>) -> Resu
         if first {
             pruned.idempotency_records = tx.prune_idempotency_records(idempotency_cutoff(now)).await?;
             pruned.store_deliveries = tx.prune_deliveries(delivery_cutoff(now)).await?;
+            let (logins, verifications) = tx.prune_failed_attempts(failed_attempts_cutoff(now)).await?;
+            pruned.login_failures = logins;
+            pruned.verification_attempts += verifications;
             first = false;
         }
         if pruned.deleted_anything() {

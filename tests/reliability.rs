@@ -53,8 +53,9 @@ async fn sqlite_server(dir: &tempfile::TempDir, extra: &[&str]) -> Server {
     Server::start(&sqlite_database(dir), extra, &log).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The authorization matrix and the crash check play many shoppers from one address as fast as
-/// they can: the rate limits (checked by the bad-input and flooding checks) would only slow them.
+/// The authorization matrix, the crash check and the outage check play many shoppers from one
+/// address as fast as they can: the rate limits (checked by the bad-input and flooding checks)
+/// would only slow them.
 const NO_RATE_LIMITS: [&str; 6] = [
     "--rate-limit-per-address",
     "off",
@@ -169,7 +170,9 @@ async fn postgres_outage_is_answered_503_and_recovers() {
     let pg = postgres::Postgres::init(&bin).unwrap_or_else(|e| panic!("{e}"));
     pg.start().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let server = Server::start(&pg.url(), &[], &dir.path().join("server.log")).await.unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start(&pg.url(), &NO_RATE_LIMITS, &dir.path().join("server.log"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let started = std::time::Instant::now();
     let report = outage::run(&pg, &server.base(), std::time::Duration::from_secs(7)).await;
     println!("[reliability/{}] PostgreSQL outage ({:.1} s)", scale().name, started.elapsed().as_secs_f64());

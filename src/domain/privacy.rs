@@ -34,6 +34,8 @@ pub struct Pruned {
     pub verification_attempts: usize,
     pub idempotency_records: usize,
     pub store_deliveries: usize,
+    /// Failed sign-ins past the window they count in.
+    pub login_failures: usize,
 }
 
 impl Pruned {
@@ -44,6 +46,7 @@ impl Pruned {
             + self.verification_attempts
             + self.idempotency_records
             + self.store_deliveries
+            + self.login_failures
             > 0
     }
 
@@ -54,6 +57,7 @@ impl Pruned {
         self.verification_attempts += other.verification_attempts;
         self.idempotency_records += other.idempotency_records;
         self.store_deliveries += other.store_deliveries;
+        self.login_failures += other.login_failures;
     }
 }
 
@@ -67,6 +71,11 @@ pub fn retention_cutoff(now: i64, days: u32) -> i64 {
 /// Idempotency records answer a widget's retry of one message, seconds or minutes later; a day
 /// is far more than any retry waits, and they hold copies of replies, so they go after a day.
 pub fn idempotency_cutoff(now: i64) -> i64 {
+    now.saturating_sub(DAY_MS)
+}
+
+/// Failed sign-ins and guest verifications count for an hour; after a day they are dropped.
+pub fn failed_attempts_cutoff(now: i64) -> i64 {
     now.saturating_sub(DAY_MS)
 }
 

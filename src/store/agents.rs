@@ -204,10 +204,7 @@ impl Tx {
     pub async fn unlock_agent(&mut self, id_or_email: &str) -> Result<Option<Agent>> {
         let agent = self.update_agent(id_or_email, "locked_at = NULL", None).await?;
         if let Some(agent) = &agent {
-            sqlx::query("DELETE FROM login_failures WHERE account = $1")
-                .bind(&agent.email)
-                .execute(self.conn())
-                .await?;
+            self.forget_login_failures(&agent.email).await?;
         }
         Ok(agent)
     }
@@ -222,12 +219,14 @@ impl Tx {
             )
             .await?;
         if let Some(agent) = &agent {
-            sqlx::query("DELETE FROM login_failures WHERE account = $1")
-                .bind(&agent.email)
-                .execute(self.conn())
-                .await?;
+            self.forget_login_failures(&agent.email).await?;
         }
         Ok(agent)
+    }
+
+    async fn forget_login_failures(&mut self, account: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1").bind(account).execute(self.conn()).await?;
+        Ok(())
     }
 
     /// Locks an account after a flood of failed sign-ins; false when it was locked already.

@@ -175,6 +175,15 @@ impl Tx {
         self.delete_before("DELETE FROM store_deliveries WHERE received_at < $1", before).await
     }
 
+    /// Forgets failed sign-ins and guest verifications made before `before` (they only count
+    /// within their hour); returns (sign-ins, verifications).
+    pub async fn prune_failed_attempts(&mut self, before: i64) -> Result<(usize, usize)> {
+        let logins = self.delete_before("DELETE FROM login_failures WHERE created_at < $1", before).await?;
+        let verifications =
+            self.delete_before("DELETE FROM verification_attempts WHERE created_at < $1", before).await?;
+        Ok((logins, verifications))
+    }
+
     async fn delete_before(&mut self, sql: &'static str, before: i64) -> Result<usize> {
         Ok(count(sqlx::query(sql).bind(before).execute(self.conn()).await?.rows_affected()))
     }
