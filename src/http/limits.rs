@@ -91,6 +91,9 @@ impl Limits {
     /// The client address of a request from `peer`.
     fn client_address(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> ClientAddress {
         let values = |name| headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok());
+        if self.trusted_proxies.is_empty() && headers.contains_key("x-forwarded-for") {
+            warn_once_about_untrusted_forwarding();
+        }
         ClientAddress(self.trusted_proxies.client_address(peer, values("x-forwarded-for"), values("forwarded")))
     }
 
@@ -151,6 +154,18 @@ impl Drop for StreamSlot {
                 }
             }
         }
+    }
+}
+
+/// A proxy in front that is not trusted makes every client look like the proxy, so the
+/// per-address limits would apply to all shoppers together: say so once, with the fix.
+/// (The address itself is not logged: it could be a shopper's.)
+fn warn_once_about_untrusted_forwarding() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests carry X-Forwarded-For but no proxy is trusted, so the limits count each sender's address, not the client's; behind a proxy, start with --trusted-proxies ITS-ADDRESS"
+        );
     }
 }
 

@@ -342,11 +342,24 @@ describe("agent console", { concurrency: false }, () => {
     const newcomer = await agentApi({ email, password });
     assert.equal(newcomer.agent.name, "Noor <b>Haddad</b>");
     await newcomer.dispose();
-    // Disable them (two clicks, no confirm dialog).
-    const disable = page.locator("#agents-body tr").filter({ hasText: email }).getByRole("button");
+    // Disable them (two clicks, no confirm dialog), then enable them again.
+    const agentRow = () => page.locator("#agents-body tr").filter({ hasText: email });
+    const disable = agentRow().getByRole("button", { name: /disable/i });
     await disable.click();
     await disable.click();
-    await page.locator("#agents-body tr").filter({ hasText: email }).filter({ hasText: "Disabled" }).waitFor();
+    await agentRow().filter({ hasText: "Disabled" }).waitFor();
+    await agentRow().getByRole("button", { name: "Enable" }).click();
+    await agentRow().filter({ hasText: "Active" }).waitFor();
+    // A new password, shown once; the old one stops working.
+    const reset = agentRow().getByRole("button", { name: /password/i });
+    await reset.click();
+    await reset.click();
+    await page.locator("#new-password").filter({ hasText: "logged out everywhere" }).waitFor();
+    const newPassword = await page.locator("#new-password .password").textContent();
+    assert.notEqual(newPassword, password);
+    const again = await agentApi({ email, password: newPassword });
+    assert.equal(again.agent.email, email.toLowerCase());
+    await again.dispose();
     assertClean(problems);
     await context.close();
   });
