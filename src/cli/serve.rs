@@ -80,7 +80,7 @@ pub struct ProtectionArgs {
     pub max_streams_per_address: usize,
     /// Open connections at most; more are refused with 503 (the open-file limit is raised to
     /// fit, where the system allows).
-    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 20_000)]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 16_384)]
     pub max_connections: usize,
     /// Time a client has to send a request's headers; also how long an idle keep-alive
     /// connection is kept.
@@ -130,6 +130,7 @@ pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
     let config = server_config(paths, &args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        let stop = shutdown_signal();
         let app = Application::build(&config, None).await?;
         let addr = app.local_addr();
         if config.demo {
@@ -137,7 +138,7 @@ pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
         } else {
             println!("Switchboard is listening on http://{addr}");
         }
-        app.run(shutdown_signal()).await
+        app.run(stop).await
     })
 }
 
@@ -222,17 +223,21 @@ fn print_demo_banner(addr: SocketAddr, keys: &IdentityKeys) {
     println!("  store API secret (demo only): {DEMO_STORE_API_SECRET}");
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGINT or SIGTERM. The handlers are installed at once, before the banner says
+/// the server is up, so a stop signal sent right after it drains instead of killing.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+        };
+        tokio::select! { () = wait(interrupt) => {}, () = wait(terminate) => {} }
+    }
 }

@@ -40,7 +40,7 @@ pub struct ConnectionSettings {
 impl Default for ConnectionSettings {
     fn default() -> Self {
         Self {
-            max_connections: 20_000,
+            max_connections: 16_384,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(60),
