@@ -108,23 +108,9 @@ async fn requests_are_limited_per_conversation_and_streams_are_capped() {
         ShopperLimits { per_conversation: Rate::PerMinute(4), streams_per_conversation: 1, ..ShopperLimits::off() };
     let app = behind_proxy(Engine::Sqlite, limits).await.unwrap();
     let conv = app.start(None).await;
-    let stream = app
-        .client
-        .get(app.url(&format!("/api/v1/conversations/{}/events", conv.id)))
-        .bearer_auth(&conv.token)
-        .send()
-        .await
-        .unwrap();
+    let stream = shopper_get(&app, &conv, "/events").await;
     assert_eq!(stream.status(), StatusCode::OK);
-    let second = reply_of(
-        app.client
-            .get(app.url(&format!("/api/v1/conversations/{}/events", conv.id)))
-            .bearer_auth(&conv.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let second = reply_of(shopper_get(&app, &conv, "/events").await).await;
     assert_json_error(&second, StatusCode::TOO_MANY_REQUESTS, "too_many_streams");
     assert!(second.headers.contains_key("retry-after"));
     drop(stream);
@@ -132,20 +118,18 @@ async fn requests_are_limited_per_conversation_and_streams_are_capped() {
     for _ in 0..2 {
         assert!(app.messages(&conv, 0).await["messages"].is_array());
     }
-    let r = reply_of(
-        app.client
-            .get(app.url(&format!("/api/v1/conversations/{}/messages", conv.id)))
-            .bearer_auth(&conv.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = reply_of(shopper_get(&app, &conv, "/messages").await).await;
     assert_json_error(&r, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     // Another conversation is not affected.
     let other = app.start(None).await;
     assert!(app.messages(&other, 0).await["messages"].is_array());
     app.shutdown().await;
+}
+
+/// A GET of one of the conversation's own paths, with its token.
+async fn shopper_get(app: &TestApp, conv: &common::Conv, path: &str) -> reqwest::Response {
+    let url = app.url(&format!("/api/v1/conversations/{}{path}", conv.id));
+    app.client.get(url).bearer_auth(&conv.token).send().await.expect("a response")
 }
 
 async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> common::Reply {
