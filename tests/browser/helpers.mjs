@@ -168,6 +168,34 @@ export async function apiSend(conv, text, clientMessageId = crypto.randomUUID())
   return res.json();
 }
 
+/** The server's count of open shopper event streams (`switchboard_open_streams{kind="shopper"}`). */
+export async function openShopperStreams() {
+  const res = await fetch(`${BASE}/metrics`);
+  assert.equal(res.status, 200, "GET /metrics");
+  const m = (await res.text()).match(/^switchboard_open_streams\{kind="shopper"\} (\S+)$/m);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Counts the page's shopper event streams: `opened` so far, `open` now (not ended or aborted),
+ * and the Last-Event-ID each was opened with (`resumedAfter`, null for none).
+ */
+export function watchStreams(page) {
+  const counts = { opened: 0, open: 0, resumedAfter: [] };
+  const isStream = (r) => /^\/api\/v1\/conversations\/[^/]+\/events$/.test(new URL(r.url()).pathname);
+  page.on("request", (r) => {
+    if (!isStream(r)) return;
+    counts.opened += 1;
+    counts.open += 1;
+    const id = r.headers()["last-event-id"];
+    counts.resumedAfter.push(id === undefined ? null : Number(id));
+  });
+  const ended = (r) => isStream(r) && (counts.open -= 1);
+  page.on("requestfinished", ended);
+  page.on("requestfailed", ended);
+  return counts;
+}
+
 /** Nothing in the page or the widget scrolls sideways. */
 export async function assertNoHorizontalOverflow(page) {
   const r = await page.evaluate(() => {

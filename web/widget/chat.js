@@ -25,6 +25,8 @@ const SHOPPER_WORDING = {
   bot_assumed: () => "Conversation resolved",
 };
 const UNREACHABLE = "Can't reach the chat right now.";
+/** How long the stream stays once nothing needs it: a burst of agent messages is not cut. */
+const STREAM_GRACE_MS = 5000;
 
 export class Chat {
   constructor(cfg) {
@@ -38,6 +40,7 @@ export class Chat {
     this.generation = 0; // bumped when the view is cleared: late answers of the old one are dropped
     this.historyAttempt = 0;
     this.historyTimer = null;
+    this.loaded = false; // the conversation's history is shown: the stream may resume after last_seq
     this.verifyCard = null;
     this.ratingCard = null;
     this.store = new ConversationStore(cfg.server);
@@ -91,6 +94,7 @@ export class Chat {
   /** Empties the view and stops everything in flight (the stored conversation stays). */
   clearView() {
     this.generation += 1;
+    this.loaded = false;
     this.stream.stop();
     this.outbox.halt();
     this.transcript.clear();
@@ -118,6 +122,31 @@ export class Chat {
   busy(delta) {
     this.inFlight += delta;
     this.panel.setTyping(this.inFlight > 0);
+    this.updateStream();
+  }
+
+  /**
+   * The shopper waits for a reply: a message of theirs is on its way (in the outbox, or a
+   * request is in flight), or a person is to answer: the conversation is queued, or assigned
+   * and the agent has not written since the shopper's last message or the assignment.
+   */
+  awaitingReply() {
+    if (this.inFlight > 0 || this.outbox.sending || this.state === "queued") return true;
+    return this.state === "assigned" && this.transcript.lastNonBotSender() !== "agent";
+  }
+
+  /**
+   * The stream stays open while the panel is open or a reply is awaited, and goes a little
+   * after that (STREAM_GRACE_MS). `fresh`: reconnect now, forgetting earlier failures.
+   */
+  updateStream(fresh = false) {
+    if (!this.loaded) return; // loading the history starts it
+    if (this.isOpen || this.awaitingReply()) {
+      this.stream.keep();
+      if (fresh) this.stream.restart();
+    } else {
+      this.stream.release(STREAM_GRACE_MS);
+    }
   }
 
   async loadHistory(gen) {
@@ -125,10 +154,10 @@ export class Chat {
       const r = await this.api.call("GET", this.api.conversationPath("/messages?after=0"));
       if (gen !== this.generation) return;
       this.historyAttempt = 0;
+      this.loaded = true;
       this.applyConversation(r);
       this.ingest(r.messages, { complete: true });
       this.panel.clearBanner();
-      this.stream.start();
       this.outbox.run();
     } catch (e) {
       if (gen !== this.generation) return;
@@ -157,10 +186,10 @@ export class Chat {
       .then((r) => {
         if (gen !== this.generation) return false;
         this.store.begin(r.conversation_id, r.conversation_token, customerKey(this.cfg.customerToken));
+        this.loaded = true;
         this.applyConversation(r);
         this.ingest(r.messages, { complete: true });
         this.panel.clearBanner();
-        this.stream.start();
         return true;
       })
       .catch((e) => {
@@ -192,7 +221,8 @@ export class Chat {
     this.isOpen = true;
     this.markSeen();
     this.panel.setOpen(true);
-    if (!this.store.data.conversation_id) this.ensureConversation();
+    if (this.store.data.conversation_id) this.updateStream();
+    else this.ensureConversation();
   }
 
   close() {
@@ -200,6 +230,7 @@ export class Chat {
     this.isOpen = false;
     this.panel.setOpen(false);
     this.updateBadge();
+    this.updateStream();
   }
 
   /** A new conversation, e.g. after the store's sign-in changed. */
@@ -222,7 +253,8 @@ export class Chat {
   /**
    * Shows the messages not shown yet, in seq order. `complete`: the list is everything after
    * `last_seq` (history, stream), so `last_seq` may move forward; answers to a POST are not
-   * (an agent's message may sit before them).
+   * (an agent's message may sit before them). Callers apply an answer's conversation fields
+   * first: whether a reply is still awaited (the stream) is settled here.
    */
   ingest(messages, { complete = false } = {}) {
     if (!Array.isArray(messages)) return;
@@ -235,14 +267,16 @@ export class Chat {
       changed = true;
     }
     if (complete) this.store.save();
-    if (!changed) return;
-    this.transcript.regroup();
-    this.updateQuickReplies();
-    this.showState();
-    this.updateRating();
-    if (this.isOpen) this.markSeen();
-    this.updateBadge();
-    this.panel.scrollToEnd(false);
+    if (changed) {
+      this.transcript.regroup();
+      this.updateQuickReplies();
+      this.showState();
+      this.updateRating();
+      if (this.isOpen) this.markSeen();
+      this.updateBadge();
+      this.panel.scrollToEnd(false);
+    }
+    this.updateStream();
   }
 
   /** One new message; an event changes the state unless a later event is already shown. */
@@ -284,11 +318,11 @@ export class Chat {
     this.outbox.wake(fresh);
     if (!this.store.data.conversation_id) {
       if (this.isOpen || this.outbox.items.length) this.ensureConversation().then((ok) => ok && this.outbox.run());
-    } else if (this.transcript.isEmpty && !this.stream.running) {
+    } else if (!this.loaded) {
       this.loadHistory(this.generation);
     } else {
       this.outbox.run();
-      this.stream.restart();
+      this.updateStream(true);
     }
   }
 

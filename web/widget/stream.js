@@ -15,12 +15,31 @@ export class LiveStream {
     this.onMessage = onMessage;
     this.onTrouble = onTrouble;
     this.controller = null; // the open stream's, null when there is none
-    this.timer = null;
+    this.timer = null; // a reconnect is scheduled
+    this.idleTimer = null; // a stop is scheduled (see release)
     this.attempt = 0;
   }
 
   get running() {
     return this.controller !== null;
+  }
+
+  /** Open, or about to reconnect. */
+  get active() {
+    return this.controller !== null || this.timer !== null;
+  }
+
+  /** Keeps the stream: calls off a scheduled stop, opens it unless open or about to reconnect. */
+  keep() {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (!this.active) this.start();
+  }
+
+  /** Stops the stream after `graceMs` unless kept meanwhile (a burst of messages is not cut). */
+  release(graceMs) {
+    if (this.idleTimer || !this.active) return;
+    this.idleTimer = setTimeout(() => this.stop(), graceMs);
   }
 
   start() {
@@ -36,7 +55,9 @@ export class LiveStream {
 
   stop() {
     clearTimeout(this.timer);
+    clearTimeout(this.idleTimer);
     this.timer = null;
+    this.idleTimer = null;
     if (this.controller) this.controller.abort();
     this.controller = null;
   }

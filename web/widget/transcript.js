@@ -55,6 +55,13 @@ export class Transcript {
     return max;
   }
 
+  /** The sender of the latest message that is not the bot's ("shopper", "agent", "event"), or null. */
+  lastNonBotSender() {
+    let last = null;
+    for (const [seq, r] of this.rendered) if (r.msg.sender !== "bot" && (!last || seq > last.seq)) last = r.msg;
+    return last ? last.sender : null;
+  }
+
   /** Bot and agent messages after `seenSeq`. */
   unreadAfter(seenSeq) {
     let n = 0;
