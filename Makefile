@@ -5,7 +5,7 @@ CARGO ?= cargo
 DATASETS ?= ../shared/datasets
 ORT_LIB := .cache/onnxruntime/libonnxruntime.so.1.31.1
 
-.PHONY: run test reliability lint onnxruntime encoder model bench bench-metrics load-chat eval-benchmarks clean-cache
+.PHONY: run test reliability lint onnxruntime encoder model bench bench-metrics load-chat load-streams eval-benchmarks clean-cache
 
 run: onnxruntime
 	$(CARGO) build --release --locked
@@ -51,17 +51,24 @@ bench: onnxruntime
 bench-metrics:
 	$(CARGO) bench --locked --bench metrics_volume
 
-# The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL). Every
-# shopper comes from one address here, so the per-address limits are off.
+# The chat path under load (SQLite by default; DATABASE=postgres://... for PostgreSQL, and
+# INSTANCES=2 for two servers sharing it, on ports 18181 and 18182). A PostgreSQL database named
+# switchboard_load... is created afresh for each run. Every shopper comes from one address here,
+# so scripts/load_chat.sh turns the per-address limits off.
 DATABASE ?= sqlite:///tmp/switchboard-load/demo.db
+INSTANCES ?= 1
+LOAD_BIN = $(or $(CARGO_TARGET_DIR),target)/release
+LOAD_RUN = DATABASE='$(DATABASE)' INSTANCES=$(INSTANCES) BIN_DIR=$(LOAD_BIN) scripts/load_chat.sh
 load-chat: onnxruntime
-	$(CARGO) build --release --locked --example load_chat
-	rm -rf /tmp/switchboard-load && mkdir -p /tmp/switchboard-load
-	./target/release/switchboard serve --demo --listen 127.0.0.1:18181 --database $(DATABASE) \
-	  --rate-limit-per-address off --rate-limit-new-conversations off --rate-limit-per-conversation off \
-	  >/tmp/switchboard-load/server.log 2>&1 & pid=$$!; \
-	  for i in $$(seq 1 60); do curl -sf http://127.0.0.1:18181/readyz >/dev/null && break; sleep 0.5; done; \
-	  ./target/release/examples/load_chat http://127.0.0.1:18181 16 20; status=$$?; kill $$pid; wait $$pid; exit $$status
+	$(CARGO) build --release --locked --bin switchboard --example load_chat
+	$(LOAD_RUN) 16 20
+
+# The same load twice: alone, then with STREAMS idle shopper streams held open; the demo agent
+# replies to 4 handed-off shoppers meanwhile, and each reply is timed to its shopper's stream.
+STREAMS ?= 10000
+load-streams: onnxruntime
+	$(CARGO) build --release --locked --bin switchboard --example load_chat
+	$(LOAD_RUN) 16 20 --idle-streams $(STREAMS)
 
 # The classifier measured on the public benchmarks (figures in the README).
 eval-benchmarks: onnxruntime
