@@ -32,7 +32,7 @@ fn rank_one_message(c: &mut Criterion) {
     let mut group = c.benchmark_group("rank_one_message");
     group.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     for threads in [2, 1] {
-        let options = ClassifierOptions { sessions: 1, intra_threads: threads };
+        let options = ClassifierOptions { sessions: 1, intra_threads: threads, ..Default::default() };
         let classifier = OnnxClassifier::load(&models(), options).expect("the shipped model loads");
         group.bench_function(format!("1_session_x_{threads}_threads"), |b| {
             b.iter(|| classifier.rank(black_box(MESSAGE)).expect("ranking"));
@@ -45,7 +45,7 @@ fn embedding_throughput(c: &mut Criterion) {
     let defs = switchboard::intents::load_dir(&root().join("intents")).expect("the intents load");
     let rows = from_intents(&defs);
     let texts: Vec<&str> = rows.iter().take(THROUGHPUT_TEXTS).map(|e| e.text.as_str()).collect();
-    let options = ClassifierOptions { sessions: 2, intra_threads: 1 };
+    let options = ClassifierOptions { sessions: 2, intra_threads: 1, ..Default::default() };
     let encoder = Encoder::load(&models(), options).expect("the shipped encoder loads");
     let mut group = c.benchmark_group("embedding_throughput");
     group

@@ -93,7 +93,9 @@ fn main() {
     let (mode, source) = (args[1].as_str(), args[2].as_str());
     let options = TrainOptions::default();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let encoder = Encoder::load(&root.join("models"), ClassifierOptions { sessions: 2, intra_threads: 1 }).unwrap();
+    let encoder =
+        Encoder::load(&root.join("models"), ClassifierOptions { sessions: 2, intra_threads: 1, ..Default::default() })
+            .unwrap();
     let key = source.replace('/', "_");
     let rows = if mode == "val" {
         let dir = Path::new(source);

@@ -77,4 +77,9 @@ done
 
 status=0
 "$BIN_DIR/examples/load_chat" "$(IFS=,; echo "${URLS[*]}")" "$@" || status=$?
+# Peak memory of each server over the whole run (the capacity table's memory column).
+for i in "${!PIDS[@]}"; do
+    peak=$(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/${PIDS[$i]}/status" 2>/dev/null || true)
+    echo "instance $((i + 1)) peak memory (VmHWM): ${peak:-unknown}"
+done
 exit "$status"

@@ -122,7 +122,7 @@ fn intents_dir() -> PathBuf {
 }
 
 fn options() -> ClassifierOptions {
-    ClassifierOptions { sessions: 1, intra_threads: 1 }
+    ClassifierOptions { sessions: 1, intra_threads: 1, ..Default::default() }
 }
 
 /// The shipped model, loaded once for every test in this file.

@@ -292,9 +292,10 @@ impl AgentService {
     ) -> Result<(), AgentError> {
         tx.save_conversation(conversation).await?;
         tx.audit(actor, action, Some(&conversation.id), detail).await?;
-        tx.notify(&conversation.id, conversation.last_seq).await?;
+        let change = Change::of(conversation);
+        tx.notify(&change).await?;
         tx.commit().await?;
-        self.events.publish(Change { conversation_id: conversation.id.clone(), seq: conversation.last_seq });
+        self.events.publish(change);
         Ok(())
     }
 }

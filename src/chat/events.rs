@@ -1,10 +1,14 @@
 //! In-process fan-out of "conversation X changed up to seq N" hints to open streams. The
 //! database is the truth: a stream that gets a hint reads what it has not seen from the store.
+//!
+//! A shopper's stream watches its own conversation only, so a message wakes the streams of
+//! that conversation and no others, however many widgets are open. Agents' streams (a few)
+//! hear every change, with the state and assignee it was committed with.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::store::Change;
 
@@ -13,7 +17,12 @@ pub const RESYNC: &str = "*";
 
 #[derive(Clone)]
 pub struct EventHub {
-    sender: broadcast::Sender<Change>,
+    /// Every change, for agents' streams.
+    all: broadcast::Sender<Change>,
+    /// The latest seq of each conversation some shopper's stream watches.
+    watched: Arc<Mutex<HashMap<String, watch::Sender<i64>>>>,
+    /// Bumped when every stream must read again.
+    resyncs: Arc<watch::Sender<u64>>,
     presence: Arc<Presence>,
 }
 
@@ -43,22 +52,48 @@ impl Default for EventHub {
 
 impl EventHub {
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(1024);
-        Self { sender, presence: Arc::default() }
+        let (all, _) = broadcast::channel(1024);
+        Self { all, watched: Arc::default(), resyncs: Arc::new(watch::channel(0).0), presence: Arc::default() }
     }
 
     pub fn publish(&self, change: Change) {
-        // No receivers is fine: nobody is watching.
-        let _ = self.sender.send(change);
+        if let Some(seq) = lock(&self.watched).get(&change.conversation_id) {
+            seq.send_if_modified(|latest| {
+                let newer = change.seq > *latest;
+                *latest = (*latest).max(change.seq);
+                newer
+            });
+        }
+        // No receivers is fine: no agent is watching.
+        let _ = self.all.send(change);
     }
 
     /// Tells every stream to read again from the database.
     pub fn publish_resync(&self) {
-        self.publish(Change { conversation_id: RESYNC.to_string(), seq: i64::MAX });
+        self.resyncs.send_modify(|n| *n += 1);
+        let _ = self.all.send(Change::everything(RESYNC));
     }
 
+    /// Every change, for an agent's stream.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.sender.subscribe()
+        self.all.subscribe()
+    }
+
+    /// Changes of one conversation (and resyncs), for a shopper's stream.
+    pub fn watch(&self, conversation_id: &str) -> ConversationWatch {
+        let seq =
+            lock(&self.watched).entry(conversation_id.to_string()).or_insert_with(|| watch::channel(0).0).subscribe();
+        ConversationWatch {
+            conversation_id: conversation_id.to_string(),
+            seq: Some(seq),
+            resyncs: self.resyncs.subscribe(),
+            watched: self.watched.clone(),
+        }
+    }
+
+    /// Conversations with at least one shopper's stream watching them here.
+    pub fn watched_conversations(&self) -> usize {
+        lock(&self.watched).len()
     }
 
     /// Agents with an open console stream, on any instance.
@@ -115,5 +150,95 @@ impl Drop for OnlineGuard {
         }
         drop(here);
         self.presence.changed.notify_one();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A shopper's stream's view of one conversation; it stops watching when dropped.
+pub struct ConversationWatch {
+    conversation_id: String,
+    /// Always `Some` until dropped.
+    seq: Option<watch::Receiver<i64>>,
+    resyncs: watch::Receiver<u64>,
+    watched: Arc<Mutex<HashMap<String, watch::Sender<i64>>>>,
+}
+
+impl ConversationWatch {
+    /// Resolves when the conversation may have changed since the last call: a newer seq was
+    /// published, or every stream must read again. `false` once the hub is gone.
+    pub async fn changed(&mut self) -> bool {
+        let Some(seq) = self.seq.as_mut() else { return false };
+        tokio::select! {
+            r = seq.changed() => r.is_ok(),
+            r = self.resyncs.changed() => r.is_ok(),
+        }
+    }
+}
+
+impl Drop for ConversationWatch {
+    fn drop(&mut self) {
+        let mut watched = lock(&self.watched);
+        drop(self.seq.take());
+        if watched.get(&self.conversation_id).is_some_and(|s| s.receiver_count() == 0) {
+            watched.remove(&self.conversation_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::conversation::ConversationState;
+
+    fn change(id: &str, seq: i64) -> Change {
+        Change { conversation_id: id.into(), seq, state: Some(ConversationState::Bot), assigned_agent: None }
+    }
+
+    async fn woken(watch: &mut ConversationWatch) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), watch.changed()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_stream_wakes_for_its_own_conversation_only() {
+        let hub = EventHub::new();
+        let mut mine = hub.watch("a");
+        hub.publish(change("b", 1));
+        assert!(!woken(&mut mine).await, "another conversation's message must not wake it");
+        hub.publish(change("a", 3));
+        assert!(woken(&mut mine).await);
+        hub.publish(change("a", 2));
+        assert!(!woken(&mut mine).await, "an older seq is no news");
+        hub.publish_resync();
+        assert!(woken(&mut mine).await, "a resync wakes every stream");
+    }
+
+    #[tokio::test]
+    async fn the_last_stream_to_leave_stops_the_watch() {
+        let hub = EventHub::new();
+        let (first, second) = (hub.watch("a"), hub.watch("a"));
+        assert_eq!(hub.watched_conversations(), 1);
+        drop(first);
+        assert_eq!(hub.watched_conversations(), 1);
+        drop(second);
+        assert_eq!(hub.watched_conversations(), 0);
+        hub.publish(change("a", 1));
+        let mut again = hub.watch("a");
+        hub.publish(change("a", 2));
+        assert!(woken(&mut again).await);
+    }
+
+    #[tokio::test]
+    async fn agents_hear_every_change() {
+        let hub = EventHub::new();
+        let mut agent = hub.subscribe();
+        hub.publish(change("a", 1));
+        hub.publish(change("b", 1));
+        assert_eq!(agent.recv().await.unwrap().conversation_id, "a");
+        assert_eq!(agent.recv().await.unwrap().conversation_id, "b");
     }
 }

@@ -15,7 +15,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use events::{EventHub, RESYNC};
+pub use events::{ConversationWatch, EventHub, RESYNC};
 pub use identity::{CustomerClaims, IdentityKeys, TokenError};
 pub use listener::listen_postgres;
 pub use outcomes::{DEFAULT_ASSUME_RESOLVED_AFTER, settle_outcomes};

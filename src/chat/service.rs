@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -281,13 +282,16 @@ impl ChatService {
             })?),
             None => None,
         };
+        let reading = Instant::now();
         let conversation = self.authorize(id, token).await?;
         let request_hash =
             sha256_hex(format!("{}\u{0}{}", input.text, input.quick_reply.as_deref().unwrap_or("")).as_bytes());
         if let Some(result) = replay(self.bot.store.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
         }
+        let read = reading.elapsed();
         let classified = self.classify_timed(&input.text).await?;
+        let turn_started = Instant::now();
         let (mut tx, mut turn) = self.open_turn(&conversation.id).await?;
         if let Some(result) = replay(tx.idempotent_response(id, cmid).await?, &request_hash)? {
             return Ok(result);
@@ -318,7 +322,8 @@ impl ChatService {
         turn.conversation.finish_shopper_turn(start, small_talk_only, now);
         let triage = TriageRecord::new(&classified.ranking, outcome, &classified.model.version);
         let shopper = Shopper { message: NewMessage::shopper(input.text, cmid, triage), cmid, request_hash, shadow };
-        let result = self.commit(tx, turn, Some(shopper)).await?;
+        let (result, notified) = self.commit_timed(tx, turn, Some(shopper)).await?;
+        Stage::Database.record(read + turn_started.elapsed().saturating_sub(notified));
         tracing::info!(conversation = %id, decision = %outcome.decision, reason = %outcome.reason, "message handled");
         Ok(result)
     }
@@ -407,10 +412,13 @@ impl ChatService {
 
     /// Ranks the intents of a text on the classifier's threads, timing it for `/metrics`.
     async fn classify_timed(&self, text: &str) -> Result<Classified, ChatError> {
-        let started = std::time::Instant::now();
-        let classified = self.rank_workers.classify(text.to_string()).await?;
+        let started = Instant::now();
+        let ranked = self.rank_workers.classify(text.to_string()).await?;
         metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
-        Ok(classified)
+        metrics::histogram!("switchboard_classify_batch_size").record(ranked.batch as f64);
+        Stage::ClassifyWait.record(ranked.waited);
+        Stage::Classify.record(ranked.ran);
+        Ok(ranked.classified)
     }
 
     /// Starts the transaction of a turn, holding the conversation's lock until commit.
@@ -441,10 +449,20 @@ impl ChatService {
     /// the conversation, then publishes.
     pub(super) async fn commit(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         turn: Turn,
         shopper: Option<Shopper<'_>>,
     ) -> Result<TurnResult, ChatError> {
+        Ok(self.commit_timed(tx, turn, shopper).await?.0)
+    }
+
+    /// [`Self::commit`], also saying how long telling the open streams took.
+    async fn commit_timed(
+        &self,
+        mut tx: Tx,
+        turn: Turn,
+        shopper: Option<Shopper<'_>>,
+    ) -> Result<(TurnResult, Duration), ChatError> {
         let Turn { mut conversation, replies: new_replies, .. } = turn;
         let triage = shopper.as_ref().and_then(|s| s.message.triage.clone());
         let message = match &shopper {
@@ -474,10 +492,14 @@ impl ChatService {
             let response = serde_json::to_string(&result).map_err(|e| StoreError::Invalid(e.to_string()))?;
             tx.save_idempotency(&conversation.id, s.cmid, &s.request_hash, &response).await?;
         }
-        tx.notify(&conversation.id, conversation.last_seq).await?;
+        let change = Change::of(&conversation);
+        tx.notify(&change).await?;
         tx.commit().await?;
-        self.bot.events.publish(Change { conversation_id: conversation.id, seq: conversation.last_seq });
-        Ok(result)
+        let publishing = Instant::now();
+        self.bot.events.publish(change);
+        let notified = publishing.elapsed();
+        Stage::Notify.record(notified);
+        Ok((result, notified))
     }
 }
 
@@ -512,6 +534,31 @@ struct ShadowGuess {
     guess: Guess,
     live_version: String,
     live: Guess,
+}
+
+/// Where a shopper message's time goes, for `/metrics` (`switchboard_chat_stage_seconds`).
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Waiting for a classifier thread (and for the batch to fill).
+    ClassifyWait,
+    /// The encoder and head run that ranked it (shared with its batch-mates).
+    Classify,
+    /// Reading the conversation, locking it, the turn's own reads and logic, writing, committing.
+    Database,
+    /// Telling this instance's open streams.
+    Notify,
+}
+
+impl Stage {
+    fn record(self, took: Duration) {
+        let stage = match self {
+            Stage::ClassifyWait => "classify_wait",
+            Stage::Classify => "classify",
+            Stage::Database => "database",
+            Stage::Notify => "notify",
+        };
+        metrics::histogram!("switchboard_chat_stage_seconds", "stage" => stage).record(took.as_secs_f64());
+    }
 }
 
 /// Hand-offs by reason and outcomes, for `/metrics`.

@@ -13,7 +13,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::pool::SessionPool;
 use super::runtime::init_runtime;
-use super::{ClassifierError, ClassifierOptions, ENCODER_FILE, TOKENIZER_FILE};
+use super::{BatchPolicy, ClassifierError, ClassifierOptions, ENCODER_FILE, TOKENIZER_FILE};
 
 /// Longest input in tokens; longer messages are truncated.
 const MAX_TOKENS: usize = 128;
@@ -26,6 +26,7 @@ pub struct Encoder {
     /// No padding at all, for single messages.
     single_tokenizer: Tokenizer,
     pool: SessionPool,
+    batch: BatchPolicy,
     dim: usize,
     sha256: String,
 }
@@ -53,6 +54,7 @@ impl Encoder {
             batch_tokenizer,
             single_tokenizer,
             pool: SessionPool::new(sessions),
+            batch: options.batch,
             dim: 0,
             sha256: crate::util::sha256_hex(&bytes),
         };
@@ -63,6 +65,11 @@ impl Encoder {
     /// Encoder sessions that can run at once.
     pub fn sessions(&self) -> usize {
         self.pool.size()
+    }
+
+    /// How the server groups messages into runs of this encoder.
+    pub fn batch_policy(&self) -> BatchPolicy {
+        self.batch
     }
 
     pub fn dim(&self) -> usize {

@@ -23,7 +23,7 @@ pub use head::Head;
 pub use metadata::{HEAD_FILE, HeadMetadata, LexicalConfig, METADATA_FILE, NeighbourConfig, write_atomically};
 pub use neighbours::{NEIGHBOURS_FILE, Neighbours};
 pub use runtime::{FETCH_COMMAND, ORT_LIBRARY_NAME, init_runtime};
-pub use workers::RankWorkers;
+pub use workers::{BatchPolicy, RankWorkers, Ranked};
 
 use crate::domain::triage::{IntentScore, Ranking};
 
@@ -60,11 +60,13 @@ pub struct ClassifierOptions {
     pub sessions: usize,
     /// Threads each session uses for one run.
     pub intra_threads: usize,
+    /// How the server groups messages that arrive together into one encoder run.
+    pub batch: BatchPolicy,
 }
 
 impl Default for ClassifierOptions {
     fn default() -> Self {
-        Self { sessions: 1, intra_threads: 2 }
+        Self { sessions: 1, intra_threads: 2, batch: BatchPolicy::default() }
     }
 }
 
@@ -82,6 +84,15 @@ pub struct Classified {
 /// the chat service is written against.
 pub trait IntentClassifier: Send + Sync {
     fn classify(&self, text: &str) -> Result<Classified, ClassifierError>;
+    /// Several messages at once, one result per text in order. A message's result does not
+    /// depend on the others in its batch.
+    fn classify_batch(&self, texts: &[&str]) -> Vec<Result<Classified, ClassifierError>> {
+        texts.iter().map(|text| self.classify(text)).collect()
+    }
+    /// How callers should group messages for [`Self::classify_batch`].
+    fn batch_policy(&self) -> BatchPolicy {
+        BatchPolicy::SINGLE
+    }
     /// The live model's metadata.
     fn live(&self) -> Arc<HeadMetadata>;
     /// How many rankings can usefully run at once (the encoder's sessions).
@@ -180,16 +191,45 @@ fn check_fits(encoder: &Encoder, head: &Head) -> Result<(), String> {
 
 impl IntentClassifier for OnnxClassifier {
     fn classify(&self, text: &str) -> Result<Classified, ClassifierError> {
+        self.classify_batch(&[text]).pop().unwrap_or_else(|| Err(ClassifierError::Inference("no result".into())))
+    }
+
+    /// One encoder run for the whole batch (padded to its longest message), then one head run
+    /// per serving head.
+    fn classify_batch(&self, texts: &[&str]) -> Vec<Result<Classified, ClassifierError>> {
         let serving = self.serving.load_full();
-        let embedding = self.encoder.embed_one(text)?;
-        let rank = |head: &Head| -> Result<Ranking, ClassifierError> {
-            let probabilities = head.predict_one(&embedding, text)?;
-            Ok(ranking_from(&head.metadata().labels, &probabilities))
+        let all_failed =
+            |e: ClassifierError| texts.iter().map(|_| Err(ClassifierError::Inference(e.to_string()))).collect();
+        let embeddings = match texts {
+            [one] => self.encoder.embed_one(one).map(|e| vec![e]),
+            _ => self.encoder.embed_batch(texts),
         };
-        let ranking = rank(&serving.live)?;
+        let embeddings = match embeddings {
+            Ok(e) => e,
+            Err(e) => return all_failed(e),
+        };
+        let rank = |head: &Head| -> Result<Vec<Ranking>, ClassifierError> {
+            let labels = &head.metadata().labels;
+            Ok(head.predict(&embeddings, texts)?.iter().map(|p| ranking_from(labels, p)).collect())
+        };
+        let live = match rank(&serving.live) {
+            Ok(r) => r,
+            Err(e) => return all_failed(e),
+        };
         // The shadow never fails a live message.
         let shadow = serving.shadow.as_ref().and_then(|h| rank(h).ok().map(|r| (r, h.shared_metadata())));
-        Ok(Classified { ranking, model: serving.live.shared_metadata(), shadow })
+        let model = serving.live.shared_metadata();
+        live.into_iter()
+            .enumerate()
+            .map(|(i, ranking)| {
+                let shadow = shadow.as_ref().and_then(|(r, m)| r.get(i).map(|r| (r.clone(), m.clone())));
+                Ok(Classified { ranking, model: model.clone(), shadow })
+            })
+            .collect()
+    }
+
+    fn batch_policy(&self) -> BatchPolicy {
+        self.encoder.batch_policy()
     }
 
     fn live(&self) -> Arc<HeadMetadata> {

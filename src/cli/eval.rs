@@ -138,7 +138,7 @@ pub fn run(paths: &ModelPaths, args: EvalArgs) -> anyhow::Result<()> {
     options.neighbours.familiarity_power = args.familiarity_power;
     options.neighbours.distance_weight = args.distance_weight;
     options.neighbours.distance_shrinkage = args.distance_shrinkage;
-    let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1 };
+    let classifier_options = ClassifierOptions { sessions: options.workers, intra_threads: 1, ..Default::default() };
     let (title, eval) = if args.kfold_intents {
         let defs = crate::intents::load_dir(&paths.intents)?;
         let rules = crate::intents::load_rules(&paths.intents)?;

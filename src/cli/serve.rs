@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use clap::builder::TypedValueParser;
 
 use crate::chat::{CustomerClaims, IdentityKeys};
-use crate::classifier::ClassifierOptions;
+use crate::classifier::{BatchPolicy, ClassifierOptions};
 use crate::config::{DEMO_IDENTITY_KEYS, DEMO_STORE_API_SECRET, FileSettings, ModelPaths, Secret, secret_from_env};
 use crate::domain::network::{Rate, ShopperLimits, TrustedProxies};
 use crate::http::ConnectionSettings;
@@ -40,6 +41,15 @@ pub struct ServeArgs {
     /// Threads per encoder session.
     #[arg(long, env = "SWITCHBOARD_CLASSIFIER_THREADS", default_value_t = 1)]
     pub classifier_threads: usize,
+    /// Most messages the encoder ranks in one run; messages that arrive together share a run.
+    /// 1 (the default) ranks every message alone: the shipped int8 encoder scales activations
+    /// per run, so inside a batch a message's confidences depend on its batch-mates.
+    #[arg(long, env = "SWITCHBOARD_CLASSIFIER_BATCH_SIZE", default_value_t = BatchPolicy::default().max_size, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    pub classifier_batch_size: usize,
+    /// How long a batch that already holds several messages waits for more (a lone message
+    /// never waits), like 1ms.
+    #[arg(long, env = "SWITCHBOARD_CLASSIFIER_BATCH_WAIT", default_value = "1ms", value_parser = crate::domain::parse::duration)]
+    pub classifier_batch_wait: Duration,
     /// Assign queued conversations to online agents in turn, at most N each (off by default:
     /// agents claim from the queue).
     #[arg(long, env = "SWITCHBOARD_AUTO_ASSIGN_CAP", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -128,6 +138,12 @@ impl ProtectionArgs {
 
 pub fn run(paths: &ModelPaths, args: ServeArgs) -> anyhow::Result<()> {
     let config = server_config(paths, &args)?;
+    if config.classifier.batch.max_size > 1 {
+        tracing::warn!(
+            batch_size = config.classifier.batch.max_size,
+            "messages are ranked in batches: with an encoder that scales activations per run, as the shipped int8 one does, a message's confidences depend on the others in its batch"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let stop = shutdown_signal();
@@ -172,7 +188,11 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         demo: args.demo,
         models: paths.models.clone(),
         intents: paths.intents.clone(),
-        classifier: ClassifierOptions { sessions: args.classifier_sessions, intra_threads: args.classifier_threads },
+        classifier: ClassifierOptions {
+            sessions: args.classifier_sessions,
+            intra_threads: args.classifier_threads,
+            batch: BatchPolicy { max_size: args.classifier_batch_size, max_wait: args.classifier_batch_wait },
+        },
         identity_keys,
         store_api_secret: Some(store_api_secret),
         profile: file.store,

@@ -75,7 +75,10 @@ pub fn run(paths: &ModelPaths, args: TrainArgs) -> anyhow::Result<()> {
 fn export(paths: &ModelPaths, dir: &std::path::Path, options: &TrainOptions, quiet: bool) -> anyhow::Result<()> {
     let defs = crate::intents::load_dir(&paths.intents)?;
     let data = training_data(&defs, &[]);
-    let encoder = Encoder::load(&paths.models, ClassifierOptions { sessions: options.workers, intra_threads: 1 })?;
+    let encoder = Encoder::load(
+        &paths.models,
+        ClassifierOptions { sessions: options.workers, intra_threads: 1, ..Default::default() },
+    )?;
     eprintln!(
         "training on {} examples of {} intents ({} kept aside as the regression set)",
         data.train.len(),

@@ -68,6 +68,9 @@ async fn pump(
                     if !send(Event::default().event("resync").data("{}")) { return; }
                 }
                 Ok(changed) => {
+                    if !concerns(&changed, &agent, &queued) {
+                        continue;
+                    }
                     let Ok(Some(c)) = state.agents.conversation(&changed.conversation_id).await else { continue };
                     let mine = c.assigned_agent.as_deref() == Some(agent.id.as_str());
                     let visible = c.state == ConversationState::Queued || mine || agent.is_admin;
@@ -128,6 +131,17 @@ async fn pump(
     }
 }
 
+/// Whether a change may matter to this agent's console, judged from the state and assignee it
+/// was committed with, without reading the database: most changes are shoppers talking to the
+/// bot, which only admins see. A change that does not say (an older instance's) is read.
+fn concerns(change: &Change, agent: &Agent, queued: &HashSet<String>) -> bool {
+    let Some(state) = change.state else { return true };
+    agent.is_admin
+        || state == ConversationState::Queued
+        || change.assigned_agent.as_deref() == Some(agent.id.as_str())
+        || queued.contains(&change.conversation_id)
+}
+
 /// What the console is told about a conversation it may see; it reads details over the API.
 #[derive(Serialize)]
 struct ConversationChanged<'a> {
@@ -150,5 +164,46 @@ impl<'a> ConversationChanged<'a> {
             reason: handoff.map(|h| h.reason),
             priority: handoff.map(|h| h.priority),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(id: &str, is_admin: bool) -> Agent {
+        Agent {
+            id: id.into(),
+            email: format!("{id}@example.com"),
+            name: id.into(),
+            is_admin,
+            disabled: false,
+            sessions_valid_after: 0,
+            locked: false,
+        }
+    }
+
+    fn change(state: Option<ConversationState>, assigned: Option<&str>) -> Change {
+        Change { conversation_id: "c1".into(), seq: 3, state, assigned_agent: assigned.map(str::to_string) }
+    }
+
+    #[test]
+    fn a_shopper_talking_to_the_bot_concerns_only_admins() {
+        let none = HashSet::new();
+        let bot = change(Some(ConversationState::Bot), None);
+        assert!(!concerns(&bot, &agent("riley", false), &none));
+        assert!(concerns(&bot, &agent("sam", true), &none));
+    }
+
+    #[test]
+    fn queued_assigned_and_leaving_the_queue_concern_the_agent() {
+        let riley = agent("riley", false);
+        let none = HashSet::new();
+        assert!(concerns(&change(Some(ConversationState::Queued), None), &riley, &none));
+        assert!(concerns(&change(Some(ConversationState::Assigned), Some("riley")), &riley, &none));
+        assert!(!concerns(&change(Some(ConversationState::Assigned), Some("alex")), &riley, &none));
+        let was_queued: HashSet<String> = ["c1".to_string()].into();
+        assert!(concerns(&change(Some(ConversationState::Assigned), Some("alex")), &riley, &was_queued));
+        assert!(concerns(&change(None, None), &riley, &none), "a change that does not say is read");
     }
 }

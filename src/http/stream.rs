@@ -10,12 +10,13 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::limits::{ClientAddress, StreamSlot};
 use super::shopper::bearer;
 use super::{ApiError, AppState};
+use crate::chat::ConversationWatch;
 
 const BUFFER: usize = 64;
 
@@ -39,18 +40,19 @@ pub async fn shopper_events(
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     let after = last_event_id.or(resume.after).unwrap_or(0).max(0);
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(BUFFER);
-    let hints = state.chat.events().subscribe();
-    tokio::spawn(pump(state, conversation.id, after, hints, tx, slot));
+    let watch = state.chat.events().watch(&conversation.id);
+    tokio::spawn(pump(state, conversation.id, after, watch, tx, slot));
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// Sends everything after `after`, then waits for hints; ends on shutdown, on a full buffer or
-/// when the client is gone.
+/// Sends everything after `after`, then waits for its conversation to change; ends on
+/// shutdown, on a full buffer or when the client is gone. A change published while the
+/// database is read wakes the next wait, so nothing is missed.
 async fn pump(
     state: AppState,
     conversation_id: String,
     mut after: i64,
-    mut hints: broadcast::Receiver<crate::store::Change>,
+    mut watch: ConversationWatch,
     tx: mpsc::Sender<Result<Event, Infallible>>,
     _slot: StreamSlot,
 ) {
@@ -77,21 +79,13 @@ async fn pump(
             }
             after = m.seq;
         }
-        loop {
-            tokio::select! {
-                hint = hints.recv() => match hint {
-                    Ok(c) if c.conversation_id == crate::chat::RESYNC || (c.conversation_id == conversation_id && c.seq > after) => break,
-                    Ok(_) => continue,
-                    // Missed hints: read again from the database.
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                _ = shutdown.changed() => {
-                    let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
-                    return;
-                }
-                () = tx.closed() => return,
+        tokio::select! {
+            changed = watch.changed() => if !changed { return },
+            _ = shutdown.changed() => {
+                let _ = tx.try_send(Ok(Event::default().event("reconnect").data("{}")));
+                return;
             }
+            () = tx.closed() => return,
         }
     }
 }

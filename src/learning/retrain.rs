@@ -169,7 +169,8 @@ impl Retrainer {
         progress.reached(JobStage::Loading);
         let intents = crate::intents::load_dir(&self.intents_dir).map_err(|e| e.to_string())?;
         let approved = runtime.block_on(self.store.approved_examples()).map_err(|e| e.to_string())?;
-        let options = ClassifierOptions { sessions: self.settings.options.workers, intra_threads: 1 };
+        let options =
+            ClassifierOptions { sessions: self.settings.options.workers, intra_threads: 1, ..Default::default() };
         let encoder = Encoder::load(&self.models_dir, options).map_err(|e| e.to_string())?;
         let live = self.models.classifier().head();
         let candidate = retrain(&encoder, &live, &intents, &approved, &self.settings, progress)?;

@@ -5,7 +5,7 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::conversations::{CONVERSATION_COLUMNS, NewMessage, conversation_from_row};
-use super::listener::NOTIFY_CHANNEL;
+use super::listener::{Change, NOTIFY_CHANNEL};
 use super::orders::{ORDER_COLUMNS, order_from_row};
 use super::{Engine, Result, now_ms};
 use crate::domain::audit::{Actor, AuditAction};
@@ -391,11 +391,11 @@ impl Tx {
     }
 
     /// Tells other instances (PostgreSQL) that a conversation changed; sent on commit.
-    pub async fn notify(&mut self, conversation_id: &str, seq: i64) -> Result<()> {
+    pub async fn notify(&mut self, change: &Change) -> Result<()> {
         if self.engine == Engine::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(NOTIFY_CHANNEL)
-                .bind(format!("{conversation_id}:{seq}"))
+                .bind(change.payload())
                 .execute(&mut *self.tx)
                 .await?;
         }

@@ -37,7 +37,7 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         demo: true,
         models: root().join("models"),
         intents: root().join("intents"),
-        classifier: ClassifierOptions { sessions: 2, intra_threads: 1 },
+        classifier: ClassifierOptions { sessions: 2, intra_threads: 1, ..Default::default() },
         identity_keys: IdentityKeys::parse(DEMO_IDENTITY_KEYS).expect("the demo keys parse"),
         store_api_secret: Some(Secret::new(DEMO_STORE_API_SECRET)),
         profile: StoreProfile::default(),
