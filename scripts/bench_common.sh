@@ -1,4 +1,4 @@
-# Shared by scripts/load_classify.sh and scripts/compare_classify.sh (sourced, not run): wrk from
+# Shared by scripts/load_classify.sh, compare_classify.sh and load_chat.sh (sourced, not run): wrk from
 # apt, servers in their own process group, readiness, and one probe request before any load.
 
 # Rotates a few realistic shopper messages through POST /api/v1/classify.

@@ -42,10 +42,10 @@ if [[ "$DATABASE" == postgres* ]]; then
     fi
 fi
 
+source scripts/bench_common.sh
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do stop_server "$pid"; done
 }
 trap cleanup EXIT INT TERM
 
@@ -54,24 +54,13 @@ URLS=()
 for i in $(seq 1 "$INSTANCES"); do
     port=$((18180 + i))
     url="http://127.0.0.1:$port"
-    if curl -fsS "$url/healthz" >/dev/null 2>&1; then
-        echo "something is already listening on $url" >&2
-        exit 1
-    fi
-    "$BIN_DIR/switchboard" serve --demo --listen "127.0.0.1:$port" --database "$DATABASE" \
+    ensure_port_free "$url"
+    start_server "$WORK/server-$i.log" "$BIN_DIR/switchboard" serve --demo --listen "127.0.0.1:$port" \
+        --database "$DATABASE" \
         --rate-limit-per-address off --rate-limit-new-conversations off --rate-limit-per-conversation off \
-        --max-streams-per-address 20000 >"$WORK/server-$i.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 120); do
-        curl -fsS "$url/readyz" >/dev/null 2>&1 && break
-        kill -0 "${PIDS[-1]}" 2>/dev/null || break
-        sleep 0.5
-    done
-    if ! curl -fsS "$url/readyz" >/dev/null 2>&1; then
-        echo "instance $i at $url did not become ready:" >&2
-        tail -n 30 "$WORK/server-$i.log" >&2
-        exit 1
-    fi
+        --max-streams-per-address 20000
+    PIDS+=("$STARTED_PID")
+    wait_healthy "instance $i at $url" "$url" "$STARTED_PID" "$WORK/server-$i.log" 60
     URLS+=("$url")
 done
 

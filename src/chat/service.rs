@@ -415,7 +415,6 @@ impl ChatService {
         let started = Instant::now();
         let ranked = self.rank_workers.classify(text.to_string()).await?;
         metrics::histogram!("switchboard_classify_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("switchboard_classify_batch_size").record(ranked.batch as f64);
         Stage::ClassifyWait.record(ranked.waited);
         Stage::Classify.record(ranked.ran);
         Ok(ranked.classified)
