@@ -74,6 +74,11 @@ pub struct StoreProfile {
     pub international_delivery_days: String,
     /// Who pays import duties and taxes on deliveries abroad.
     pub customs_duties: String,
+    /// The currency of the store's prices (a three-letter code): platforms send product prices
+    /// without it.
+    pub currency: String,
+    /// How to write a cart link on a platform other than Shopify and WooCommerce (`[store.cart]`).
+    pub cart: crate::domain::cart::CartTemplate,
 }
 
 impl Default for StoreProfile {
@@ -104,6 +109,8 @@ impl Default for StoreProfile {
             .to_vec(),
             international_delivery_days: "5-10 working days".into(),
             customs_duties: "Prices for EU countries include import VAT and duties, so there is nothing more to pay on delivery. Elsewhere, the carrier may collect import taxes and duties when it delivers.".into(),
+            currency: "GBP".into(),
+            cart: Default::default(),
         }
     }
 }
@@ -194,6 +201,9 @@ impl FileSettings {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         let settings: Self = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         settings.gate.check().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        settings.store.cart.check().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        crate::domain::validation::currency(&settings.store.currency)
+            .map_err(|e| anyhow::anyhow!("{}: store.{e}", path.display()))?;
         Ok(settings)
     }
 

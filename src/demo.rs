@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::domain::catalogue::ProductDetails;
 use crate::domain::orders::{
-    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment,
+    Availability, Customer, Listing, Order, OrderItem, OrderStatus, Platform, Product, Refund, RefundStatus, Shipment,
 };
 use crate::store::{Store, StoreError};
 
@@ -94,9 +94,12 @@ fn catalogue(now: i64) -> Vec<Product> {
         ("SKU-LAMP", "Rattan Table Lamp", 6400, Discontinued, "Rattan Table Lamp", None, None, None),
         ("SKU-APRON", "Waxed Canvas Apron", 3400, InStock, "Waxed Canvas Apron", None, None, None),
     ];
+    // The demo store runs on Shopify (ids made up): a reorder gives a Shopify cart permalink.
+    let mut products: Vec<&str> = Vec::new();
     items
         .into_iter()
-        .map(|(sku, name, price, availability, product, size, colour, back_in_days)| Product {
+        .enumerate()
+        .map(|(i, (sku, name, price, availability, product, size, colour, back_in_days))| Product {
             sku: sku.into(),
             name: name.into(),
             price_cents: price,
@@ -108,6 +111,17 @@ fn catalogue(now: i64) -> Vec<Product> {
             restock_at: back_in_days.map(|d| now + d * DAY),
             details: details(product),
             updated_at: None,
+            listing: Some(Listing {
+                platform: Platform::Shopify,
+                product_id: {
+                    let index = products.iter().position(|p| *p == product).unwrap_or_else(|| {
+                        products.push(product);
+                        products.len() - 1
+                    });
+                    format!("{}", 8_100_000_000_u64 + index as u64)
+                },
+                variant_id: format!("{}", 4_200_000_000_u64 + i as u64),
+            }),
         })
         .collect()
 }
@@ -263,6 +277,7 @@ fn order(
         shipments,
         refunds,
         updated_at: None,
+        origin: None,
     }
 }
 

@@ -8,9 +8,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::audit::Actor;
-use crate::domain::orders::{Customer, Order, Product, Upserted};
+use crate::domain::orders::{Customer, Order, OrderStatus, Product, Refund, RefundStatus, Shipment, Upserted};
 use crate::domain::privacy::Forgotten;
 use crate::domain::validation::{require_updated_at, validate_customer, validate_order, validate_product};
+use crate::platforms::{OrderPart, StoreChanges};
 use crate::privacy::{PrivacyError, forget_in};
 use crate::store::{Store, StoreError, Tx};
 
@@ -52,6 +53,19 @@ pub struct Delivered<T> {
     #[serde(flatten)]
     pub result: T,
     pub duplicate: bool,
+}
+
+/// What a platform's delivery (or import) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Applied {
+    /// Customers, products and orders written (fulfillments and refunds count with their order).
+    pub upserted: usize,
+    /// Items not written because the stored copy was changed later.
+    pub stale: usize,
+    /// Variants marked no longer sold because the platform stopped listing them.
+    pub discontinued: usize,
+    /// Fulfillments and refunds of orders not stored yet (the order's own delivery carries them).
+    pub unknown_orders: usize,
 }
 
 pub struct StoreData {
@@ -107,6 +121,35 @@ impl StoreData {
         settle(tx, delivery, upserted).await
     }
 
+    /// Applies what a platform's webhook delivery changes, once per delivery id.
+    pub async fn apply_delivery(
+        &self,
+        delivery: &str,
+        route: &str,
+        changes: &StoreChanges,
+    ) -> Result<Delivered<Applied>, IntegrationError> {
+        check_changes(changes)?;
+        let Some(mut tx) = self.store.begin_delivery(delivery, route).await? else {
+            return self.duplicate(delivery).await;
+        };
+        let applied = apply_in(&mut tx, changes, |_| {}).await?;
+        settle(tx, delivery, applied).await
+    }
+
+    /// Applies a platform's export (a first import), all or nothing; `progress` hears how many
+    /// items are written so far.
+    pub async fn import_changes(
+        &self,
+        changes: &StoreChanges,
+        progress: impl Fn(usize),
+    ) -> Result<Applied, IntegrationError> {
+        check_changes(changes)?;
+        let mut tx = self.store.begin().await?;
+        let applied = apply_in(&mut tx, changes, progress).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
     /// Erases a customer's personal data (see [`crate::privacy`]).
     pub async fn forget_customer(&self, delivery: &str, id: &str) -> Result<Delivered<Forgotten>, IntegrationError> {
         let Some(mut tx) = self.store.begin_delivery(delivery, "forget").await? else {
@@ -136,6 +179,84 @@ async fn settle<T: Serialize>(mut tx: Tx, delivery: &str, result: T) -> Result<D
     tx.settle_delivery(delivery, &json).await?;
     tx.commit().await?;
     Ok(Delivered { result, duplicate: false })
+}
+
+/// Every customer, product and order of `changes` is valid, or nothing is written.
+fn check_changes(changes: &StoreChanges) -> Result<(), IntegrationError> {
+    check_all(&changes.customers, validate_customer)?;
+    check_all(&changes.products, validate_product)?;
+    check_all(&changes.orders, validate_order)
+}
+
+/// Writes products first (and the platform's listings), then customers, then orders, then
+/// the parts of orders that came on their own.
+async fn apply_in(tx: &mut Tx, changes: &StoreChanges, progress: impl Fn(usize)) -> Result<Applied, IntegrationError> {
+    let mut applied = Applied::default();
+    let mut done = 0;
+    let mut written = |upserted: Upserted| {
+        applied.upserted += upserted.upserted;
+        applied.stale += upserted.stale;
+        done += 1;
+        progress(done);
+    };
+    for p in &changes.products {
+        written(tx.import(std::slice::from_ref(p), &[], &[]).await?);
+    }
+    for c in &changes.customers {
+        written(tx.import(&[], std::slice::from_ref(c), &[]).await?);
+    }
+    for o in &changes.orders {
+        written(tx.import(&[], &[], std::slice::from_ref(o)).await?);
+    }
+    for listed in &changes.listings {
+        applied.discontinued += tx.apply_listing(listed).await?;
+    }
+    let mut count = |written: Option<bool>| match written {
+        Some(true) => applied.upserted += 1,
+        Some(false) => applied.stale += 1,
+        None => applied.unknown_orders += 1,
+    };
+    for part in &changes.shipments {
+        count(tx.apply_order_part(part, false, add_shipment).await?);
+    }
+    for part in &changes.refunds {
+        count(tx.apply_order_part(part, true, add_refund).await?);
+    }
+    Ok(applied)
+}
+
+/// A parcel joins its order (replacing the one with its tracking number) and, unless the
+/// order was cancelled or refunded, moves the order's status along with it.
+fn add_shipment(order: &mut Order, part: &OrderPart<Shipment>) {
+    let shipment = &part.part;
+    match order.shipments.iter_mut().find(|s| !part.key.is_empty() && s.tracking_number == part.key) {
+        Some(stored) => *stored = shipment.clone(),
+        None => order.shipments.push(shipment.clone()),
+    }
+    if order.status.is_open() || order.status == OrderStatus::PartiallyRefunded {
+        order.status = OrderStatus::of_shipment(&shipment.status);
+        if order.status == OrderStatus::Delivered {
+            order.delivered_at = shipment.delivered_at;
+        }
+    }
+}
+
+/// A refund joins its order once; a full refund makes the order refunded, a partial one
+/// before shipping partly refunded.
+fn add_refund(order: &mut Order, part: &OrderPart<Refund>) {
+    let refund = &part.part;
+    let known =
+        order.refunds.iter().any(|r| r.amount_cents == refund.amount_cents && r.created_at == refund.created_at);
+    if !known {
+        order.refunds.push(refund.clone());
+    }
+    let refunded: i64 =
+        order.refunds.iter().filter(|r| r.status == RefundStatus::Completed).map(|r| r.amount_cents).sum();
+    if refunded >= order.total_cents && order.status != OrderStatus::Cancelled {
+        order.status = OrderStatus::Refunded;
+    } else if refunded > 0 && order.status.before_shipping() {
+        order.status = OrderStatus::PartiallyRefunded;
+    }
 }
 
 fn check_all<T>(items: &[T], validate: impl Fn(&T) -> Result<(), String>) -> Result<(), IntegrationError> {

@@ -12,6 +12,8 @@ pub mod insights;
 pub mod integration;
 pub mod intents;
 pub mod learning;
+pub mod outbox;
+pub mod platforms;
 pub mod privacy;
 pub mod startup;
 pub mod store;

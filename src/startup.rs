@@ -10,7 +10,7 @@ use crate::classifier::{ClassifierOptions, Encoder};
 use crate::config::{Secret, StoreProfile};
 use crate::domain::intent::IntentCatalog;
 use crate::domain::network::{ShopperLimits, TrustedProxies};
-use crate::http::{AppState, ConnectionSettings, Limits};
+use crate::http::{AppState, ConnectionSettings, Limits, WebhookSettings};
 use crate::integration::StoreData;
 use crate::learning::{ModelService, RetrainSettings, Retrainer};
 use crate::store::{Engine, SessionStore, Store};
@@ -56,6 +56,11 @@ pub struct ServerConfig {
     /// Conversations idle for this many days are deleted (`None`: kept). Expired idempotency
     /// records and store delivery ids are pruned either way.
     pub retention_days: Option<u32>,
+    /// Shopify's and WooCommerce's webhook secrets (`None`: that platform's webhooks are refused).
+    pub shopify_webhook_secret: Option<Secret>,
+    pub woocommerce_webhook_secret: Option<Secret>,
+    /// Signed events for the store's own systems (`None`: none are sent).
+    pub events: Option<crate::outbox::EventSettings>,
 }
 
 pub struct Application {
@@ -72,6 +77,7 @@ pub struct Application {
     assume_resolved_after: std::time::Duration,
     connections: ConnectionSettings,
     retention_days: Option<u32>,
+    events: Option<crate::outbox::EventSettings>,
 }
 
 /// How often quiet clients' rate-limit state is dropped.
@@ -151,6 +157,7 @@ impl Application {
         let agents =
             crate::agents::AgentService::new(store.clone(), events.clone(), catalog.clone(), address_key.clone());
         let store_data = StoreData::new(store.clone());
+        store.set_event_endpoints(config.events.as_ref().map(|e| e.endpoints.clone()).unwrap_or_default());
         let sessions = store.session_store().await.context("setting up agent sessions")?;
         let chat = ChatService::new(
             store.clone(),
@@ -178,6 +185,11 @@ impl Application {
             public_origin,
             demo: config.demo,
             store_api_secret: config.store_api_secret.clone(),
+            webhooks: Arc::new(WebhookSettings {
+                shopify_secret: config.shopify_webhook_secret.clone(),
+                woocommerce_secret: config.woocommerce_webhook_secret.clone(),
+                currency: config.profile.currency.clone(),
+            }),
             metrics: metrics_handle(),
             shutdown: shutdown_rx,
             web_dir: config.web_dir.clone(),
@@ -204,6 +216,7 @@ impl Application {
             assume_resolved_after: config.assume_resolved_after,
             connections,
             retention_days: config.retention_days,
+            events: config.events.clone(),
         })
     }
 
@@ -238,6 +251,7 @@ impl Application {
             assume_resolved_after,
             connections,
             retention_days,
+            events,
         } = self;
         let cleanup = sessions.spawn_cleanup(std::time::Duration::from_secs(600));
         // Only PostgreSQL is shared by several instances; on SQLite this instance is the truth.
@@ -277,6 +291,9 @@ impl Application {
         ));
         let retention_task =
             tokio::spawn(crate::privacy::enforce_retention(store.clone(), retention_days, state.shutdown.clone()));
+        let events_task = events.map(|settings| {
+            tokio::spawn(crate::outbox::deliver_events(store.clone(), settings, state.shutdown.clone()))
+        });
         let assign_task = auto_assign_cap
             .map(|cap| tokio::spawn(crate::agents::run_auto_assign(state.agents.clone(), cap, state.shutdown.clone())));
         let signal = async move {
@@ -297,6 +314,9 @@ impl Application {
         }
         outcomes_task.abort();
         retention_task.abort();
+        if let Some(task) = events_task {
+            task.abort();
+        }
         if let Some(task) = assign_task {
             task.abort();
         }

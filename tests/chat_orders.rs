@@ -1,11 +1,12 @@
 //! Order answers over real HTTP for a signed-in shopper: order status from the store's data,
-//! someone else's order number answered exactly like a missing one, and reorders that create
-//! exactly one order however often "yes" arrives.
+//! someone else's order number answered exactly like a missing one, and reorders that give one
+//! cart link on the store (and create no order) however often "yes" arrives.
 
 #[macro_use]
 mod common;
 
 use common::{TestApp, bot_text, bot_texts, new_cmid, quick_values};
+use switchboard::config::StoreProfile;
 use switchboard::demo::DEMO_CUSTOMER_ID;
 use switchboard::domain::orders::{Availability, Order, OrderStatus, day, money};
 
@@ -13,7 +14,7 @@ on_both_engines!(
     signed_in_shopper_gets_status_carrier_and_tracking_link,
     signed_in_shopper_gets_a_named_order,
     another_customers_order_number_reveals_nothing,
-    reorder_creates_exactly_one_order,
+    reorder_gives_one_cart_permalink_and_creates_no_order,
 );
 
 async fn order(app: &TestApp, number: &str) -> Order {
@@ -171,7 +172,7 @@ async fn another_customers_order_number_reveals_nothing(app: &TestApp) {
     assert!(app.store.orders_from_source(&foreign.number).await.unwrap().is_empty());
 }
 
-async fn reorder_creates_exactly_one_order(app: &TestApp) {
+async fn reorder_gives_one_cart_permalink_and_creates_no_order(app: &TestApp) {
     let source = order(app, "10002").await;
     // Prices change after the order: the reorder uses today's price.
     let mut mug = app.store.products(&["SKU-MUG-CER".to_string()]).await.unwrap().remove(0);
@@ -217,27 +218,36 @@ async fn reorder_creates_exactly_one_order(app: &TestApp) {
     assert!(app.store.orders_from_source("10002").await.unwrap().is_empty());
 
     let yes_id = new_cmid();
-    let first = app.send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id).await;
+    let first = app.send_with(&conv, "Yes, make the cart", Some("confirm:yes"), &yes_id).await;
     assert_eq!(first.status, reqwest::StatusCode::OK, "{}", first.raw);
-    let created = app.store.orders_from_source("10002").await.unwrap();
-    assert_eq!(created.len(), 1, "exactly one new order");
-    let new = &created[0];
-    assert_eq!(new.status, OrderStatus::AwaitingPayment);
-    assert_eq!(new.source_order_number.as_deref(), Some("10002"));
-    assert_eq!(new.customer_id.as_deref(), Some(DEMO_CUSTOMER_ID));
-    assert_eq!(new.total_cents, total);
-    assert_eq!(new.items.len(), 2);
-    assert!(new.items.iter().all(|i| i.sku != "SKU-CANDLE"));
-    let new_mug = new.items.iter().find(|i| i.sku == "SKU-MUG-CER").unwrap();
-    assert_eq!(new_mug.unit_price_cents, old_price + 150);
+    // No order is invented: the shopper gets a cart permalink on the store itself, with the
+    // variants' ids and the quantities of the source order, at today's prices.
+    assert!(app.store.orders_from_source("10002").await.unwrap().is_empty(), "no order is created here");
+    let carts = app.store.cart_links_of(&conv.id).await.unwrap();
+    assert_eq!(carts.len(), 1, "the conversation records the cart it gave");
+    let cart = &carts[0];
+    let expected: Vec<String> = source
+        .items
+        .iter()
+        .filter_map(|i| {
+            let p = available.iter().find(|p| p.sku == i.sku)?;
+            Some(format!("{}:{}", p.listing.as_ref().expect("demo products are listed").variant_id, i.quantity))
+        })
+        .collect();
+    let url = format!("{}/cart/{}", StoreProfile::default().store_url, expected.join(","));
+    assert_eq!(cart.links.len(), 1);
+    assert_eq!(cart.links[0].url, url);
+    assert_eq!(cart.total_cents(), total);
+    assert!(cart.items().all(|i| i.sku != "SKU-CANDLE"), "the discontinued candle is left out");
+    let mug_line = cart.items().find(|i| i.sku == "SKU-MUG-CER").unwrap();
+    assert_eq!(mug_line.unit_price_cents, old_price + 150);
     let done = bot_text(&first.json);
-    assert!(done.contains(&format!("#{}", new.number)), "{done}");
-    let checkout = new.checkout_url.as_deref().expect("a checkout link");
-    assert!(done.contains(checkout), "{done}");
-    assert!(checkout.contains(&new.number));
+    assert!(done.contains(&url), "{done}");
+    assert!(done.contains(&money(total, "GBP")), "{done}");
+    assert!(done.contains(&candle.name), "the left-out candle is named: {done}");
+    assert!(done.contains("Nothing is ordered until you check out"), "{done}");
 
-    // Ten confirmations at once (double clicks, several tabs): still one order.
-    let order_ref = regex::Regex::new(r"#(R\d+)").unwrap();
+    // Ten confirmations at once (double clicks, several tabs): still one cart, the same link.
     let mut handles = Vec::new();
     for _ in 0..10 {
         let client = app.client.clone();
@@ -262,14 +272,12 @@ async fn reorder_creates_exactly_one_order(app: &TestApp) {
     for h in handles {
         let (status, body) = h.await.unwrap();
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");
-        let numbers: Vec<&str> = order_ref.captures_iter(&body).map(|c| c.get(1).unwrap().as_str()).collect();
-        assert!(numbers.iter().all(|n| *n == new.number), "only the one new order is ever mentioned: {body}");
+        assert!(!body.contains("/cart/") || body.contains(&url), "only the one cart is ever given: {body}");
     }
-    // A retried request (same client_message_id) gets the same answer and creates nothing.
-    let retry = app.send_with(&conv, "Yes, place it", Some("confirm:yes"), &yes_id).await;
+    // A retried request (same client_message_id) gets the same answer and records nothing new.
+    let retry = app.send_with(&conv, "Yes, make the cart", Some("confirm:yes"), &yes_id).await;
     assert_eq!(retry.status, reqwest::StatusCode::OK);
     assert_eq!(retry.raw, first.raw, "a retry returns the stored result");
-    let created = app.store.orders_from_source("10002").await.unwrap();
-    assert_eq!(created.len(), 1, "still exactly one new order: {created:?}");
-    assert_eq!(&created[0], new);
+    assert_eq!(app.store.cart_links_of(&conv.id).await.unwrap(), carts, "still exactly one cart");
+    assert!(app.store.orders_from_source("10002").await.unwrap().is_empty());
 }

@@ -174,3 +174,72 @@ async fn the_printed_token_signs_the_shopper_in(app: &TestApp) {
     assert!(stderr(&out).contains("SWITCHBOARD_IDENTITY_KEYS"));
     assert!(stdout(&out).trim().is_empty());
 }
+
+fn import_from(platform: &str, files: &[std::path::PathBuf], db: &TestDb) -> Output {
+    switchboard()
+        .arg("import")
+        .arg("--from")
+        .arg(platform)
+        .args(files)
+        .arg("--database")
+        .arg(&db.url)
+        .output()
+        .expect("the binary runs")
+}
+
+/// `import --from shopify|woocommerce`: the platforms' REST API pages (their documented
+/// examples), all or nothing.
+async fn platform_import_scenario(engine: Engine) {
+    let Some(db) = TestDb::new(engine).await else {
+        return;
+    };
+    let page = |platform: &str, name: &str| common::fixture(&format!("tests/fixtures/{platform}/{name}"));
+    let shopify = [
+        page("shopify", "products_page.json"),
+        page("shopify", "customers_page.json"),
+        page("shopify", "orders_page.json"),
+    ];
+
+    // A page that is not Shopify's, among good ones: nothing is imported.
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(&wrong, r##"{"orders": [{"id": 1, "name": "#1"}]}"##).unwrap();
+    let out = import_from("shopify", &[shopify[0].clone(), wrong.clone()], &db);
+    assert!(!out.status.success(), "stdout: {}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("wrong.json") && err.contains("nothing was imported"), "{err}");
+    let store = Store::connect(&db.url).await.unwrap();
+    assert!(store.catalogue().await.unwrap().iter().all(|p| p.listing.is_none()), "no product imported");
+
+    let out = import_from("shopify", &shopify, &db);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("imported from shopify"), "{}", stdout(&out));
+    let order = store.order("1001").await.unwrap().expect("the page's order #1001");
+    assert_eq!(order.email, "bob.norman@mail.example.com");
+    assert!(store.customer("207119551").await.unwrap().is_some());
+    let variants = store.products(&["IPOD2008PINK".into(), "IPOD2009BLACK".into()]).await.unwrap();
+    assert_eq!(variants.len(), 2);
+
+    let woo = [
+        page("woocommerce", "products_page.json"),
+        page("woocommerce", "customers_page.json"),
+        page("woocommerce", "orders_page.json"),
+    ];
+    let out = import_from("woocommerce", &woo, &db);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let completed = store.order("723").await.unwrap().expect("order 723 of the page");
+    assert_eq!(completed.status, switchboard::domain::orders::OrderStatus::Shipped);
+    assert_eq!(completed.refunds.iter().map(|r| r.amount_cents).sum::<i64>(), 1900);
+    assert!(store.customer("26").await.unwrap().is_some());
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_import_on_sqlite() {
+    platform_import_scenario(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_import_on_postgres() {
+    platform_import_scenario(Engine::Postgres).await;
+}

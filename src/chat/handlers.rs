@@ -5,21 +5,24 @@ use super::replies;
 use super::service::{Bot, ChatError};
 use super::turn::{Turn, hand_off};
 use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::cart;
 use crate::domain::conversation::{Identity, Pending};
 use crate::domain::intent::Action;
-use crate::domain::orders::{Availability, Order, OrderItem, OrderStatus, money};
+use crate::domain::orders::{Availability, Order, OrderItem, OrderStatus, Product};
+use crate::domain::outbound::EventKind;
 use crate::domain::quick_reply::{QuickReply, QuickReplyValue};
 use crate::domain::triage::HandoffReason;
-use crate::store::{Placed, Tx, now_ms};
+use crate::store::Tx;
 
 /// How many recent orders a handler looks at.
 const RECENT_ORDERS: i64 = 20;
 
-/// Work that reads (or, for a confirmed reorder, writes) a verified shopper's orders.
+/// Work that reads a verified shopper's orders (and, for a confirmed reorder, records the cart
+/// link given).
 pub(super) enum OrderTask {
     /// An intent's handler, about the named order or the shopper's recent ones.
     Run { action: Action, order_number: Option<String> },
-    /// Places the proposed reorder of `source` (once per proposal `key`).
+    /// Gives the cart link for the proposed reorder of `source` (made once per proposal `key`).
     ConfirmReorder { source: String, key: String },
 }
 
@@ -155,7 +158,7 @@ fn order_change(bot: &Bot, turn: &mut Turn, action: Action, order: &Order) {
     turn.conversation.attached_order = Some(order.number.clone());
 }
 
-/// Summarises a reorder at today's prices and asks for an explicit yes.
+/// Summarises a reorder at today's prices and asks whether to make the cart.
 async fn propose_reorder(bot: &Bot, turn: &mut Turn, source: &Order) -> Result<(), ChatError> {
     let (available, unavailable) = reorder_lines(bot, source).await?;
     if available.is_empty() {
@@ -165,27 +168,35 @@ async fn propose_reorder(bot: &Bot, turn: &mut Turn, source: &Order) -> Result<(
     let key = crate::util::random_hex(16);
     turn.conversation.pending = Some(Pending::ReorderConfirmation { source: source.number.clone(), key });
     turn.conversation.attached_order = Some(source.number.clone());
+    let items: Vec<OrderItem> = available
+        .iter()
+        .map(|(p, quantity)| OrderItem {
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            quantity: *quantity,
+            unit_price_cents: p.price_cents,
+        })
+        .collect();
     turn.say_with(
-        replies::reorder_summary(source, &available, &unavailable),
-        vec![QuickReply::new("Yes, place it", QuickReplyValue::Yes), QuickReply::new("No", QuickReplyValue::No)],
+        replies::reorder_summary(source, &items, &unavailable),
+        vec![QuickReply::new("Yes, make the cart", QuickReplyValue::Yes), QuickReply::new("No", QuickReplyValue::No)],
     );
     Ok(())
 }
 
-/// The source order's items at current prices, split into available and unavailable.
-async fn reorder_lines(bot: &Bot, source: &Order) -> Result<(Vec<OrderItem>, Vec<(String, Availability)>), ChatError> {
+/// The source order's products that are for sale today (with the quantities ordered), and the
+/// names of those that are not.
+async fn reorder_lines(
+    bot: &Bot,
+    source: &Order,
+) -> Result<(Vec<(Product, i64)>, Vec<(String, Availability)>), ChatError> {
     let skus: Vec<String> = source.items.iter().map(|i| i.sku.clone()).collect();
     let products = bot.store.products(&skus).await?;
     let mut available = Vec::new();
     let mut unavailable = Vec::new();
     for item in &source.items {
         match products.iter().find(|p| p.sku == item.sku) {
-            Some(p) if p.availability == Availability::InStock => available.push(OrderItem {
-                sku: p.sku.clone(),
-                name: p.name.clone(),
-                quantity: item.quantity,
-                unit_price_cents: p.price_cents,
-            }),
+            Some(p) if p.availability == Availability::InStock => available.push((p.clone(), item.quantity)),
             Some(p) => unavailable.push((p.name.clone(), p.availability)),
             None => unavailable.push((item.name.clone(), Availability::Discontinued)),
         }
@@ -193,7 +204,8 @@ async fn reorder_lines(bot: &Bot, source: &Order) -> Result<(Vec<OrderItem>, Vec
     Ok((available, unavailable))
 }
 
-/// Places the reorder once per proposal, however often "yes" arrives.
+/// Gives the cart link for the proposal, made once however often "yes" arrives. Nothing is
+/// ordered here: the shopper checks out on the store.
 async fn confirm_reorder(
     bot: &Bot,
     tx: &mut Tx,
@@ -206,57 +218,37 @@ async fn confirm_reorder(
         turn.say(replies::order_not_found(source_number));
         return Ok(());
     };
-    let (available, _) = reorder_lines(bot, &source).await?;
+    let (available, unavailable) = reorder_lines(bot, &source).await?;
     if available.is_empty() {
-        turn.say("Sorry, none of those items can be ordered any more.");
+        turn.say(replies::nothing_to_reorder(&source, &unavailable));
         return Ok(());
     }
-    let number = reorder_number(key);
-    let total = available.iter().map(|i| i.unit_price_cents * i.quantity).sum();
-    let draft = Order {
-        number: number.clone(),
-        customer_id: source.customer_id.clone(),
-        email: source.email.clone(),
-        status: OrderStatus::AwaitingPayment,
-        placed_at: now_ms(),
-        total_cents: total,
-        currency: source.currency.clone(),
-        shipping_address: source.shipping_address.clone(),
-        estimated_delivery: None,
-        delivered_at: None,
-        source_order_number: Some(source.number.clone()),
-        checkout_url: Some(format!("{}/checkout/{number}", bot.profile.store_url)),
-        items: available,
-        shipments: Vec::new(),
-        refunds: Vec::new(),
-        updated_at: None,
-    };
+    let lines: Vec<(&Product, i64)> = available.iter().map(|(p, q)| (p, *q)).collect();
+    let built = cart::build(&bot.profile.store_url, &bot.profile.cart, &lines);
+    turn.conversation.attached_order = Some(source.number.clone());
+    if built.links.is_empty() {
+        // Nothing here can be named in a link on this store: a person makes the order.
+        turn.say_with(replies::no_cart_link(&source), vec![QuickReply::talk_to_person()]);
+        turn.no_answer = true;
+        return Ok(());
+    }
     let conversation_id = turn.conversation.id.clone();
-    let (order, placed) = tx.create_reorder(&draft, &format!("{conversation_id}:{key}")).await?;
-    let checkout = order.checkout_url.as_deref().unwrap_or(&bot.profile.store_url);
-    let total = money(order.total_cents, &order.currency);
-    if placed == Placed::Before {
-        // A second "yes" to the same proposal: nothing new was ordered, and the reply says so.
-        turn.say(format!(
-            "You've already placed this order: #{} ({total}) is waiting for payment, and I haven't placed another. Complete it here: {checkout}",
-            order.number
-        ));
-        turn.conversation.attached_order = Some(order.number.clone());
-        return Ok(());
+    let (cart, created) = tx.record_cart(&conversation_id, key, &source.number, &built).await?;
+    if created {
+        let detail = serde_json::json!({"source": source.number, "links": cart.links.len()});
+        tx.audit(&Actor::Bot, AuditAction::Reorder, Some(&conversation_id), detail).await?;
+        let customer = identity.customer_id.clone();
+        let event = serde_json::json!({
+            "conversation_id": conversation_id,
+            "customer_id": customer,
+            "source_order": source.number,
+            "currency": source.currency,
+            "total_cents": cart.total_cents(),
+            "links": cart.links,
+            "left_out": unavailable.iter().map(|(name, _)| name).chain(&cart.unlinkable).collect::<Vec<_>>(),
+        });
+        tx.emit(EventKind::ReorderLinkCreated, event).await?;
     }
-    let detail = serde_json::json!({"order": order.number, "source": source.number});
-    tx.audit(&Actor::Bot, AuditAction::Reorder, Some(&conversation_id), detail).await?;
-    turn.say(format!(
-        "Done! Your new order #{} ({total}) is waiting for payment. Complete it here: {checkout}",
-        order.number
-    ));
-    turn.conversation.attached_order = Some(order.number.clone());
+    turn.say(replies::cart_links(&source, &cart, &unavailable, created));
     Ok(())
-}
-
-/// A new order number derived from the proposal key: the same key always gives the same number.
-fn reorder_number(key: &str) -> String {
-    let digest = crate::util::sha256_hex(key.as_bytes());
-    let n = u64::from_str_radix(&digest[..12], 16).unwrap_or(0) % 90_000_000 + 10_000_000;
-    format!("R{n}")
 }

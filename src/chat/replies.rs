@@ -1,6 +1,7 @@
 //! The bot's words for order data, in the store's voice.
 
 use crate::config::{StoreProfile, list_in_words};
+use crate::domain::cart::Cart;
 use crate::domain::catalogue::{ProductAspect, ProductGroup, VariantWish};
 use crate::domain::countries;
 use crate::domain::intent::Action;
@@ -25,7 +26,14 @@ pub fn order_status(order: &Order) -> String {
         lines.push(format!("Items: {}.", items_line(&order.items)));
     }
     for s in &order.shipments {
-        lines.push(format!("Carrier: {}, tracking number {}: {}", s.carrier, s.tracking_number, s.tracking_url));
+        lines.push(match (s.tracking_number.is_empty(), s.tracking_url.is_empty()) {
+            (false, false) => {
+                format!("Carrier: {}, tracking number {}: {}", s.carrier, s.tracking_number, s.tracking_url)
+            }
+            (false, true) => format!("Carrier: {}, tracking number {}.", s.carrier, s.tracking_number),
+            (true, false) => format!("Carrier: {}, tracking: {}", s.carrier, s.tracking_url),
+            (true, true) => format!("Carrier: {}.", s.carrier),
+        });
     }
     let delivered = order.delivered_at.or_else(|| order.shipments.iter().find_map(|s| s.delivered_at));
     let estimate = order.shipments.iter().find_map(|s| s.estimated_delivery).or(order.estimated_delivery);
@@ -99,8 +107,12 @@ pub fn change_requested(action: Action, order: &Order) -> String {
 
 pub fn change_too_late(action: Action, order: &Order, profile: &StoreProfile) -> String {
     use crate::domain::orders::OrderStatus as S;
-    let tracking =
-        order.shipments.first().map(|s| format!(" You can follow it here: {}", s.tracking_url)).unwrap_or_default();
+    let tracking = order
+        .shipments
+        .iter()
+        .find(|s| !s.tracking_url.is_empty())
+        .map(|s| format!(" You can follow it here: {}", s.tracking_url))
+        .unwrap_or_default();
     match (action, order.status) {
         (_, S::Cancelled) => format!("Order #{} is already cancelled.", order.number),
         (_, S::Refunded | S::PartiallyRefunded) => {
@@ -134,8 +146,53 @@ pub fn reorder_summary(source: &Order, available: &[OrderItem], unavailable: &[(
     if !unavailable.is_empty() {
         lines.push(format!("Not available, so left out: {}.", unavailable_names(unavailable)));
     }
-    lines.push("Shall I place this order?".into());
+    lines.push("Shall I put these in a cart for you? You check out on our shop as usual.".into());
     lines.join("\n")
+}
+
+/// The cart link(s) for a reorder: one for a whole cart, or one per item where the store adds
+/// items one at a time. Names what was left out.
+pub fn cart_links(source: &Order, cart: &Cart, unavailable: &[(String, Availability)], first_time: bool) -> String {
+    let total = money(cart.total_cents(), &source.currency);
+    let mut lines = Vec::new();
+    match cart.links.as_slice() {
+        [one] => {
+            let opening = if first_time { "Here's your cart" } else { "Here's your cart again" };
+            lines.push(format!(
+                "{opening} with the items from #{} ({total} at today's prices): {}",
+                source.number, one.url
+            ));
+        }
+        links => {
+            let opening = if first_time { "Here are your items" } else { "Here are your items again" };
+            lines.push(format!(
+                "{opening} from #{} ({total} at today's prices). Each link adds one to your cart:",
+                source.number
+            ));
+            for link in links {
+                let names: Vec<String> = link.items.iter().map(|i| format!("{} × {}", i.quantity, i.name)).collect();
+                lines.push(format!("• {}: {}", names.join(", "), link.url));
+            }
+        }
+    }
+    if !unavailable.is_empty() {
+        lines.push(format!("Left out: {}.", unavailable_names(unavailable)));
+    }
+    if !cart.unlinkable.is_empty() {
+        lines.push(format!(
+            "I couldn't add {} to the link; you'll find it in our shop.",
+            crate::config::list_in_words(&cart.unlinkable)
+        ));
+    }
+    lines.push("Nothing is ordered until you check out.".into());
+    lines.join("\n")
+}
+
+pub fn no_cart_link(source: &Order) -> String {
+    format!(
+        "I can't make a cart link for the items from #{} on this shop. A person from our team can put the order together with you.",
+        source.number
+    )
 }
 
 pub fn nothing_to_reorder(source: &Order, unavailable: &[(String, Availability)]) -> String {
@@ -383,6 +440,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             updated_at: None,
+            origin: None,
         }
     }
 
@@ -446,6 +504,7 @@ mod tests {
             restock_at: back,
             details: Default::default(),
             updated_at: None,
+            listing: None,
         }
     }
 

@@ -407,6 +407,10 @@ impl ChatService {
         tx.save_rating_details(id, comment).await?;
         turn.say("Thank you for your feedback!");
         tx.audit(&Actor::Shopper, AuditAction::Rate, Some(id), serde_json::json!({"score": score})).await?;
+        let customer = turn.conversation.identity.as_ref().and_then(|i| i.customer_id.clone());
+        let rating =
+            serde_json::json!({"conversation_id": id, "score": score, "comment": comment, "customer_id": customer});
+        tx.emit(crate::domain::outbound::EventKind::RatingCreated, rating).await?;
         self.commit(tx, turn, None).await
     }
 

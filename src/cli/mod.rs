@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Train a candidate model from intents/ and the approved examples (or, with --export, a head into a folder).
     Train(train::TrainArgs),
     /// Model versions: list, promote, roll back, shadow.
@@ -63,7 +63,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(&cli.paths, args),
+        Command::Serve(args) => serve::run(&cli.paths, *args),
         Command::Train(args) => train::run(&cli.paths, args),
         Command::Models(args) => models::run(&cli.paths, args),
         Command::Report(args) => report::run(args),

@@ -64,6 +64,15 @@ pub struct ServeArgs {
     /// than N days, hourly (off by default: conversations are kept).
     #[arg(long, env = "SWITCHBOARD_RETENTION_DAYS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub retention_days: Option<u32>,
+    /// Endpoints (comma-separated https URLs, or http to a loopback address) that receive
+    /// signed events: conversation.handed_off, conversation.resolved, reorder.link_created,
+    /// rating.created. Signed with SWITCHBOARD_EVENT_SECRET (or _FILE).
+    #[arg(long, env = "SWITCHBOARD_EVENT_ENDPOINTS", value_name = "URL,...", default_value = "")]
+    pub event_endpoints: String,
+    /// The wait after an event's first failed delivery; it doubles after each further failure,
+    /// up to an hour.
+    #[arg(long, env = "SWITCHBOARD_EVENT_FIRST_RETRY", default_value = "2s", value_parser = crate::domain::parse::duration)]
+    pub event_first_retry: Duration,
 }
 
 /// Limits that keep one client, a slow one or a flood, from hurting the others.
@@ -181,6 +190,9 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         (keys, secret)
     };
     let allowed_origins = allowed_origins(&file);
+    let events =
+        crate::outbox::EventSettings::new(&args.event_endpoints, secret_from_env("SWITCHBOARD_EVENT_SECRET")?)?
+            .map(|e| crate::outbox::EventSettings { first_retry: args.event_first_retry, ..e });
     let default_db = if args.demo { "sqlite://data/demo.db" } else { "sqlite://data/switchboard.db" };
     Ok(ServerConfig {
         listen: args.listen,
@@ -208,6 +220,9 @@ fn server_config(paths: &ModelPaths, args: &ServeArgs) -> anyhow::Result<ServerC
         request_deadline: args.protection.request_deadline,
         db_acquire_timeout: args.protection.db_acquire_timeout,
         retention_days: args.retention_days,
+        shopify_webhook_secret: secret_from_env("SWITCHBOARD_SHOPIFY_WEBHOOK_SECRET")?,
+        woocommerce_webhook_secret: secret_from_env("SWITCHBOARD_WOOCOMMERCE_WEBHOOK_SECRET")?,
+        events,
     })
 }
 

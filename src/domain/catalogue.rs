@@ -476,6 +476,7 @@ mod tests {
             restock_at: None,
             details: ProductDetails::default(),
             updated_at: None,
+            listing: None,
         }
     }
 

@@ -369,6 +369,7 @@ pub(super) mod tests {
             shipments: vec![],
             refunds: vec![],
             updated_at: None,
+            origin: None,
         }
     }
 

@@ -43,6 +43,7 @@ macro_rules! named_enum {
 
 pub mod agent;
 pub mod audit;
+pub mod cart;
 pub mod catalogue;
 pub mod conversation;
 pub mod countries;
@@ -54,6 +55,7 @@ pub mod masking;
 pub mod model;
 pub mod network;
 pub mod orders;
+pub mod outbound;
 pub mod outcome;
 pub mod parse;
 pub mod privacy;

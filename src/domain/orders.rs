@@ -92,6 +92,17 @@ impl OrderStatus {
         )
     }
 
+    /// Where a parcel's carrier status ("in_transit", "delivered", ...) puts its order.
+    pub fn of_shipment(status: &str) -> OrderStatus {
+        match status {
+            "delivered" => OrderStatus::Delivered,
+            "out_for_delivery" => OrderStatus::OutForDelivery,
+            "in_transit" => OrderStatus::InTransit,
+            "failure" | "attempted_delivery" | "delivery_failed" => OrderStatus::DeliveryFailed,
+            _ => OrderStatus::Shipped,
+        }
+    }
+
     /// Still on its way to the shopper (not delivered, cancelled or refunded).
     pub fn is_open(self) -> bool {
         self.before_shipping() || self.in_delivery()
@@ -104,6 +115,32 @@ named_enum! {
         OutOfStock = "out_of_stock",
         Discontinued = "discontinued",
     }
+}
+
+named_enum! {
+    /// The e-commerce platform a store runs on, when its data comes from the platform's own
+    /// webhooks or exports rather than the store API.
+    pub enum Platform {
+        Shopify = "shopify",
+        WooCommerce = "woocommerce",
+    }
+}
+
+/// Where a product variant lives on the store's platform: the product it belongs to there,
+/// and the id a cart link names it by (Shopify's variant id; WooCommerce's product id, or the
+/// variation id of a variable product).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub platform: Platform,
+    pub product_id: String,
+    pub variant_id: String,
+}
+
+/// An order's own id on its platform, which its fulfillments and refunds refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub platform: Platform,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +178,9 @@ pub struct Product {
     /// When the store last changed it (see [`updated_at`]).
     #[serde(default, with = "updated_at", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
+    /// Set for products from a platform's webhooks or exports.
+    #[serde(skip)]
+    pub listing: Option<Listing>,
 }
 
 impl Product {
@@ -218,6 +258,9 @@ pub struct Order {
     /// When the store last changed it (see [`updated_at`]).
     #[serde(default, with = "updated_at", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
+    /// Set for orders from a platform's webhooks or exports.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 /// How many items of a batch were written, and how many were skipped because the stored copy

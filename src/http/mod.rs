@@ -13,6 +13,7 @@ mod shopper;
 mod store_api;
 mod stream;
 mod web;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use error::{ApiError, ApiJson};
 pub use limits::Limits;
 pub use server::{ConnectionSettings, fit_connections};
+pub use webhooks::WebhookSettings;
 
 use crate::agents::AgentService;
 use crate::chat::ChatService;
@@ -50,6 +52,8 @@ pub struct AppState {
     /// Demo mode opens the classify endpoint to everyone.
     pub demo: bool,
     pub store_api_secret: Option<Secret>,
+    /// Shopify's and WooCommerce's webhook secrets.
+    pub webhooks: Arc<WebhookSettings>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -139,6 +143,7 @@ fn router(
         .merge(ops::router())
         .merge(storefront_routes)
         .merge(store_api::router())
+        .merge(webhooks::router())
         .merge(web::router(&state.web_dir))
         .with_state(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -11,6 +11,7 @@ mod jobs;
 mod listener;
 mod models;
 mod orders;
+mod outbox;
 mod presence;
 mod privacy;
 mod sessions;
@@ -28,8 +29,9 @@ pub use conversations::{NewMessage, VerificationCounts};
 pub use examples::NewExample;
 pub use listener::{Change, ChangeListener, Notice};
 pub use models::{ModelArtefacts, NewModel};
+pub use outbox::{AfterAttempt, Attempt, DueEvent, EventDelivery, Outbox};
 pub use sessions::SessionStore;
-pub use tx::{Placed, Tx};
+pub use tx::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -109,6 +111,8 @@ pub struct Store {
     /// PostgreSQL half the pool, so the other half is always free for reads.
     tx_gate: Arc<tokio::sync::Semaphore>,
     acquire_timeout: std::time::Duration,
+    /// Events for the store's systems: where they go, and the sender's bell.
+    outbox: Arc<Outbox>,
 }
 
 /// Every SQLite connection, of any pool, runs these first: WAL so readers never block the
@@ -159,7 +163,7 @@ impl Store {
             .connect_with(options)
             .await?;
         let tx_gate = Arc::new(tokio::sync::Semaphore::new(tx_permits));
-        let store = Self { pool, engine, url, tx_gate, acquire_timeout };
+        let store = Self { pool, engine, url, tx_gate, acquire_timeout, outbox: Arc::default() };
         match engine {
             Engine::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Engine::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -208,7 +212,7 @@ impl Store {
             .await
             .map_err(|_| StoreError::Unavailable("no transaction slot came free in time".into()))?
             .map_err(|_| StoreError::Invalid("the store is closed".into()))?;
-        Ok(Tx::new(self.pool.begin().await?, self.engine, permit))
+        Ok(Tx::new(self.pool.begin().await?, self.engine, permit, self.outbox.clone()))
     }
 
     pub async fn close(&self) {

@@ -6,10 +6,12 @@ use sqlx::any::AnyRow;
 use super::{Result, Store, StoreError, Tx, now_ms};
 use crate::domain::conversation::{Identity, OrderOwner};
 use crate::domain::orders::{
-    Availability, Customer, Order, OrderItem, OrderStatus, Product, Refund, RefundStatus, Shipment, Upserted,
+    Availability, Customer, Listing, Order, OrderItem, OrderStatus, Origin, Platform, Product, Refund, RefundStatus,
+    Shipment, Upserted,
 };
+use crate::platforms::{ListedVariants, OrderPart};
 
-pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at";
+pub(super) const ORDER_COLUMNS: &str = "number, customer_id, email, status, placed_at, total_cents, currency, shipping_address, estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at, platform, platform_id";
 
 impl Store {
     pub async fn upsert_products(&self, products: &[Product]) -> Result<Upserted> {
@@ -117,63 +119,87 @@ impl Store {
         self.orders_where(&sql, source_number, 1000).await
     }
 
+    /// The carts the bot gave in a conversation, oldest first.
+    pub async fn cart_links_of(&self, conversation_id: &str) -> Result<Vec<crate::domain::cart::Cart>> {
+        let rows =
+            sqlx::query("SELECT cart FROM cart_links WHERE conversation_id = $1 ORDER BY created_at, proposal_key")
+                .bind(conversation_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.try_get(0)?;
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("cart link: {e}")))
+            })
+            .collect()
+    }
+
     pub async fn order_count(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM orders").fetch_one(self.pool()).await?.try_get(0)?)
     }
 
-    async fn complete(&self, mut order: Order) -> Result<Order> {
-        let items = sqlx::query(
-            "SELECT sku, name, quantity, unit_price_cents FROM order_items WHERE order_number = $1 ORDER BY line",
-        )
-        .bind(&order.number)
-        .fetch_all(self.pool())
-        .await?;
-        order.items = items
-            .iter()
-            .map(|r| OrderItem { sku: r.get(0), name: r.get(1), quantity: r.get(2), unit_price_cents: r.get(3) })
-            .collect();
-        let shipments = sqlx::query(
-            "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at FROM shipments WHERE order_number = $1 ORDER BY line",
-        )
-        .bind(&order.number)
-        .fetch_all(self.pool())
-        .await?;
-        order.shipments = shipments
-            .iter()
-            .map(|r| Shipment {
-                carrier: r.get(0),
-                tracking_number: r.get(1),
-                tracking_url: r.get(2),
-                status: r.get(3),
-                shipped_at: r.get(4),
-                estimated_delivery: r.get(5),
-                delivered_at: r.get(6),
-            })
-            .collect();
-        let refunds = sqlx::query("SELECT amount_cents, status, reason, created_at, completed_at FROM refunds WHERE order_number = $1 ORDER BY line")
-            .bind(&order.number)
-            .fetch_all(self.pool())
-            .await?;
-        order.refunds = refunds
-            .iter()
-            .map(|r| {
-                let status: String = r.get(1);
-                Ok(Refund {
-                    amount_cents: r.get(0),
-                    status: RefundStatus::parse(&status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("refund status {status:?}")))?,
-                    reason: r.get(2),
-                    created_at: r.get(3),
-                    completed_at: r.get(4),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(order)
+    async fn complete(&self, order: Order) -> Result<Order> {
+        let mut conn = self.pool().acquire().await?;
+        complete(&mut conn, order).await
     }
 }
 
-const PRODUCT_COLUMNS: &str =
-    "sku, name, price_cents, currency, availability, product_name, size, colour, restock_at, details, updated_at";
+/// Reads an order's items, shipments and refunds.
+async fn complete(conn: &mut sqlx::AnyConnection, mut order: Order) -> Result<Order> {
+    let items = sqlx::query(
+        "SELECT sku, name, quantity, unit_price_cents FROM order_items WHERE order_number = $1 ORDER BY line",
+    )
+    .bind(&order.number)
+    .fetch_all(&mut *conn)
+    .await?;
+    order.items = items
+        .iter()
+        .map(|r| OrderItem { sku: r.get(0), name: r.get(1), quantity: r.get(2), unit_price_cents: r.get(3) })
+        .collect();
+    let shipments = sqlx::query(
+            "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at FROM shipments WHERE order_number = $1 ORDER BY line",
+        )
+        .bind(&order.number)
+        .fetch_all(&mut *conn)
+        .await?;
+    order.shipments = shipments
+        .iter()
+        .map(|r| Shipment {
+            carrier: r.get(0),
+            tracking_number: r.get(1),
+            tracking_url: r.get(2),
+            status: r.get(3),
+            shipped_at: r.get(4),
+            estimated_delivery: r.get(5),
+            delivered_at: r.get(6),
+        })
+        .collect();
+    let refunds = sqlx::query("SELECT amount_cents, status, reason, created_at, completed_at FROM refunds WHERE order_number = $1 ORDER BY line")
+            .bind(&order.number)
+            .fetch_all(&mut *conn)
+            .await?;
+    order.refunds = refunds
+        .iter()
+        .map(|r| {
+            let status: String = r.get(1);
+            Ok(Refund {
+                amount_cents: r.get(0),
+                status: RefundStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("refund status {status:?}")))?,
+                reason: r.get(2),
+                created_at: r.get(3),
+                completed_at: r.get(4),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(order)
+}
+
+const PRODUCT_COLUMNS: &str = "sku, name, price_cents, currency, availability, product_name, size, colour, restock_at, details, updated_at, platform, platform_product_id, platform_variant_id";
+
+fn platform(name: Option<String>) -> Result<Option<Platform>> {
+    name.map(|n| Platform::parse(&n).ok_or_else(|| StoreError::Corrupt(format!("platform {n:?}")))).transpose()
+}
 
 /// A stored `updated_at`; 0 stands for rows written before the store's times were kept.
 fn known_time(ms: i64) -> Option<i64> {
@@ -199,6 +225,14 @@ fn product_from_row(r: &AnyRow) -> Result<Product> {
             None => Default::default(),
         },
         updated_at: known_time(r.try_get("updated_at")?),
+        listing: match platform(r.try_get("platform")?)? {
+            Some(platform) => Some(Listing {
+                platform,
+                product_id: r.try_get::<Option<String>, _>("platform_product_id")?.unwrap_or_default(),
+                variant_id: r.try_get::<Option<String>, _>("platform_variant_id")?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -221,6 +255,10 @@ pub(super) fn order_from_row(r: &AnyRow) -> Result<Order> {
         shipments: Vec::new(),
         refunds: Vec::new(),
         updated_at: known_time(r.try_get(12)?),
+        origin: match platform(r.try_get(13)?)? {
+            Some(platform) => Some(Origin { platform, id: r.try_get::<Option<String>, _>(14)?.unwrap_or_default() }),
+            None => None,
+        },
     })
 }
 
@@ -252,6 +290,59 @@ impl Tx {
         Ok(upserted)
     }
 
+    /// Marks discontinued every stored variant of the product that the platform no longer
+    /// lists (all of them for a deleted product, which may also be a single variation), unless
+    /// the variant was changed later. Returns how many were marked.
+    pub async fn apply_listing(&mut self, listed: &ListedVariants) -> Result<usize> {
+        let ids: Vec<String> = (0..listed.variant_ids.len()).map(|i| format!("${}", i + 4)).collect();
+        let kept =
+            if ids.is_empty() { String::new() } else { format!("AND platform_variant_id NOT IN ({})", ids.join(", ")) };
+        let deleted = if ids.is_empty() { "OR platform_variant_id = $2" } else { "" };
+        let sql = format!(
+            "UPDATE products SET availability = 'discontinued', updated_at = $3
+             WHERE platform = $1 AND (platform_product_id = $2 {deleted}) {kept}
+               AND updated_at <= $3 AND availability <> 'discontinued'"
+        );
+        let mut query = sqlx::query(&sql).bind(listed.platform.name()).bind(&listed.product_id).bind(listed.at);
+        for id in &listed.variant_ids {
+            query = query.bind(id);
+        }
+        Ok(query.execute(self.conn()).await?.rows_affected() as usize)
+    }
+
+    /// The stored order with this platform id, with its items, shipments and refunds.
+    async fn order_by_origin(&mut self, platform: Platform, id: &str) -> Result<Option<Order>> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE platform = $1 AND platform_id = $2");
+        let row = sqlx::query(&sql).bind(platform.name()).bind(id).fetch_optional(self.conn()).await?;
+        match row {
+            Some(row) => Ok(Some(complete(self.conn(), order_from_row(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds a fulfillment or refund that arrived on its own to its stored order, through
+    /// `apply`, which also brings the order's status along. `Ok(None)` when the order is not
+    /// stored (yet): its own delivery carries the part too. A part that can change (a
+    /// fulfillment's status) is written unless the order was changed later than it (then
+    /// counted stale); one that only ever adds (`additive`: a refund) is added whenever it is
+    /// new to the order. The order keeps the later of the two times.
+    pub async fn apply_order_part<T>(
+        &mut self,
+        part: &OrderPart<T>,
+        additive: bool,
+        apply: impl FnOnce(&mut Order, &OrderPart<T>),
+    ) -> Result<Option<bool>> {
+        let Some(mut order) = self.order_by_origin(part.platform, &part.order_id).await? else {
+            return Ok(None);
+        };
+        let stored = order.updated_at.unwrap_or(0);
+        if !additive && stored > part.at {
+            return Ok(Some(false));
+        }
+        apply(&mut order, part);
+        Ok(Some(self.upsert_order(&order, stored.max(part.at)).await?))
+    }
+
     async fn customer_exists(&mut self, id: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM customers WHERE id = $1").bind(id).fetch_optional(self.conn()).await?.is_some())
     }
@@ -278,12 +369,14 @@ impl Tx {
         let details = (!p.details.is_empty()).then(|| super::tx::to_json(&p.details));
         let written = sqlx::query(
             "INSERT INTO products (sku, name, price_cents, currency, availability, product_name, size, colour,
-                restock_at, details, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                restock_at, details, updated_at, platform, platform_product_id, platform_variant_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
              currency = excluded.currency, availability = excluded.availability,
              product_name = excluded.product_name, size = excluded.size, colour = excluded.colour,
-             restock_at = excluded.restock_at, details = excluded.details, updated_at = excluded.updated_at
+             restock_at = excluded.restock_at, details = excluded.details, updated_at = excluded.updated_at,
+             platform = excluded.platform, platform_product_id = excluded.platform_product_id,
+             platform_variant_id = excluded.platform_variant_id
              WHERE excluded.updated_at >= products.updated_at",
         )
         .bind(&p.sku)
@@ -297,6 +390,9 @@ impl Tx {
         .bind(p.restock_at)
         .bind(details)
         .bind(updated_at)
+        .bind(p.listing.as_ref().map(|l| l.platform.name()))
+        .bind(p.listing.as_ref().map(|l| l.product_id.clone()))
+        .bind(p.listing.as_ref().map(|l| l.variant_id.clone()))
         .execute(self.conn())
         .await?
         .rows_affected();
@@ -308,14 +404,14 @@ impl Tx {
     async fn upsert_order(&mut self, o: &Order, updated_at: i64) -> Result<bool> {
         let written = sqlx::query(
             "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
-                estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                estimated_delivery, delivered_at, source_order_number, checkout_url, updated_at, platform, platform_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, email = excluded.email,
                 status = excluded.status, placed_at = excluded.placed_at, total_cents = excluded.total_cents,
                 currency = excluded.currency, shipping_address = excluded.shipping_address,
                 estimated_delivery = excluded.estimated_delivery, delivered_at = excluded.delivered_at,
                 source_order_number = excluded.source_order_number, checkout_url = excluded.checkout_url,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, platform = excluded.platform, platform_id = excluded.platform_id
              WHERE excluded.updated_at >= orders.updated_at",
         )
         .bind(&o.number)
@@ -331,6 +427,8 @@ impl Tx {
         .bind(&o.source_order_number)
         .bind(&o.checkout_url)
         .bind(updated_at)
+        .bind(o.origin.as_ref().map(|r| r.platform.name()))
+        .bind(o.origin.as_ref().map(|r| r.id.clone()))
         .execute(self.conn())
         .await?
         .rows_affected();

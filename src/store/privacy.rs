@@ -170,9 +170,20 @@ impl Tx {
         self.delete_before("DELETE FROM idempotency_records WHERE created_at < $1", before).await
     }
 
-    /// Forgets store delivery ids received before `before`; returns how many.
+    /// Forgets store delivery ids received before `before`, and events sent (or given up)
+    /// before then with their attempts; returns how many deliveries and events.
     pub async fn prune_deliveries(&mut self, before: i64) -> Result<usize> {
-        self.delete_before("DELETE FROM store_deliveries WHERE received_at < $1", before).await
+        let deliveries = self.delete_before("DELETE FROM store_deliveries WHERE received_at < $1", before).await?;
+        self.delete_before(
+            "DELETE FROM event_attempts WHERE EXISTS (SELECT 1 FROM event_outbox o WHERE o.event_id = event_attempts.event_id
+                AND o.endpoint = event_attempts.endpoint AND COALESCE(o.delivered_at, o.gave_up_at) < $1)",
+            before,
+        )
+        .await?;
+        let events = self
+            .delete_before("DELETE FROM event_outbox WHERE COALESCE(delivered_at, gave_up_at) < $1", before)
+            .await?;
+        Ok(deliveries + events)
     }
 
     /// Forgets failed sign-ins and guest verifications made before `before` (they only count

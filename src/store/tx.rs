@@ -2,22 +2,28 @@
 //! conversation starts by locking its row (an UPDATE), which takes SQLite's write lock at once
 //! and PostgreSQL's row lock, so messages of one conversation are processed one at a time.
 
+use std::sync::Arc;
+
 use sqlx::{Any, Row, Transaction};
 
 use super::conversations::{CONVERSATION_COLUMNS, NewMessage, conversation_from_row};
 use super::listener::{Change, NOTIFY_CHANNEL};
-use super::orders::{ORDER_COLUMNS, order_from_row};
-use super::{Engine, Result, now_ms};
+use super::outbox::Outbox;
+use super::{Engine, Result, StoreError, now_ms};
 use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::cart::Cart;
 use crate::domain::conversation::{Conversation, Identity, Message, Sender};
 use crate::domain::events::{ConversationEvent, StateChange};
-use crate::domain::orders::Order;
+use crate::domain::outbound::{EventKind, OutboundEvent};
 
 pub struct Tx {
     tx: Transaction<'static, Any>,
     engine: Engine,
     /// Held until the transaction ends (see `Store::begin`).
     _permit: tokio::sync::OwnedSemaphorePermit,
+    outbox: Arc<Outbox>,
+    /// Whether an event was queued: the sender is woken on commit.
+    emitted: bool,
 }
 
 impl Tx {
@@ -25,8 +31,9 @@ impl Tx {
         tx: Transaction<'static, Any>,
         engine: Engine,
         permit: tokio::sync::OwnedSemaphorePermit,
+        outbox: Arc<Outbox>,
     ) -> Self {
-        Self { tx, engine, _permit: permit }
+        Self { tx, engine, _permit: permit, outbox, emitted: false }
     }
 
     pub(super) fn engine(&self) -> Engine {
@@ -39,6 +46,9 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if self.emitted {
+            self.outbox.wake();
+        }
         Ok(())
     }
 
@@ -116,7 +126,12 @@ impl Tx {
         conversation.last_seq = seq;
         conversation.last_message_at = Some(now);
         match (&message.event, sender) {
-            (Some(event), _) => self.record_handoff_change(conversation, event, now).await?,
+            (Some(event), _) => {
+                self.record_handoff_change(conversation, event, now).await?;
+                if let Some((kind, data)) = crate::domain::outbound::for_conversation(conversation, event) {
+                    self.emit(kind, data).await?;
+                }
+            }
             (None, Sender::Agent) => self.record_first_agent_reply(&conversation.id, now).await?,
             (None, Sender::Shopper) => {
                 if let Some(t) = triage {
@@ -324,36 +339,64 @@ impl Tx {
         Ok(())
     }
 
-    /// Creates the order of a confirmed reorder once: a second call with the same `key` (a
-    /// retried or concurrent confirmation) returns the order the first one created.
-    pub async fn create_reorder(&mut self, order: &Order, key: &str) -> Result<(Order, Placed)> {
+    /// Records the cart the bot gave for a reorder proposal, once: a second call with the same
+    /// `key` (a second yes, a retry) returns the cart recorded first, and `false`.
+    pub async fn record_cart(
+        &mut self,
+        conversation_id: &str,
+        key: &str,
+        source_order: &str,
+        cart: &Cart,
+    ) -> Result<(Cart, bool)> {
         let inserted = sqlx::query(
-            "INSERT INTO orders (number, customer_id, email, status, placed_at, total_cents, currency, shipping_address,
-                source_order_number, reorder_key, checkout_url, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $5)
-             ON CONFLICT (reorder_key) DO NOTHING",
+            "INSERT INTO cart_links (proposal_key, conversation_id, source_order, cart, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (proposal_key) DO NOTHING",
         )
-        .bind(&order.number)
-        .bind(&order.customer_id)
-        .bind(&order.email)
-        .bind(order.status.name())
-        .bind(order.placed_at)
-        .bind(order.total_cents)
-        .bind(&order.currency)
-        .bind(&order.shipping_address)
-        .bind(&order.source_order_number)
         .bind(key)
-        .bind(&order.checkout_url)
+        .bind(conversation_id)
+        .bind(source_order)
+        .bind(to_json(cart))
+        .bind(now_ms())
         .execute(&mut *self.tx)
         .await?
         .rows_affected();
         if inserted == 1 {
-            self.write_order_children(order).await?;
-            return Ok((order.clone(), Placed::Now));
+            return Ok((cart.clone(), true));
         }
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE reorder_key = $1");
-        let row = sqlx::query(&sql).bind(key).fetch_one(&mut *self.tx).await?;
-        Ok((order_from_row(&row)?, Placed::Before))
+        let row = sqlx::query("SELECT cart FROM cart_links WHERE proposal_key = $1")
+            .bind(key)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let json: String = row.try_get(0)?;
+        let stored = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("cart link: {e}")))?;
+        Ok((stored, false))
+    }
+
+    /// Queues an event for every event endpoint, in this transaction: it is sent if and only
+    /// if the change it reports is committed. Nothing is queued when no endpoint is set.
+    pub async fn emit(&mut self, kind: EventKind, data: serde_json::Value) -> Result<()> {
+        let endpoints = self.outbox.endpoints();
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let event = OutboundEvent::new(format!("evt_{}", crate::util::random_hex(16)), kind, now, data);
+        let body = event.body();
+        for endpoint in endpoints.iter() {
+            sqlx::query(
+                "INSERT INTO event_outbox (event_id, endpoint, kind, body, created_at, attempts, next_attempt_at)
+                 VALUES ($1, $2, $3, $4, $5, 0, $5)",
+            )
+            .bind(&event.id)
+            .bind(endpoint)
+            .bind(kind.name())
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.emitted = true;
+        Ok(())
     }
 
     /// The text of the conversation's latest stored shopper message (the one before the
@@ -406,11 +449,4 @@ impl Tx {
 /// The stored form of JSON columns.
 pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
-}
-
-/// Whether a reorder was placed by this call or by an earlier one with the same key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placed {
-    Now,
-    Before,
 }

@@ -54,6 +54,9 @@ pub fn server_config(database_url: &str) -> ServerConfig {
         request_deadline: Duration::from_secs(5),
         db_acquire_timeout: Duration::from_secs(3),
         retention_days: None,
+        shopify_webhook_secret: None,
+        woocommerce_webhook_secret: None,
+        events: None,
     }
 }
 
