@@ -239,6 +239,7 @@ fn order(
             shipped_at: Some(placed_at + DAY),
             estimated_delivery: Some(estimated),
             delivered_at,
+            platform_id: None,
         }]
     } else {
         Vec::new()

@@ -225,18 +225,23 @@ async fn apply_in(tx: &mut Tx, changes: &StoreChanges, progress: impl Fn(usize))
     Ok(applied)
 }
 
-/// A parcel joins its order (replacing the one with its tracking number) and, unless the
-/// order was cancelled or refunded, moves the order's status along with it.
-fn add_shipment(order: &mut Order, part: &OrderPart<Shipment>) {
-    let shipment = &part.part;
-    match order.shipments.iter_mut().find(|s| !part.key.is_empty() && s.tracking_number == part.key) {
-        Some(stored) => *stored = shipment.clone(),
-        None => order.shipments.push(shipment.clone()),
+/// A parcel joins its order (replacing the one with the same platform id) or, cancelled, leaves
+/// it. Unless the order was cancelled or refunded, its status follows its latest parcel (back
+/// to paid when none is left).
+fn add_shipment(order: &mut Order, part: &OrderPart<Option<Shipment>>) {
+    let same = |s: &Shipment| s.platform_id.as_deref() == Some(part.key.as_str());
+    order.shipments.retain(|s| !same(s));
+    if let Some(shipment) = &part.part {
+        order.shipments.push(shipment.clone());
     }
     if order.status.is_open() || order.status == OrderStatus::PartiallyRefunded {
-        order.status = OrderStatus::of_shipment(&shipment.status);
-        if order.status == OrderStatus::Delivered {
-            order.delivered_at = shipment.delivered_at;
+        match order.shipments.last() {
+            Some(latest) => {
+                order.status = OrderStatus::of_shipment(&latest.status);
+                order.delivered_at = (order.status == OrderStatus::Delivered).then_some(latest.delivered_at).flatten();
+            }
+            None if order.status.in_delivery() => order.status = OrderStatus::Paid,
+            None => {}
         }
     }
 }

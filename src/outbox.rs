@@ -4,14 +4,14 @@
 //! after [`MAX_ATTEMPTS`]. Every attempt is recorded with its status. Several instances may
 //! send from one database: each event is taken by one of them at a time.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use tokio::task::JoinSet;
 
 use crate::config::Secret;
-use crate::domain::outbound::{
-    EVENT_ID_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, backoff, check_endpoint, signature,
-};
+use crate::domain::outbound::{EVENT_ID_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, backoff, signature};
 use crate::store::{AfterAttempt, Attempt, DueEvent, Store, now_ms};
 
 /// Where events go and how they are signed.
@@ -47,8 +47,26 @@ impl EventSettings {
     }
 }
 
-/// How many events are sent at once.
-const CONCURRENCY: usize = 8;
+/// Whether `url` may receive events: https anywhere, plain http only to this machine. Read
+/// with the same URL parser the sender uses, so what is checked is where events go.
+pub fn check_endpoint(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: not a URL ({e})"))?;
+    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("{url}: the URL has no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!("{url}: events go over https (plain http only to a loopback address such as 127.0.0.1)")),
+        _ => Err(format!("{url}: an event endpoint is an https:// URL")),
+    }
+}
+
+/// How many events are being sent at once, in all and to one endpoint (so a slow endpoint
+/// holds up only its own events).
+const CONCURRENCY: usize = 16;
+const PER_ENDPOINT: usize = 4;
 /// How many due events are read per round.
 const BATCH: i64 = 64;
 /// How often the outbox is looked at when nothing rings (retries coming due, events queued by
@@ -69,32 +87,55 @@ pub async fn deliver_events(store: Store, settings: EventSettings, mut shutdown:
             return;
         }
     };
+    match store.give_up_unlisted_events(&settings.endpoints).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(events = n, "events for endpoints no longer configured were given up"),
+        Err(e) => tracing::warn!(error = %e, "events for endpoints no longer configured could not be given up"),
+    }
+    let client = Arc::new(client);
+    let settings = Arc::new(settings);
+    let mut sending: JoinSet<String> = JoinSet::new();
+    let mut per_endpoint: HashMap<String, usize> = HashMap::new();
     loop {
-        let full = match store.due_events(now_ms(), BATCH).await {
-            Ok(due) => {
-                let full = due.len() as i64 == BATCH;
-                futures::stream::iter(due)
-                    .for_each_concurrent(CONCURRENCY, |event| send(&store, &client, &settings, event))
-                    .await;
-                full
+        let mut room = CONCURRENCY - sending.len();
+        if room > 0 {
+            match store.due_events(now_ms(), BATCH).await {
+                Ok(due) => {
+                    for event in due {
+                        let busy = per_endpoint.entry(event.endpoint.clone()).or_default();
+                        if room == 0 || *busy >= PER_ENDPOINT {
+                            continue;
+                        }
+                        *busy += 1;
+                        room -= 1;
+                        let (store, client, settings) = (store.clone(), client.clone(), settings.clone());
+                        sending.spawn(async move {
+                            let endpoint = event.endpoint.clone();
+                            send(&store, &client, &settings, event).await;
+                            endpoint
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "the event outbox could not be read; trying again shortly"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "the event outbox could not be read; trying again shortly");
-                false
-            }
-        };
+        }
         if let Ok(backlog) = store.outbox_backlog().await {
             metrics::gauge!("switchboard_events_pending").set(backlog as f64);
-        }
-        if full {
-            continue;
         }
         tokio::select! {
             () = store.outbox_rung() => {}
             () = tokio::time::sleep(POLL) => {}
+            Some(done) = sending.join_next() => {
+                if let Ok(endpoint) = done
+                    && let Some(busy) = per_endpoint.get_mut(&endpoint)
+                {
+                    *busy = busy.saturating_sub(1);
+                }
+            }
             _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
+            sending.abort_all();
             return;
         }
     }
@@ -168,4 +209,22 @@ fn describe(e: &reqwest::Error) -> String {
 /// The endpoint's host, for logs.
 fn host(url: &str) -> String {
     reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn endpoints_are_https_or_loopback_http() {
+        assert!(check_endpoint("https://crm.example.com/hooks/switchboard").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:9000/events").is_ok());
+        assert!(check_endpoint("http://localhost/events").is_ok());
+        assert!(check_endpoint("http://[::1]:8080/x").is_ok());
+        assert!(check_endpoint("http://crm.example.com/events").is_err());
+        assert!(check_endpoint("http://127.0.0.1.evil.example/").is_err());
+        assert!(check_endpoint("http://evil.example\\@127.0.0.1/").is_err(), "read as the sender reads it");
+        assert!(check_endpoint("ftp://127.0.0.1/x").is_err());
+        assert!(check_endpoint("https://").is_err());
+    }
 }

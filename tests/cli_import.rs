@@ -19,6 +19,7 @@ fn switchboard() -> Command {
         .env_remove("SWITCHBOARD_DATABASE_URL")
         .env_remove("SWITCHBOARD_IDENTITY_KEYS")
         .env_remove("SWITCHBOARD_IDENTITY_KEYS_FILE")
+        .env_remove("SWITCHBOARD_CONFIG")
         .env_remove("RUST_LOG");
     cmd
 }

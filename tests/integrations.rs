@@ -227,6 +227,19 @@ async fn shopify_orders_fulfillments_refunds_and_products(app: &TestApp) {
     app.verify(&again, "1001", "bob.norman@mail.example.com").await;
     let nothing = bot_text(&app.send(&again, "order #1001 again please").await);
     assert!(nothing.contains("no longer sold"), "{nothing}");
+
+    // The fulfillment cancelled later (the documented fulfillment, its status and time changed
+    // as Shopify's fulfillments/update would send them): its parcel leaves the order.
+    let mut cancelled: Value = serde_json::from_slice(&fulfillment).unwrap();
+    cancelled["status"] = json!("cancelled");
+    cancelled["updated_at"] = json!("2025-04-02T12:00:00-05:00");
+    shopify_ok(app, "fulfillments/update", &serde_json::to_vec(&cancelled).unwrap()).await;
+    let order = app.store.order("1001").await.unwrap().unwrap();
+    assert!(order.shipments.is_empty(), "{:?}", order.shipments);
+    assert_ne!(order.status, OrderStatus::Shipped);
+    // A deletion body carries only the id: a product body relabelled as a deletion is refused.
+    let a = shopify(app, "products/delete", &new_cmid(), &product, Some(sign(SHOPIFY_SECRET, &product))).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.json);
 }
 
 async fn woocommerce_orders_products_and_customers(app: &TestApp) {

@@ -9,6 +9,8 @@ CREATE INDEX products_platform_product ON products (platform, platform_product_i
 ALTER TABLE orders ADD COLUMN platform TEXT;
 ALTER TABLE orders ADD COLUMN platform_id TEXT;
 CREATE INDEX orders_platform_id ON orders (platform, platform_id);
+-- A shipment's id on the platform (Shopify's fulfillment id), so an update replaces it.
+ALTER TABLE shipments ADD COLUMN platform_id TEXT;
 
 -- The cart links the bot gave for "order the same again": one per proposal, so a second yes
 -- gives the same link. Nothing is ordered until the shopper checks out on the store.

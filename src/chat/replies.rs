@@ -426,6 +426,7 @@ mod tests {
                     shipped_at: Some(1_764_100_000_000),
                     estimated_delivery: Some(1_764_300_000_000),
                     delivered_at: None,
+                    platform_id: None,
                 })
                 .into_iter()
                 .collect(),

@@ -272,7 +272,7 @@ async fn quiet_conversations_are_settled_as_assumed_or_abandoned() {
 }
 
 #[tokio::test]
-async fn a_confirmed_reorder_is_placed_once_and_not_confirmed_again() {
+async fn a_confirmed_reorder_gives_one_cart_link_and_is_not_confirmed_again() {
     let h = harness().await;
     let conv = h.start(true).await;
     let proposal = h.send(&conv, "order it again please", None).await;
@@ -284,17 +284,18 @@ async fn a_confirmed_reorder_is_placed_once_and_not_confirmed_again() {
     };
     let yes = h.send(&conv, "yes", Some("confirm:yes")).await;
     assert_eq!(outcome(&yes), (DecisionKind::Answer, TriageReason::Confirmed));
-    assert!(bot_text(&yes).starts_with("Done!"), "{}", bot_text(&yes));
-    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
-    // The proposal is used up: a later click says nothing new was placed.
+    assert!(bot_text(&yes).starts_with("Here's your cart"), "{}", bot_text(&yes));
+    assert_eq!(h.store.cart_links_of(&conv.id).await.unwrap().len(), 1);
+    assert!(h.store.orders_from_source(&source).await.unwrap().is_empty(), "no order is invented");
+    // The proposal is used up: a later click says nothing new was done.
     let again = h.send(&conv, "yes", Some("confirm:yes")).await;
-    assert!(!bot_text(&again).contains("Done!"), "{}", bot_text(&again));
-    assert!(bot_text(&again).contains("haven't placed anything new"), "{}", bot_text(&again));
-    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+    assert!(!bot_text(&again).contains("Here's your cart"), "{}", bot_text(&again));
+    assert!(bot_text(&again).contains("nothing new was done"), "{}", bot_text(&again));
+    assert_eq!(h.store.cart_links_of(&conv.id).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
-async fn a_second_confirmation_of_one_proposal_says_it_was_already_placed() {
+async fn a_second_confirmation_of_one_proposal_gives_the_same_cart_again() {
     let h = harness().await;
     let conv = h.start(true).await;
     h.send(&conv, "order it again please", None).await;
@@ -302,19 +303,20 @@ async fn a_second_confirmation_of_one_proposal_says_it_was_already_placed() {
         panic!("a reorder waits for a yes");
     };
     let yes = h.send(&conv, "yes", Some("confirm:yes")).await;
-    assert!(bot_text(&yes).starts_with("Done!"), "{}", bot_text(&yes));
-    // The same proposal confirmed again (a retry, a second tab): the order it placed, in words
-    // that do not read like a new order.
+    assert!(bot_text(&yes).starts_with("Here's your cart"), "{}", bot_text(&yes));
+    let first = h.store.cart_links_of(&conv.id).await.unwrap();
+    // The same proposal confirmed again (a retry, a second tab): the same link, said as such.
     let bot = h.bot();
     let mut tx = h.store.begin().await.unwrap();
     let mut turn = Turn::new(tx.lock_conversation(&conv.id).await.unwrap().unwrap());
     let task = OrderTask::ConfirmReorder { source: source.clone(), key };
     let confirmed = TurnOutcome::answered(TriageReason::Confirmed);
     with_order_data(&bot, &mut tx, &mut turn, "reorder", task, confirmed).await.unwrap();
+    tx.commit().await.unwrap();
     let said = &turn.replies.last().unwrap().text;
-    assert!(said.starts_with("You've already placed this order: #R"), "{said}");
-    assert!(!said.contains("new order"), "{said}");
-    assert_eq!(h.store.orders_from_source(&source).await.unwrap().len(), 1);
+    assert!(said.starts_with("Here's your cart again"), "{said}");
+    assert!(said.contains(&first[0].links[0].url), "{said}");
+    assert_eq!(h.store.cart_links_of(&conv.id).await.unwrap(), first, "one cart recorded");
 }
 
 #[tokio::test]

@@ -89,7 +89,7 @@ pub(super) async fn respond(
         // A button under an earlier question, clicked again after it was answered.
         let text = match stale {
             QuickReplyValue::Yes => {
-                "That question has already been answered, and I haven't placed anything new. Anything else I can help with?"
+                "That question has already been answered, and nothing new was done. Anything else I can help with?"
             }
             _ => "That question has already been answered. Anything else I can help with?",
         };
@@ -297,7 +297,7 @@ async fn pending_reply(
                     with_order_data(bot, tx, turn, Action::Reorder.name(), task, confirmed).await.map(Some)
                 }
                 Some(false) => {
-                    turn.say("No problem, I haven't placed anything. Anything else I can help with?");
+                    turn.say("No problem, I haven't made a cart. Anything else I can help with?");
                     Ok(Some(TurnOutcome::answered(TriageReason::Declined)))
                 }
                 None => Ok(None),

@@ -28,9 +28,13 @@ pub struct ImportArgs {
     /// {"customers": [...]}, or WooCommerce's arrays of orders, products or customers.
     #[arg(long, value_parser = ["shopify", "woocommerce"])]
     pub from: Option<String>,
-    /// The store's currency (three letters), for product prices, which platforms send without one.
-    #[arg(long, env = "SWITCHBOARD_STORE_CURRENCY", default_value = "GBP")]
-    pub currency: String,
+    /// The store's currency (three letters), for product prices, which platforms send without
+    /// one; by default the settings file's `store.currency`, as the server uses.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// The server's settings file (TOML), for the store's currency.
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Database URL.
     #[arg(long, env = "SWITCHBOARD_DATABASE_URL", default_value = "sqlite://data/switchboard.db")]
     pub database: String,
@@ -59,13 +63,17 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
 
 /// Reads every page, then writes them all in one transaction, with a progress bar.
 fn import_platform(args: &ImportArgs, platform: &str) -> anyhow::Result<()> {
-    crate::domain::validation::currency(&args.currency).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let currency = match &args.currency {
+        Some(c) => c.trim().to_uppercase(),
+        None => crate::config::FileSettings::read_or_default(args.config.as_deref())?.store.currency,
+    };
+    crate::domain::validation::currency(&currency).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut changes = StoreChanges::default();
     for file in &args.files {
         let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let page = match platform {
-            "shopify" => shopify::page(&body, &args.currency),
-            _ => woocommerce::page(&body, &args.currency),
+            "shopify" => shopify::page(&body, &currency),
+            _ => woocommerce::page(&body, &currency),
         };
         changes.extend(page.map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?);
     }

@@ -209,6 +209,9 @@ pub struct Shipment {
     pub shipped_at: Option<i64>,
     pub estimated_delivery: Option<i64>,
     pub delivered_at: Option<i64>,
+    /// Its id on the platform (a Shopify fulfillment's), so an update replaces it.
+    #[serde(skip)]
+    pub platform_id: Option<String>,
 }
 
 named_enum! {

@@ -70,9 +70,9 @@ pub fn validate_order(o: &Order) -> Result<(), String> {
     if o.number.starts_with('#') || o.number.contains(char::is_whitespace) {
         return Err(format!("order number {:?} must not contain spaces or start with #", o.number));
     }
-    // A registered customer's order (from a till, say) may come without an email: it is
-    // found through the customer, never through an email address.
-    if !(o.email.is_empty() && o.customer_id.is_some()) {
+    // A registered customer's order, or a platform's order (from a till, say), may come
+    // without an email: it is found through the customer, never through an email address.
+    if !(o.email.is_empty() && (o.customer_id.is_some() || o.origin.is_some())) {
         valid_email(&o.email)?;
     }
     currency(&o.currency)?;

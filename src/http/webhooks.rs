@@ -151,7 +151,10 @@ fn verified(
         ))
     })?;
     let delivery = header(headers, names.delivery)?;
-    validate_delivery_id(delivery).map_err(|m| ApiError::bad_request("invalid_delivery_id", m))?;
+    validate_delivery_id(delivery).map_err(|m| {
+        let m = m.replace("X-Switchboard-Delivery-Id", names.delivery);
+        ApiError::bad_request("invalid_delivery_id", m)
+    })?;
     Ok(format!("{platform}:{delivery}"))
 }
 

@@ -19,8 +19,9 @@ pub struct StoreChanges {
     /// longer sold (a deleted product lists none).
     pub listings: Vec<ListedVariants>,
     pub orders: Vec<Order>,
-    /// A fulfillment of an order already stored, by the order's platform id.
-    pub shipments: Vec<OrderPart<Shipment>>,
+    /// A fulfillment of an order already stored, by the order's platform id (`None`: it was
+    /// cancelled, and its shipment leaves the order).
+    pub shipments: Vec<OrderPart<Option<Shipment>>>,
     pub refunds: Vec<OrderPart<Refund>>,
 }
 
@@ -65,8 +66,8 @@ pub struct ListedVariants {
 }
 
 /// A part of an order that arrives on its own: the order's platform id, the part, and when
-/// the platform changed it (Unix ms). `key` tells the part from the order's others (a
-/// fulfillment's tracking number, a refund's id) so a repeat replaces rather than adds.
+/// the platform changed it (Unix ms). `key` is the part's own id on the platform (a
+/// fulfillment's, a refund's), so a repeat replaces rather than adds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderPart<T> {
     pub platform: Platform,
@@ -185,6 +186,40 @@ pub fn time(text: &str) -> Option<i64> {
 /// A required time field, naming the field when it does not read.
 pub fn required_time(field: &str, text: &str) -> Result<i64, MappingError> {
     time(text).ok_or_else(|| MappingError::new(field, format!("{text:?} is not a time such as 2025-03-01T12:00:00Z")))
+}
+
+/// The SKU an item is known by: its own, else `<platform>-<id>` of the variant or product, else
+/// `<platform>-line-<id>` of the order line (the same in orders and in the catalogue).
+fn sku(platform: Platform, sku: Option<&str>, id: Option<&str>, line_id: &str) -> String {
+    match (present(sku), id) {
+        (Some(sku), _) => sku.to_string(),
+        (None, Some(id)) => format!("{platform}-{id}"),
+        (None, None) => format!("{platform}-line-{line_id}"),
+    }
+}
+
+/// An address on one line, from the parts there are.
+fn one_line(parts: &[&Option<String>]) -> String {
+    parts.iter().filter_map(|p| present(p.as_deref())).collect::<Vec<_>>().join(", ")
+}
+
+/// A customer as both platforms describe one: named by their email when they gave no name.
+fn customer(
+    id: &str,
+    email: Option<&str>,
+    first: Option<&str>,
+    last: Option<&str>,
+    updated: (&str, Option<&str>),
+) -> Result<Customer, MappingError> {
+    let email = present(email).unwrap_or("").to_lowercase();
+    let name = full_name(first, last);
+    let (field, updated_at) = updated;
+    Ok(Customer {
+        id: id.to_string(),
+        name: if name.is_empty() { email.clone() } else { name },
+        email,
+        updated_at: updated_at.map(|t| required_time(field, t)).transpose()?,
+    })
 }
 
 /// Text that is not just whitespace.

@@ -9,8 +9,8 @@
 use serde::Deserialize;
 
 use super::{
-    ListedVariants, MappingError, OrderPart, StoreChanges, full_name, id, money, optional_id, parse, present,
-    required_time, time,
+    ListedVariants, MappingError, OrderPart, StoreChanges, id, money, one_line, optional_id, parse, present,
+    required_time, sku, time,
 };
 use crate::domain::orders::{
     Availability, Customer, Listing, Order, OrderItem, OrderStatus, Origin, Platform, Product, Refund, RefundStatus,
@@ -57,16 +57,10 @@ pub fn webhook(topic: Topic, body: &[u8], currency: &str, received_at: i64) -> R
         Topic::Fulfillment => {
             let f: ShopifyFulfillment = parse(body)?;
             let order_id = f.order_id.clone().ok_or_else(|| MappingError::new("order_id", "is required"))?;
-            if let Some(shipment) = shipment(&f)? {
-                let at = required_time("updated_at", f.updated_at.as_deref().unwrap_or(&f.created_at))?;
-                changes.shipments.push(OrderPart {
-                    platform: Platform::Shopify,
-                    order_id,
-                    key: shipment.tracking_number.clone(),
-                    part: shipment,
-                    at,
-                });
-            }
+            let at = required_time("updated_at", f.updated_at.as_deref().unwrap_or(&f.created_at))?;
+            // A cancelled or failed fulfillment takes its shipment off the order.
+            let part = shipment(&f)?;
+            changes.shipments.push(OrderPart { platform: Platform::Shopify, order_id, key: f.id.clone(), part, at });
         }
         Topic::Refund => {
             let r: ShopifyRefund = parse(body)?;
@@ -130,7 +124,9 @@ struct Page {
     customer: Option<ShopifyCustomer>,
 }
 
+/// A deletion: the id and nothing else (a relabelled product body is refused).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Deleted {
     #[serde(deserialize_with = "id")]
     id: String,
@@ -186,6 +182,8 @@ struct LineItem {
 
 #[derive(Deserialize)]
 struct ShopifyFulfillment {
+    #[serde(deserialize_with = "id")]
+    id: String,
     #[serde(default, deserialize_with = "optional_id")]
     order_id: Option<String>,
     status: Option<String>,
@@ -268,15 +266,6 @@ struct ProductOption {
     position: Option<usize>,
 }
 
-/// The SKU a variant is known by.
-fn sku(sku: Option<&str>, variant_id: Option<&str>, line_id: &str) -> String {
-    match (present(sku), variant_id) {
-        (Some(sku), _) => sku.to_string(),
-        (None, Some(variant)) => format!("shopify-{variant}"),
-        (None, None) => format!("shopify-line-{line_id}"),
-    }
-}
-
 fn add_order(changes: &mut StoreChanges, o: ShopifyOrder) -> Result<(), MappingError> {
     let number = o.name.trim().trim_start_matches('#').replace(char::is_whitespace, "");
     if number.is_empty() {
@@ -294,7 +283,7 @@ fn add_order(changes: &mut StoreChanges, o: ShopifyOrder) -> Result<(), MappingE
             return Err(MappingError::new(format!("line_items[{i}].quantity"), "must be positive"));
         }
         items.push(OrderItem {
-            sku: sku(l.sku.as_deref(), l.variant_id.as_deref(), &l.id),
+            sku: sku(Platform::Shopify, l.sku.as_deref(), l.variant_id.as_deref(), &l.id),
             name: present(l.name.as_deref()).unwrap_or(&l.title).to_string(),
             quantity: l.quantity,
             unit_price_cents: l.price,
@@ -345,11 +334,7 @@ fn nested(prefix: &str, e: MappingError) -> MappingError {
 }
 
 fn address(a: &Address) -> String {
-    [&a.address1, &a.address2, &a.city, &a.zip, &a.country]
-        .into_iter()
-        .filter_map(|p| present(p.as_deref()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    one_line(&[&a.address1, &a.address2, &a.city, &a.zip, &a.country])
 }
 
 /// Cancelled or refunded first; then how far the parcels got; then the payment.
@@ -393,6 +378,7 @@ fn shipment(f: &ShopifyFulfillment) -> Result<Option<Shipment>, MappingError> {
         shipped_at: Some(shipped_at),
         estimated_delivery: None,
         delivered_at,
+        platform_id: Some(f.id.clone()),
     }))
 }
 
@@ -427,14 +413,8 @@ fn refund(r: &ShopifyRefund) -> Result<Option<Refund>, MappingError> {
 }
 
 fn customer(c: &ShopifyCustomer) -> Result<Customer, MappingError> {
-    let email = present(c.email.as_deref()).unwrap_or("").to_lowercase();
-    let name = full_name(c.first_name.as_deref(), c.last_name.as_deref());
-    Ok(Customer {
-        id: c.id.clone(),
-        name: if name.is_empty() { email.clone() } else { name },
-        email,
-        updated_at: c.updated_at.as_deref().map(|t| required_time("updated_at", t)).transpose()?,
-    })
+    let updated = ("updated_at", c.updated_at.as_deref());
+    super::customer(&c.id, c.email.as_deref(), c.first_name.as_deref(), c.last_name.as_deref(), updated)
 }
 
 fn add_product(changes: &mut StoreChanges, p: &ShopifyProduct, currency: &str) -> Result<(), MappingError> {
@@ -471,7 +451,7 @@ fn add_product(changes: &mut StoreChanges, p: &ShopifyProduct, currency: &str) -
         let variant_at = v.updated_at.as_deref().and_then(time).unwrap_or(at).max(at);
         let plain = v.title.trim().is_empty() || v.title == "Default Title";
         changes.products.push(Product {
-            sku: sku(v.sku.as_deref(), Some(&v.id), &v.id),
+            sku: sku(Platform::Shopify, v.sku.as_deref(), Some(&v.id), &v.id),
             name: if plain { p.title.clone() } else { format!("{} - {}", p.title, v.title) },
             price_cents: v.price,
             currency: currency.to_string(),

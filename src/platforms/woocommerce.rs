@@ -11,7 +11,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ListedVariants, MappingError, StoreChanges, full_name, id, money, parse, present, required_time, time};
+use super::{
+    ListedVariants, MappingError, StoreChanges, full_name, id, money, one_line, parse, present, required_time, sku,
+    time,
+};
 use crate::domain::orders::{
     Availability, Customer, Listing, Order, OrderItem, OrderStatus, Origin, Platform, Product, Refund, RefundStatus,
     Shipment,
@@ -86,7 +89,9 @@ pub fn page(body: &[u8], currency: &str) -> Result<StoreChanges, MappingError> {
     Ok(changes)
 }
 
+/// A deletion: the id and nothing else (a relabelled product body is refused).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Deleted {
     #[serde(deserialize_with = "id")]
     id: String,
@@ -160,6 +165,7 @@ struct Meta {
 /// One parcel as the Shipment Tracking extension records it.
 #[derive(Deserialize)]
 struct TrackingItem {
+    tracking_id: Option<String>,
     tracking_provider: Option<String>,
     custom_tracking_provider: Option<String>,
     tracking_number: Option<String>,
@@ -186,6 +192,20 @@ struct WcProduct {
     attributes: Vec<Attribute>,
     #[serde(default)]
     variations: Vec<Value>,
+    /// A variation from `/products/ID/variations` names its parent only here.
+    #[serde(default, rename = "_links")]
+    links: Value,
+}
+
+impl WcProduct {
+    /// The parent product's id: `parent_id`, else the last segment of `_links.up[0].href`.
+    fn parent(&self) -> Option<String> {
+        self.parent_id.clone().or_else(|| {
+            let href = self.links.get("up")?.get(0)?.get("href")?.as_str()?;
+            let id = href.trim_end_matches('/').rsplit('/').next()?;
+            (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_string())
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -205,14 +225,6 @@ struct WcCustomer {
     date_modified_gmt: Option<String>,
 }
 
-fn sku(sku: Option<&str>, id: Option<&str>, line_id: &str) -> String {
-    match (present(sku), id) {
-        (Some(sku), _) => sku.to_string(),
-        (None, Some(id)) => format!("woocommerce-{id}"),
-        (None, None) => format!("woocommerce-line-{line_id}"),
-    }
-}
-
 fn add_order(changes: &mut StoreChanges, o: WcOrder) -> Result<(), MappingError> {
     let Some(mut status) = order_status(&o.status) else {
         return Ok(());
@@ -227,7 +239,7 @@ fn add_order(changes: &mut StoreChanges, o: WcOrder) -> Result<(), MappingError>
         }
         let listed = l.variation_id.as_deref().or(l.product_id.as_deref());
         items.push(OrderItem {
-            sku: sku(l.sku.as_deref(), listed, &l.id),
+            sku: sku(Platform::WooCommerce, l.sku.as_deref(), listed, &l.id),
             name: l.name.clone(),
             quantity: l.quantity,
             unit_price_cents: l.price,
@@ -264,11 +276,7 @@ fn add_order(changes: &mut StoreChanges, o: WcOrder) -> Result<(), MappingError>
         updated_at: Some(1),
     });
     let s = &o.shipping;
-    let shipping_address = [&s.address_1, &s.address_2, &s.city, &s.postcode, &s.country]
-        .into_iter()
-        .filter_map(|p| present(p.as_deref()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let shipping_address = one_line(&[&s.address_1, &s.address_2, &s.city, &s.postcode, &s.country]);
     changes.orders.push(Order {
         number,
         customer_id: o.customer_id.clone(),
@@ -328,6 +336,7 @@ fn tracking(value: &Value) -> Vec<Shipment> {
                 shipped_at,
                 estimated_delivery: None,
                 delivered_at: None,
+                platform_id: t.tracking_id.clone(),
             })
         })
         .collect()
@@ -360,7 +369,7 @@ fn add_product(changes: &mut StoreChanges, p: &WcProduct, currency: &str) -> Res
         return Ok(());
     }
     let is_variation = kind == Some("variation") || (kind.is_none() && p.attributes.iter().any(|a| a.option.is_some()));
-    let product_id = if is_variation { p.parent_id.clone().unwrap_or_else(|| p.id.clone()) } else { p.id.clone() };
+    let product_id = if is_variation { p.parent().unwrap_or_else(|| p.id.clone()) } else { p.id.clone() };
     let attribute = |names: &[&str]| {
         p.attributes
             .iter()
@@ -383,7 +392,7 @@ fn add_product(changes: &mut StoreChanges, p: &WcProduct, currency: &str) -> Res
         (true, _) => Availability::InStock,
     };
     changes.products.push(Product {
-        sku: sku(p.sku.as_deref(), Some(&p.id), &p.id),
+        sku: sku(Platform::WooCommerce, p.sku.as_deref(), Some(&p.id), &p.id),
         name,
         price_cents: p.price,
         currency: currency.to_string(),
@@ -400,12 +409,6 @@ fn add_product(changes: &mut StoreChanges, p: &WcProduct, currency: &str) -> Res
 }
 
 fn customer(c: &WcCustomer) -> Result<Customer, MappingError> {
-    let email = present(c.email.as_deref()).unwrap_or("").to_lowercase();
-    let name = full_name(c.first_name.as_deref(), c.last_name.as_deref());
-    Ok(Customer {
-        id: c.id.clone(),
-        name: if name.is_empty() { email.clone() } else { name },
-        email,
-        updated_at: c.date_modified_gmt.as_deref().map(|t| required_time("date_modified_gmt", t)).transpose()?,
-    })
+    let updated = ("date_modified_gmt", c.date_modified_gmt.as_deref());
+    super::customer(&c.id, c.email.as_deref(), c.first_name.as_deref(), c.last_name.as_deref(), updated)
 }

@@ -157,7 +157,7 @@ async fn complete(conn: &mut sqlx::AnyConnection, mut order: Order) -> Result<Or
         .map(|r| OrderItem { sku: r.get(0), name: r.get(1), quantity: r.get(2), unit_price_cents: r.get(3) })
         .collect();
     let shipments = sqlx::query(
-            "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at FROM shipments WHERE order_number = $1 ORDER BY line",
+            "SELECT carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at, platform_id FROM shipments WHERE order_number = $1 ORDER BY line",
         )
         .bind(&order.number)
         .fetch_all(&mut *conn)
@@ -172,6 +172,7 @@ async fn complete(conn: &mut sqlx::AnyConnection, mut order: Order) -> Result<Or
             shipped_at: r.get(4),
             estimated_delivery: r.get(5),
             delivered_at: r.get(6),
+            platform_id: r.get(7),
         })
         .collect();
     let refunds = sqlx::query("SELECT amount_cents, status, reason, created_at, completed_at FROM refunds WHERE order_number = $1 ORDER BY line")
@@ -311,8 +312,12 @@ impl Tx {
     }
 
     /// The stored order with this platform id, with its items, shipments and refunds.
+    /// On PostgreSQL the row is locked until the transaction ends, so two deliveries about one
+    /// order (a refund and a fulfillment at once) change it one after the other; SQLite's
+    /// delivery transaction holds the database's write lock already.
     async fn order_by_origin(&mut self, platform: Platform, id: &str) -> Result<Option<Order>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE platform = $1 AND platform_id = $2");
+        let lock = if self.engine() == super::Engine::Postgres { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE platform = $1 AND platform_id = $2{lock}");
         let row = sqlx::query(&sql).bind(platform.name()).bind(id).fetch_optional(self.conn()).await?;
         match row {
             Some(row) => Ok(Some(complete(self.conn(), order_from_row(&row)?).await?)),
@@ -460,8 +465,8 @@ impl Tx {
         }
         for (line, s) in o.shipments.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO shipments (order_number, line, carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO shipments (order_number, line, carrier, tracking_number, tracking_url, status, shipped_at, estimated_delivery, delivered_at, platform_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&o.number)
             .bind(line as i64)
@@ -472,6 +477,7 @@ impl Tx {
             .bind(s.shipped_at)
             .bind(s.estimated_delivery)
             .bind(s.delivered_at)
+            .bind(&s.platform_id)
             .execute(self.conn())
             .await?;
         }

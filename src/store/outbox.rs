@@ -155,6 +155,21 @@ impl Store {
         tx.commit().await
     }
 
+    /// Gives up the waiting events of endpoints no longer configured; returns how many.
+    pub async fn give_up_unlisted_events(&self, endpoints: &[String]) -> Result<u64> {
+        let listed: Vec<String> = (0..endpoints.len()).map(|i| format!("${}", i + 2)).collect();
+        let unlisted =
+            if listed.is_empty() { String::new() } else { format!("AND endpoint NOT IN ({})", listed.join(", ")) };
+        let sql = format!(
+            "UPDATE event_outbox SET next_attempt_at = NULL, gave_up_at = $1 WHERE next_attempt_at IS NOT NULL {unlisted}"
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms());
+        for e in endpoints {
+            query = query.bind(e);
+        }
+        Ok(query.execute(self.pool()).await?.rows_affected())
+    }
+
     /// Events not yet delivered nor given up.
     pub async fn outbox_backlog(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM event_outbox WHERE next_attempt_at IS NOT NULL")
