@@ -145,6 +145,13 @@ async fn every_event_arrives(engine: Engine) {
         let statuses: Vec<Option<u16>> = d.attempts.iter().map(|a| a.status).collect();
         assert_eq!(statuses, [Some(500), Some(500), Some(500), Some(200)], "{}", d.kind);
     }
+
+    // Forgetting the signed-in customer takes their conversations' events (a rating's comment,
+    // their id) out of the outbox; the guest's hand-off stays.
+    let data = switchboard::integration::StoreData::new(app.store.clone());
+    data.forget_customer("forget-events", DEMO_CUSTOMER_ID).await.unwrap();
+    let left: Vec<String> = app.store.event_deliveries().await.unwrap().into_iter().map(|d| d.kind).collect();
+    assert_eq!(left, ["conversation.handed_off"]);
     app.shutdown().await;
 }
 

@@ -44,6 +44,7 @@ impl Tx {
             Forgotten { customer: id.to_string(), conversations: conversations.len(), ..Forgotten::default() };
         for conversation in &conversations {
             self.forget_conversation(conversation, &mut forgotten).await?;
+            self.forget_events_of(conversation).await?;
         }
         for number in &orders {
             forgotten.orders_anonymised += self.anonymise_order(number, now).await?;
@@ -51,6 +52,22 @@ impl Tx {
         let sql = format!("UPDATE customers SET email = '', name = '', {BUMP_UPDATED_AT} WHERE id = $1");
         sqlx::query(&sql).bind(id).bind(now).execute(self.conn()).await?;
         Ok(Some(forgotten))
+    }
+
+    /// Events about a conversation (a rating's comment, the customer's id) that wait in the
+    /// outbox or were sent: gone with the conversation's personal data. Conversation ids are
+    /// hex, so the pattern matches only that id.
+    async fn forget_events_of(&mut self, conversation_id: &str) -> Result<()> {
+        let pattern = format!("%\"conversation_id\":\"{conversation_id}\"%");
+        sqlx::query(
+            "DELETE FROM event_attempts WHERE EXISTS (SELECT 1 FROM event_outbox o WHERE o.event_id = event_attempts.event_id
+                AND o.endpoint = event_attempts.endpoint AND o.body LIKE $1)",
+        )
+        .bind(&pattern)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("DELETE FROM event_outbox WHERE body LIKE $1").bind(&pattern).execute(self.conn()).await?;
+        Ok(())
     }
 
     /// The first column of a query's rows, with two text binds.
