@@ -77,6 +77,14 @@ pub struct OrderPart<T> {
     pub at: i64,
 }
 
+/// A deletion: the id and nothing else (a product body relabelled as a deletion is refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deleted {
+    #[serde(deserialize_with = "id")]
+    id: String,
+}
+
 /// A payload that does not read as the platform's JSON: the field (a path such as
 /// `line_items[0].price`) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -73,7 +73,7 @@ pub fn webhook(topic: Topic, body: &[u8], currency: &str, received_at: i64) -> R
         Topic::Customer => changes.customers.push(customer(&parse(body)?)?),
         Topic::Product => add_product(&mut changes, &parse(body)?, currency)?,
         Topic::ProductDelete => {
-            let deleted: Deleted = parse(body)?;
+            let deleted: super::Deleted = parse(body)?;
             changes.listings.push(ListedVariants {
                 platform: Platform::Shopify,
                 product_id: deleted.id,
@@ -122,14 +122,6 @@ struct Page {
     #[serde(default)]
     customers: Vec<ShopifyCustomer>,
     customer: Option<ShopifyCustomer>,
-}
-
-/// A deletion: the id and nothing else (a relabelled product body is refused).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Deleted {
-    #[serde(deserialize_with = "id")]
-    id: String,
 }
 
 #[derive(Deserialize)]

@@ -49,7 +49,7 @@ pub fn webhook(topic: Topic, body: &[u8], currency: &str, received_at: i64) -> R
         Topic::Order => add_order(&mut changes, parse(body)?)?,
         Topic::Product => add_product(&mut changes, &parse(body)?, currency)?,
         Topic::ProductDeleted => {
-            let deleted: Deleted = parse(body)?;
+            let deleted: super::Deleted = parse(body)?;
             changes.listings.push(ListedVariants {
                 platform: Platform::WooCommerce,
                 product_id: deleted.id,
@@ -87,14 +87,6 @@ pub fn page(body: &[u8], currency: &str) -> Result<StoreChanges, MappingError> {
         ));
     }
     Ok(changes)
-}
-
-/// A deletion: the id and nothing else (a relabelled product body is refused).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Deleted {
-    #[serde(deserialize_with = "id")]
-    id: String,
 }
 
 #[derive(Deserialize)]
