@@ -218,7 +218,19 @@ async fn a_flooding_address_does_not_slow_other_shoppers() {
     println!("    flood requests        {:>8}", report.flood_requests);
     println!("    flood answered 429    {:>8}", report.flood_statuses.get(&429).copied().unwrap_or(0));
     println!("    flood answers by status {:?}", report.flood_statuses);
-    assert!(report.flooded.p99_ms <= bound, "victim p99 {:.1} ms > {bound:.1} ms", report.flooded.p99_ms);
+    // What the limiter guarantees, on any machine: the victim is never refused or failed, and
+    // the flood is answered 429.
+    for (phase, l) in [("idle", &report.idle), ("flooded", &report.flooded)] {
+        assert_eq!((l.rate_limited, l.failed), (0, 0), "the victim ({phase}) is never refused or failed");
+    }
+    let refused = report.flood_statuses.get(&429).copied().unwrap_or(0);
+    assert!(refused * 10 >= report.flood_requests * 9, "the flood is answered 429: {:?}", report.flood_statuses);
+    // The latency bound is a measurement: `make reliability` (150 samples a phase) checks it; the
+    // short run in `make test` (40 samples, so its p99 is its slowest read) on a shared CI
+    // machine only reports it.
+    if scale.name == "full" {
+        assert!(report.flooded.p99_ms <= bound, "victim p99 {:.1} ms > {bound:.1} ms", report.flooded.p99_ms);
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {
