@@ -312,13 +312,16 @@ fn serve_logs_json_lines_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the server starts");
-    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let banner = stdout.lines().map_while(Result::ok).find(|l| l.starts_with("Switchboard demo store:"));
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = stdout.by_ref().map_while(Result::ok).find(|l| l.starts_with("Switchboard demo store:"));
     assert!(banner.is_some(), "the server printed its banner");
+    // Keep reading: a closed pipe would fail the rest of the banner's lines.
+    let drain = std::thread::spawn(move || stdout.map_while(Result::ok).count());
     let started = std::time::Instant::now();
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let out = child.wait_with_output().expect("the server exits");
+    drain.join().expect("stdout drained");
     assert!(out.status.success(), "a clean exit on SIGTERM: {}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped in {:?}", started.elapsed());
     let lines: Vec<Value> = stderr(&out)
