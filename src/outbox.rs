@@ -96,6 +96,7 @@ pub async fn deliver_events(store: Store, settings: EventSettings, mut shutdown:
     let settings = Arc::new(settings);
     let mut sending: JoinSet<String> = JoinSet::new();
     let mut per_endpoint: HashMap<String, usize> = HashMap::new();
+    let mut counted = Instant::now() - POLL;
     loop {
         let mut room = CONCURRENCY - sending.len();
         if room > 0 {
@@ -119,8 +120,12 @@ pub async fn deliver_events(store: Store, settings: EventSettings, mut shutdown:
                 Err(e) => tracing::warn!(error = %e, "the event outbox could not be read; trying again shortly"),
             }
         }
-        if let Ok(backlog) = store.outbox_backlog().await {
+        // The backlog gauge costs a count: once per poll period, not after every send.
+        if counted.elapsed() >= POLL
+            && let Ok(backlog) = store.outbox_backlog().await
+        {
             metrics::gauge!("switchboard_events_pending").set(backlog as f64);
+            counted = Instant::now();
         }
         tokio::select! {
             () = store.outbox_rung() => {}

@@ -44,16 +44,6 @@ impl StoreChanges {
         self.shipments.extend(other.shipments);
         self.refunds.extend(other.refunds);
     }
-
-    /// How many items it holds, for progress bars.
-    pub fn len(&self) -> usize {
-        self.customers.len()
-            + self.products.len()
-            + self.listings.len()
-            + self.orders.len()
-            + self.shipments.len()
-            + self.refunds.len()
-    }
 }
 
 /// The variants a platform lists for one of its products, as of `at` (Unix ms).
